@@ -1,0 +1,77 @@
+"""The audit trail: services call ``record`` in their transaction; ``snapshot``/``diff`` say what changed.
+
+A small model of our own rather than django-simple-history: VetPMS records *domain actions* (transfer, mark
+deceased, finalise) with the fields they changed, written explicitly by the service that performs them, in one
+table that a manager reads per record. simple-history would copy whole rows on every save() (including saves that
+are not user actions, such as search-index refreshes) and record no action names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from vetpms.models import AuditEntry, User
+
+IGNORED_FIELDS = {"id", "created_at", "updated_at", "search_text"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The audit-relevant values of ``obj`` (foreign keys by their display text)."""
+    values: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in IGNORED_FIELDS or (fields is not None and field.name not in fields):
+            continue
+        if field.is_relation:
+            values[field.name] = str(getattr(obj, field.name)) if getattr(obj, field.attname) is not None else None
+        else:
+            values[field.name] = _plain(getattr(obj, field.attname))
+    return values
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields whose value changed."""
+    return {
+        name: [before.get(name), value] for name, value in after.items() if before.get(name) != value
+    }
+
+
+def record(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_label=(str(actor) if actor else "system")[:150],
+        content_type=ContentType.objects.get_for_model(obj.__class__),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        action=action,
+        changes=changes or {},
+        note=note[:500],
+    )
+
+
+def entries_for(obj: models.Model):
+    return AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj.__class__), object_id=str(obj.pk)
+    ).select_related("actor")

@@ -1,0 +1,99 @@
+"""Staff roles and what each may do.
+
+The matrix below is the single source: data migrations call ``sync_roles`` to create the groups and grant the
+permissions (each app's migration calls it again once its own permissions exist), ``manage.py roles_matrix``
+prints it for docs/roles.md, and a test checks the two agree. Views and API endpoints check permissions, never
+group names, so a practice may also grant a single permission to a single person.
+"""
+
+from __future__ import annotations
+
+from vetpms.models import Role
+
+_VIEW_REFERENCE = ["animals.view_species", "animals.view_breed", "vetpms.view_vet"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.RECEPTIONIST: [
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.deactivate_client",
+        "animals.view_animal",
+        "animals.add_animal",
+        "animals.change_animal",
+        "animals.transfer_animal",
+        "animals.mark_animal_deceased",
+        "animals.deactivate_animal",
+        "animals.add_weight",
+        *_VIEW_REFERENCE,
+    ],
+    Role.VET: [
+        "clients.view_client",
+        "clients.change_client",
+        "animals.view_animal",
+        "animals.add_animal",
+        "animals.change_animal",
+        "animals.mark_animal_deceased",
+        "animals.add_weight",
+        *_VIEW_REFERENCE,
+    ],
+    Role.MANAGER: [
+        "clients.view_client",
+        "clients.add_client",
+        "clients.change_client",
+        "clients.deactivate_client",
+        "animals.view_animal",
+        "animals.add_animal",
+        "animals.change_animal",
+        "animals.transfer_animal",
+        "animals.mark_animal_deceased",
+        "animals.deactivate_animal",
+        "animals.add_weight",
+        "animals.view_species",
+        "animals.add_species",
+        "animals.change_species",
+        "animals.view_breed",
+        "animals.add_breed",
+        "animals.change_breed",
+        "vetpms.view_vet",
+        "vetpms.add_vet",
+        "vetpms.change_vet",
+        "vetpms.view_auditentry",
+        "vetpms.manage_staff",
+        "vetpms.manage_api_tokens",
+    ],
+}
+
+
+def sync_roles(apps, schema_editor) -> None:
+    """Create the role groups and grant every permission of the matrix that exists by now. Idempotent."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        wanted = set()
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            wanted.add((app_label, codename))
+        existing = Permission.objects.filter(content_type__app_label__in={a for a, _ in wanted}).select_related(
+            "content_type"
+        )
+        group.permissions.add(*[p for p in existing if (p.content_type.app_label, p.codename) in wanted])
+
+
+def matrix_markdown() -> str:
+    """The permission matrix as a Markdown table (docs/roles.md embeds it)."""
+    roles = [str(r) for r in ROLE_PERMISSIONS]
+    every = sorted({p for perms in ROLE_PERMISSIONS.values() for p in perms})
+    lines = ["| permission | " + " | ".join(roles) + " |", "|---|" + "---|" * len(roles)]
+    for perm in every:
+        marks = ["yes" if perm in ROLE_PERMISSIONS[role] else "" for role in ROLE_PERMISSIONS]
+        lines.append(f"| `{perm}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines) + "\n"
