@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from vetpms.phones import display_phone, normalise_phone, phone_search_forms, validate_phone
+from vetpms.phones import display_phone, normalise_phone, phone_search_forms
 from vetpms.text import fold
 
 PHONE_FIELDS = ("mobile_phone", "home_phone", "work_phone")
@@ -36,9 +36,9 @@ class Client(models.Model):
         max_length=200, blank=True, help_text="For a farm, breeder, shelter or company instead of a person."
     )
     email = models.EmailField(max_length=254, blank=True)
-    mobile_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
-    home_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
-    work_phone = models.CharField(max_length=20, blank=True, validators=[validate_phone])
+    mobile_phone = models.CharField(max_length=20, blank=True)
+    home_phone = models.CharField(max_length=20, blank=True)
+    work_phone = models.CharField(max_length=20, blank=True)
     address_line1 = models.CharField("address", max_length=200, blank=True)
     address_line2 = models.CharField("address line 2", max_length=200, blank=True)
     town = models.CharField(max_length=100, blank=True)
