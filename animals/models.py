@@ -143,7 +143,7 @@ class Animal(models.Model):
             errors["date_of_birth"] = "The date of birth cannot be in the future."
         elif self.date_of_birth and self.date_of_birth < today - dt.timedelta(days=365 * 100):
             errors["date_of_birth"] = "The date of birth is more than 100 years ago."
-        if self.breed_id and self.species_id and self.breed.species_id != self.species_id:
+        if self.breed is not None and self.species_id and self.breed.species_id != self.species_id:
             errors["breed"] = f"{self.breed} is not a breed of {self.species}."
         if self.species_id and not self.species.is_active and self._state.adding:
             errors["species"] = f"{self.species} is no longer in use."

@@ -126,7 +126,8 @@ def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> lis
         ]
     animal_whens += phone_rank("owner__")
     living = Case(
-        When(Q(deceased_on__isnull=True, is_active=True), then=Value(0)), default=Value(-50),
+        When(Q(deceased_on__isnull=True, is_active=True), then=Value(0)),
+        default=Value(-50),
         output_field=IntegerField(),
     )
     animals = (

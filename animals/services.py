@@ -118,9 +118,7 @@ def animal_transfer(*, animal: Animal, to_owner: Client, by: User, note: str = "
     animal.owner = to_owner
     animal.search_text = animal.build_search_text()
     animal.save(update_fields=["owner", "search_text", "updated_at"])
-    audit.record(
-        actor=by, obj=animal, action="transfer", changes={"owner": [str(previous), str(to_owner)]}, note=note
-    )
+    audit.record(actor=by, obj=animal, action="transfer", changes={"owner": [str(previous), str(to_owner)]}, note=note)
     return animal
 
 
@@ -135,8 +133,13 @@ def animal_mark_deceased(*, animal: Animal, on: dt.date, by: User, note: str = "
         raise ValidationError({"deceased_on": "The date of death is before the date of birth."})
     animal.deceased_on = on
     animal.save(update_fields=["deceased_on", "updated_at"])
-    audit.record(actor=by, obj=animal, action="mark deceased", changes={"deceased_on": [None, on.isoformat()]},
-                 note=note)
+    audit.record(
+        actor=by,
+        obj=animal,
+        action="mark deceased",
+        changes={"deceased_on": [None, on.isoformat()]},
+        note=note,
+    )
     return animal
 
 
@@ -150,7 +153,10 @@ def animal_set_active(*, animal: Animal, active: bool, by: User) -> Animal:
     animal.is_active = active
     animal.save(update_fields=["is_active", "updated_at"])
     audit.record(
-        actor=by, obj=animal, action="reactivate" if active else "deactivate", changes={"is_active": [not active, active]}
+        actor=by,
+        obj=animal,
+        action="reactivate" if active else "deactivate",
+        changes={"is_active": [not active, active]},
     )
     return animal
 
@@ -162,8 +168,13 @@ def weight_record(*, animal: Animal, kg: Decimal, by: User, measured_on: dt.date
     if weight.measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
     weight.save()
-    audit.record(actor=by, obj=animal, action="weight", changes={"weight_kg": [None, str(weight.kg)]},
-                 note=f"measured on {weight.measured_on.isoformat()}")
+    audit.record(
+        actor=by,
+        obj=animal,
+        action="weight",
+        changes={"weight_kg": [None, str(weight.kg)]},
+        note=f"measured on {weight.measured_on.isoformat()}",
+    )
     return weight
 
 
@@ -179,6 +190,7 @@ def refresh_search_text_for_owner(*, client: Client) -> int:
 
 # --- Reference data -------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def species_save(*, by: User, species: Species | None = None, name: str, is_active: bool = True) -> Species:
     species = species or Species()
@@ -187,15 +199,17 @@ def species_save(*, by: User, species: Species | None = None, name: str, is_acti
     species.is_active = is_active
     species.full_clean()
     species.save()
-    audit.record(actor=by, obj=species, action="update" if before else "create",
-                 changes=audit.diff(before, audit.snapshot(species)))
+    audit.record(
+        actor=by,
+        obj=species,
+        action="update" if before else "create",
+        changes=audit.diff(before, audit.snapshot(species)),
+    )
     return species
 
 
 @transaction.atomic
-def breed_save(
-    *, by: User, species: Species, name: str, breed: Breed | None = None, is_active: bool = True
-) -> Breed:
+def breed_save(*, by: User, species: Species, name: str, breed: Breed | None = None, is_active: bool = True) -> Breed:
     breed = breed or Breed()
     before = audit.snapshot(breed) if breed.pk else {}
     breed.species = species
@@ -203,6 +217,10 @@ def breed_save(
     breed.is_active = is_active
     breed.full_clean()
     breed.save()
-    audit.record(actor=by, obj=breed, action="update" if before else "create",
-                 changes=audit.diff(before, audit.snapshot(breed)))
+    audit.record(
+        actor=by,
+        obj=breed,
+        action="update" if before else "create",
+        changes=audit.diff(before, audit.snapshot(breed)),
+    )
     return breed

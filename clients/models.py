@@ -47,7 +47,9 @@ class Client(models.Model):
     country = models.CharField(max_length=100, blank=True)
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     reminder_consent = models.BooleanField(
-        "consents to reminder emails", default=False, help_text="The owner agreed to vaccination and recall emails."
+        "consents to reminder emails",
+        default=False,
+        help_text="The owner agreed to vaccination and recall emails.",
     )
     consent_changed_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When consent was last given or withdrawn."
@@ -67,9 +69,7 @@ class Client(models.Model):
             models.Index(fields=["created_at"], name="client_created_idx"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(last_name="") | ~Q(organisation=""), name="client_has_a_name"
-            ),
+            models.CheckConstraint(condition=~Q(last_name="") | ~Q(organisation=""), name="client_has_a_name"),
         ]
 
     def __str__(self) -> str:
@@ -87,7 +87,7 @@ class Client(models.Model):
 
     @property
     def sort_name(self) -> str:
-        """"Smith, Jane" for lists."""
+        """ "Smith, Jane" for lists."""
         if self.last_name:
             return f"{self.last_name}, {self.first_name}".rstrip(", ")
         return self.organisation
@@ -124,7 +124,13 @@ class Client(models.Model):
             raise ValidationError(errors)
 
     def build_search_text(self) -> str:
-        words = [self.first_name, self.last_name, self.organisation, self.email, self.postcode.replace(" ", "")]
+        words = [
+            self.first_name,
+            self.last_name,
+            self.organisation,
+            self.email,
+            self.postcode.replace(" ", ""),
+        ]
         for field in PHONE_FIELDS:
             words.extend(phone_search_forms(getattr(self, field)))
         return " " + fold(" ".join(w for w in words if w)) + " "

@@ -19,7 +19,7 @@ def client_list(*, include_inactive: bool = True) -> QuerySet[Client]:
 
 def client_detail(*, pk: int) -> Client:
     """One client with their animals (species and breed joined), living animals first. Raises DoesNotExist."""
-    from animals.models import Animal  # noqa: PLC0415 - read-only join; animals depends on clients, not back
+    from animals.models import Animal
 
     animals = Animal.objects.select_related("species", "breed").order_by("deceased_on", "-is_active", "name")
     return Client.objects.prefetch_related(Prefetch("animals", queryset=animals)).get(pk=pk)

@@ -74,7 +74,10 @@ def client_update(*, client: Client, by: User, data: dict[str, Any]) -> Client:
     if changes:
         audit.record(actor=by, obj=client, action="update", changes=changes)
         client_changed.send(
-            sender=Client, client=client, fields=set(changes), search_changed=client.search_text != old_search_text
+            sender=Client,
+            client=client,
+            fields=set(changes),
+            search_changed=client.search_text != old_search_text,
         )
     return client
 

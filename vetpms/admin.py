@@ -14,8 +14,16 @@ class VetAdmin(admin.ModelAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "key_prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = ["user", "name", "key_prefix", "key_hash", "created_at", "created_by", "last_used_at",
-                       "revoked_at"]
+    readonly_fields = [
+        "user",
+        "name",
+        "key_prefix",
+        "key_hash",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+    ]
 
     def has_add_permission(self, request):
         return False  # tokens are created through the staff pages so the secret is shown exactly once

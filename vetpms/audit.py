@@ -46,9 +46,7 @@ def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict[str
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for the fields whose value changed."""
-    return {
-        name: [before.get(name), value] for name, value in after.items() if before.get(name) != value
-    }
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
 def record(

@@ -48,7 +48,7 @@ def staff_set_role(*, user: User, role: str, by: User) -> User:
     before = sorted(g.name for g in user.groups.all())
     user.groups.remove(*Group.objects.filter(name__in=Role.values))
     user.groups.add(Group.objects.get(name=role))
-    user._role_names = None  # type: ignore[attr-defined]
+    user.__dict__.pop("_role_names", None)  # forget the cached role list
     audit.record(actor=by, obj=user, action="role", changes={"roles": [before, [role]]})
     return user
 

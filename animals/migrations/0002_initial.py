@@ -6,58 +6,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('animals', '0001_initial'),
+        ("animals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ownership',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="ownership",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='breed',
-            name='species',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='breeds', to='animals.species'),
+            model_name="breed",
+            name="species",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="breeds", to="animals.species"
+            ),
         ),
         migrations.AddField(
-            model_name='animal',
-            name='species',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='animals', to='animals.species'),
+            model_name="animal",
+            name="species",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="animals", to="animals.species"
+            ),
         ),
         migrations.AddField(
-            model_name='weight',
-            name='animal',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='weights', to='animals.animal'),
+            model_name="weight",
+            name="animal",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="weights", to="animals.animal"
+            ),
         ),
         migrations.AddField(
-            model_name='weight',
-            name='recorded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="weight",
+            name="recorded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ownership',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('animal',), name='ownership_one_current_owner'),
+            model_name="ownership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("animal",),
+                name="ownership_one_current_owner",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='breed',
-            constraint=models.UniqueConstraint(fields=('species', 'name'), name='breed_unique_per_species'),
+            model_name="breed",
+            constraint=models.UniqueConstraint(fields=("species", "name"), name="breed_unique_per_species"),
         ),
         migrations.AddIndex(
-            model_name='animal',
-            index=models.Index(fields=['owner', 'name'], name='animal_owner_idx'),
+            model_name="animal",
+            index=models.Index(fields=["owner", "name"], name="animal_owner_idx"),
         ),
         migrations.AddConstraint(
-            model_name='animal',
-            constraint=models.UniqueConstraint(condition=models.Q(('deceased_on__isnull', True), models.Q(('microchip', ''), _negated=True)), fields=('microchip',), name='animal_microchip_unique_living', violation_error_message='Another living animal already has this microchip number.'),
+            model_name="animal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("deceased_on__isnull", True), models.Q(("microchip", ""), _negated=True)),
+                fields=("microchip",),
+                name="animal_microchip_unique_living",
+                violation_error_message="Another living animal already has this microchip number.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='weight',
-            index=models.Index(fields=['animal', '-measured_on'], name='weight_animal_idx'),
+            model_name="weight",
+            index=models.Index(fields=["animal", "-measured_on"], name="weight_animal_idx"),
         ),
     ]

@@ -4,45 +4,113 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Client',
+            name="Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, choices=[('', '—'), ('Mr', 'Mr'), ('Mrs', 'Mrs'), ('Ms', 'Ms'), ('Miss', 'Miss'), ('Mx', 'Mx'), ('Dr', 'Dr'), ('Prof', 'Prof')], max_length=10)),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(blank=True, max_length=100)),
-                ('organisation', models.CharField(blank=True, help_text='For a farm, breeder, shelter or company instead of a person.', max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('mobile_phone', models.CharField(blank=True, max_length=20)),
-                ('home_phone', models.CharField(blank=True, max_length=20)),
-                ('work_phone', models.CharField(blank=True, max_length=20)),
-                ('address_line1', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('address_line2', models.CharField(blank=True, max_length=200, verbose_name='address line 2')),
-                ('town', models.CharField(blank=True, max_length=100)),
-                ('county', models.CharField(blank=True, max_length=100, verbose_name='county / region')),
-                ('postcode', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(blank=True, max_length=100)),
-                ('preferred_channel', models.CharField(choices=[('email', 'Email'), ('phone', 'Phone'), ('sms', 'Text message'), ('post', 'Post')], default='email', max_length=10)),
-                ('reminder_consent', models.BooleanField(default=False, help_text='The owner agreed to vaccination and recall emails.', verbose_name='consents to reminder emails')),
-                ('consent_changed_at', models.DateTimeField(blank=True, editable=False, help_text='When consent was last given or withdrawn.', null=True)),
-                ('notes', models.TextField(blank=True, max_length=5000)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('search_text', models.TextField(blank=True, default='', editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("Mr", "Mr"),
+                            ("Mrs", "Mrs"),
+                            ("Ms", "Ms"),
+                            ("Miss", "Miss"),
+                            ("Mx", "Mx"),
+                            ("Dr", "Dr"),
+                            ("Prof", "Prof"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(blank=True, max_length=100)),
+                (
+                    "organisation",
+                    models.CharField(
+                        blank=True,
+                        help_text="For a farm, breeder, shelter or company instead of a person.",
+                        max_length=200,
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("mobile_phone", models.CharField(blank=True, max_length=20)),
+                ("home_phone", models.CharField(blank=True, max_length=20)),
+                ("work_phone", models.CharField(blank=True, max_length=20)),
+                ("address_line1", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "address_line2",
+                    models.CharField(blank=True, max_length=200, verbose_name="address line 2"),
+                ),
+                ("town", models.CharField(blank=True, max_length=100)),
+                ("county", models.CharField(blank=True, max_length=100, verbose_name="county / region")),
+                ("postcode", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(blank=True, max_length=100)),
+                (
+                    "preferred_channel",
+                    models.CharField(
+                        choices=[
+                            ("email", "Email"),
+                            ("phone", "Phone"),
+                            ("sms", "Text message"),
+                            ("post", "Post"),
+                        ],
+                        default="email",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reminder_consent",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The owner agreed to vaccination and recall emails.",
+                        verbose_name="consents to reminder emails",
+                    ),
+                ),
+                (
+                    "consent_changed_at",
+                    models.DateTimeField(
+                        blank=True,
+                        editable=False,
+                        help_text="When consent was last given or withdrawn.",
+                        null=True,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, max_length=5000)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("search_text", models.TextField(blank=True, default="", editable=False)),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'organisation', 'id'],
-                'permissions': [('deactivate_client', 'Can deactivate a client')],
-                'indexes': [models.Index(fields=['last_name', 'first_name'], name='client_name_idx'), models.Index(fields=['created_at'], name='client_created_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('last_name', ''), _negated=True), models.Q(('organisation', ''), _negated=True), _connector='OR'), name='client_has_a_name')],
+                "ordering": ["last_name", "first_name", "organisation", "id"],
+                "permissions": [("deactivate_client", "Can deactivate a client")],
+                "indexes": [
+                    models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
+                    models.Index(fields=["created_at"], name="client_created_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("last_name", ""), _negated=True),
+                            models.Q(("organisation", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="client_has_a_name",
+                    )
+                ],
             },
         ),
     ]

@@ -33,8 +33,9 @@ def test_create_records_first_owner_and_audit(receptionist):
 
 
 def test_microchip_typed_with_spaces_is_stored_as_digits(receptionist):
-    rex = animal_create(by=receptionist, owner=ClientFactory(), name="Rex", species=species(),
-                        microchip="985 141 000-123 456")
+    rex = animal_create(
+        by=receptionist, owner=ClientFactory(), name="Rex", species=species(), microchip="985 141 000-123 456"
+    )
     assert rex.microchip == CHIP
 
 
@@ -62,14 +63,21 @@ def test_a_deceased_animals_chip_may_be_recorded_again(receptionist):
 
 def test_birth_date_in_the_future_is_refused(receptionist):
     with pytest.raises(ValidationError) as exc:
-        animal_create(by=receptionist, owner=ClientFactory(), name="Rex", species=species(),
-                      date_of_birth=timezone.localdate() + dt.timedelta(days=1))
+        animal_create(
+            by=receptionist,
+            owner=ClientFactory(),
+            name="Rex",
+            species=species(),
+            date_of_birth=timezone.localdate() + dt.timedelta(days=1),
+        )
     assert "date_of_birth" in exc.value.message_dict
 
 
 def test_breed_must_belong_to_the_species(receptionist):
     with pytest.raises(ValidationError) as exc:
-        animal_create(by=receptionist, owner=ClientFactory(), name="Tom", species=species("Cat"), breed=breed())
+        animal_create(
+            by=receptionist, owner=ClientFactory(), name="Tom", species=species("Cat"), breed=breed()
+        )
     assert "breed" in exc.value.message_dict
 
 
@@ -139,7 +147,9 @@ def test_weights_are_positive_and_not_in_the_future(vet_user):
     with pytest.raises(ValidationError):
         weight_record(animal=rex, kg=Decimal("0"), by=vet_user)
     with pytest.raises(ValidationError):
-        weight_record(animal=rex, kg=Decimal("3"), by=vet_user, measured_on=timezone.localdate() + dt.timedelta(1))
+        weight_record(
+            animal=rex, kg=Decimal("3"), by=vet_user, measured_on=timezone.localdate() + dt.timedelta(1)
+        )
 
 
 def test_species_and_breed_names_are_unique(manager):

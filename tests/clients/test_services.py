@@ -2,7 +2,13 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clients.models import Client
-from clients.services import client_create, client_deactivate, client_reactivate, client_set_consent, client_update
+from clients.services import (
+    client_create,
+    client_deactivate,
+    client_reactivate,
+    client_set_consent,
+    client_update,
+)
 from tests.factories import AnimalFactory, ClientFactory
 from vetpms.audit import entries_for
 from vetpms.errors import DomainError
@@ -12,7 +18,11 @@ pytestmark = pytest.mark.django_db
 
 def test_create_normalises_phones_and_records_who_created(receptionist):
     client = client_create(
-        by=receptionist, first_name="Jane", last_name="Smith", mobile_phone="07400 123456", home_phone="(0113) 496 0001"
+        by=receptionist,
+        first_name="Jane",
+        last_name="Smith",
+        mobile_phone="07400 123456",
+        home_phone="(0113) 496 0001",
     )
     client.refresh_from_db()
     assert client.mobile_phone == "+447400123456"
