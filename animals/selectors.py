@@ -9,17 +9,35 @@ from django.db.models.functions import Greatest
 
 from animals.models import Animal, Breed, Ownership, Species, Weight
 from clients.models import Client
-from vetpms.phones import phone_query_digits
-from vetpms.text import digits, fold
-
-MAX_TOKENS = 5
-MAX_TOKEN_LENGTH = 60
+from clients.selectors import parse_search_query as _parse
+from clients.selectors import search_condition
 
 
-def animal_list(*, include_inactive: bool = True) -> QuerySet[Animal]:
+def animal_list(
+    *,
+    include_inactive: bool = True,
+    owner_id: int | None = None,
+    species_id: int | None = None,
+    active: bool | None = None,
+    deceased: bool | None = None,
+    query: str = "",
+) -> QuerySet[Animal]:
+    """Animals with owner, species and breed joined; the optional filters narrow it (``query`` matches the way
+    the global search does)."""
     qs = Animal.objects.select_related("owner", "species", "breed")
     if not include_inactive:
         qs = qs.filter(is_active=True, deceased_on__isnull=True)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if species_id is not None:
+        qs = qs.filter(species_id=species_id)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    if deceased is not None:
+        qs = qs.filter(deceased_on__isnull=not deceased)
+    if query.strip():
+        condition = search_condition(query)
+        qs = qs.filter(condition) if condition is not None else qs.none()
     return qs.order_by("name", "id")
 
 
@@ -59,49 +77,12 @@ class SearchHit:
         return self.animal.name if self.animal else self.client.display_name
 
 
-def _token_condition(token: str, phone_forms: list[str]) -> Q:
-    """How one query word must appear in a search text.
-
-    Words match at the start of a word (" smi" finds Smith, not Goldsmith); digit strings and e-mail fragments
-    match anywhere, so the tail of a phone number or part of an address finds its owner.
-    """
-    if token.isdigit() or "@" in token or "." in token:
-        condition = Q(search_text__contains=token)
-    else:
-        condition = Q(search_text__contains=" " + token)
-    for form in phone_forms:
-        condition |= Q(search_text__contains=form)
-    return condition
-
-
-def _parse(query: str) -> tuple[list[str], list[str], str]:
-    folded = fold(query)[: MAX_TOKENS * MAX_TOKEN_LENGTH]
-    tokens = [t[:MAX_TOKEN_LENGTH] for t in folded.split()][:MAX_TOKENS]
-    phone_forms = phone_query_digits(query)
-    # A phone typed with spaces ("07700 900123") is several tokens but one number: match the digits as a whole.
-    if phone_forms and all(t.strip("+()-").isdigit() for t in tokens):
-        tokens = []
-    return tokens, phone_forms, digits(query)
-
-
 def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> list[SearchHit]:
     """Pets and owners matching every word of ``query``, best matches first. Two queries whatever the size."""
-    tokens, phone_forms, query_digits = _parse(query)
-    if not tokens and not phone_forms:
+    condition = search_condition(query)
+    if condition is None:
         return []
-    if tokens:
-        condition = Q()
-        for token in tokens:
-            condition &= _token_condition(token, [])
-        if phone_forms:
-            phone_condition = Q()
-            for form in phone_forms:
-                phone_condition |= Q(search_text__contains=form)
-            condition |= phone_condition
-    else:
-        condition = Q()
-        for form in phone_forms:
-            condition |= Q(search_text__contains=form)
+    tokens, phone_forms, query_digits = _parse(query)
 
     first = tokens[0] if tokens else ""
     phone_exact = ["+" + f for f in phone_forms]

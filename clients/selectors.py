@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from clients.models import Client
+from vetpms.phones import phone_query_digits
+from vetpms.text import digits, fold
+
+MAX_TOKENS = 5
+MAX_TOKEN_LENGTH = 60
 
 
-def client_list(*, include_inactive: bool = True) -> QuerySet[Client]:
-    """Clients for the list page and the API, with their number of living animals in the same query."""
+def client_list(
+    *,
+    include_inactive: bool = True,
+    active: bool | None = None,
+    consent: bool | None = None,
+    species_id: int | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    query: str = "",
+) -> QuerySet[Client]:
+    """Clients for the list page and the API, with their number of living animals in the same query.
+
+    The optional filters narrow it: ``species_id`` keeps owners of an animal of that species, the created range
+    is in the practice's local days (both ends included), ``query`` matches the way the global search does.
+    """
     qs = Client.objects.annotate(
         animal_count=Count("animals", filter=Q(animals__deceased_on__isnull=True, animals__is_active=True))
     )
     if not include_inactive:
         qs = qs.filter(is_active=True)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    if consent is not None:
+        qs = qs.filter(reminder_consent=consent)
+    if species_id is not None:
+        # A subquery, not a join: a join would multiply the rows behind the animal_count annotation.
+        # animals sits above clients, so its model is read through the registry rather than imported.
+        animals = apps.get_model("animals", "Animal").objects.filter(species_id=species_id)
+        qs = qs.filter(pk__in=animals.values("owner_id"))
+    if created_from is not None:
+        qs = qs.filter(created_at__gte=_local_midnight(created_from))
+    if created_to is not None:
+        qs = qs.filter(created_at__lt=_local_midnight(created_to + dt.timedelta(days=1)))
+    if query.strip():
+        condition = search_condition(query)
+        qs = qs.filter(condition) if condition is not None else qs.none()
     return qs.order_by("last_name", "first_name", "organisation", "id")
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_default_timezone())
 
 
 def client_detail(*, pk: int) -> Client:
@@ -23,3 +65,46 @@ def client_detail(*, pk: int) -> Client:
 
     animals = Animal.objects.select_related("species", "breed").order_by("deceased_on", "-is_active", "name")
     return Client.objects.prefetch_related(Prefetch("animals", queryset=animals)).get(pk=pk)
+
+
+# --- The search condition shared with the global search (animals.selectors.search) ----------------------------
+
+
+def parse_search_query(query: str) -> tuple[list[str], list[str], str]:
+    """(words, phone digit strings, all digits) of what someone typed in a search box."""
+    folded = fold(query)[: MAX_TOKENS * MAX_TOKEN_LENGTH]
+    tokens = [t[:MAX_TOKEN_LENGTH] for t in folded.split()][:MAX_TOKENS]
+    phone_forms = phone_query_digits(query)
+    # A phone typed with spaces ("07700 900123") is several tokens but one number: match the digits as a whole.
+    if phone_forms and all(t.strip("+()-").isdigit() for t in tokens):
+        tokens = []
+    return tokens, phone_forms, digits(query)
+
+
+def _token_condition(token: str) -> Q:
+    """How one query word must appear in a search text.
+
+    Words match at the start of a word (" smi" finds Smith, not Goldsmith); digit strings and e-mail fragments
+    match anywhere, so the tail of a phone number or part of an address finds its owner.
+    """
+    if token.isdigit() or "@" in token or "." in token:
+        return Q(search_text__contains=token)
+    return Q(search_text__contains=" " + token)
+
+
+def search_condition(query: str) -> Q | None:
+    """The filter on ``search_text`` that the global search applies: every word of ``query``, or the phone
+    number it spells. Clients and animals both carry ``search_text`` (an animal's includes its owner's), so the
+    same condition filters either; None when ``query`` has nothing to search for."""
+    tokens, phone_forms, _ = parse_search_query(query)
+    if not tokens and not phone_forms:
+        return None
+    phone_condition = Q()
+    for form in phone_forms:
+        phone_condition |= Q(search_text__contains=form)
+    if not tokens:
+        return phone_condition
+    condition = Q()
+    for token in tokens:
+        condition &= _token_condition(token)
+    return condition | phone_condition if phone_forms else condition

@@ -1,26 +1,67 @@
 """The one NinjaAPI, mounted at /api/v1. Each app contributes a Router; errors map to HTTP here, once.
 
-Authentication: the browser's session (with CSRF on writes) or ``Authorization: Bearer <token>``.
+Authentication: ``Authorization: Bearer vpms_...`` (a per-user API token, acting with that user's role) or the
+browser's session, whose writes must carry the CSRF token. No credentials -> 401; a role without the permission
+-> 403, checked before any lookup.
+
+Error contract, the same for every endpoint (all bodies are JSON):
+
+==========================================  ======  ==========================================================
+unauthenticated                             401     ``{"detail": "..."}``
+wrong role, or a session write without CSRF 403     ``{"detail": "..."}``
+unknown id, unknown /api/v1/ path           404     ``{"detail": "Not found."}``
+invalid input (schema or model rules)       422     ``{"detail": [{"loc": ["body", "field"], "msg": "...",
+                                                    "type": "..."}]}`` (``"query"`` for query parameters)
+a broken business rule (DomainError)        409     ``{"detail": "...", "code": "...", "field": "..."}``
+body that is not JSON                       400     ``{"detail": "..."}``
+body over DATA_UPLOAD_MAX_MEMORY_SIZE       413     ``{"detail": "..."}``
+too many bad API tokens from one address    429     ``{"detail": "..."}`` with ``Retry-After``
+==========================================  ======  ==========================================================
+
+The OpenAPI schema and its Swagger page (/api/v1/openapi.json, /api/v1/docs) are public: VetPMS is open source,
+so the schema reveals nothing that the code does not, and it holds no data. Every data endpoint requires
+authentication.
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from ninja import NinjaAPI
-from ninja.security import SessionAuth
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    ValidationError,
+)
+from django.http import Http404, HttpResponse
+from django.urls import Resolver404, resolve
+from ninja import NinjaAPI, Router
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaValidationError
 
+from animals.api import router as animals_router
+from animals.api import species_router
+from clients.api import router as clients_router
 from vetpms import __version__
-from vetpms.auth import BearerToken
+from vetpms.api_routes import me_router, search_router, tokens_router
+from vetpms.auth import ApiLockedOut, BearerToken, SessionCsrfAuth
 from vetpms.errors import DomainError
+
+# Names of body/query parameters that ninja puts into an error's location; dropped so that schema errors and
+# model errors both end in the field name: ["body", "last_name"].
+_PARAM_NAMES = {"payload", "filters"}
 
 api = NinjaAPI(
     title="VetPMS API",
     version="1",
     urls_namespace="api",
-    auth=[BearerToken(), SessionAuth(csrf=True)],
+    auth=[BearerToken(), SessionCsrfAuth()],
     docs_url="/docs",
-    description=f"VetPMS {__version__}. Authenticate with a session (and CSRF token) or an API token.",
+    description=(
+        f"VetPMS {__version__}. Authenticate with `Authorization: Bearer <token>` (a manager creates tokens) "
+        "or a logged-in session (send the CSRF token as `X-CSRFToken` on writes). Lists take `limit` (1-100) "
+        "and `offset` and answer `{items, count}`. Datetimes are ISO 8601 with offset; weights are decimal "
+        "strings."
+    ),
 )
 
 
@@ -36,13 +77,46 @@ def _domain_error(request, exc: DomainError):
 def _validation_error(request, exc: ValidationError):
     if hasattr(exc, "error_dict"):
         errors = [
-            {"loc": ["body", field if field != "__all__" else "non_field_errors"], "msg": msg, "type": "value_error"}
+            {
+                "loc": ["body", field if field != "__all__" else "non_field_errors"],
+                "msg": msg,
+                "type": "value_error",
+            }
             for field, messages in exc.message_dict.items()
             for msg in messages
         ]
     else:
         errors = [{"loc": ["body"], "msg": msg, "type": "value_error"} for msg in exc.messages]
     return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(SchemaValidationError)
+def _schema_validation_error(request, exc: SchemaValidationError):
+    errors = []
+    for error in exc.errors:
+        loc = list(error.get("loc", ()))
+        if len(loc) > 2 and loc[1] in _PARAM_NAMES:
+            del loc[1]
+        # pydantic's "url" points at its own docs and "input" echoes what was sent (possibly megabytes).
+        errors.append({k: v for k, v in error.items() if k not in {"url", "input", "ctx"}} | {"loc": loc})
+    return api.create_response(request, {"detail": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc: AuthenticationError):
+    return api.create_response(
+        request,
+        {"detail": "Authentication required: send 'Authorization: Bearer <API token>' or log in."},
+        status=401,
+    )
+
+
+@api.exception_handler(ApiLockedOut)
+def _locked_out(request, exc: ApiLockedOut):
+    response = api.create_response(request, {"detail": str(exc)}, status=429)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(PermissionDenied)
@@ -53,3 +127,56 @@ def _forbidden(request, exc: PermissionDenied):
 @api.exception_handler(Http404)
 def _not_found(request, exc: Http404):
     return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _does_not_exist(request, exc: ObjectDoesNotExist):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc: RequestDataTooBig):
+    return api.create_response(request, {"detail": "The request body is too large."}, status=413)
+
+
+@api.exception_handler(SuspiciousOperation)
+def _bad_request(request, exc: SuspiciousOperation):
+    return api.create_response(request, {"detail": "Bad request."}, status=400)
+
+
+api.add_router("/clients", clients_router)
+api.add_router("/animals", animals_router)
+api.add_router("/species", species_router)
+api.add_router("/search", search_router)
+api.add_router("/me", me_router)
+api.add_router("/tokens", tokens_router)
+
+# Mounted last: any other path under /api/v1/ (including "/clients/abc", which the int converters above do not
+# match) answers a JSON 404 instead of Django's HTML page. Paths are canonical without a trailing slash; the
+# same path with one is redirected (308 keeps the method and body), as APPEND_SLASH would do the other way.
+_fallback = Router()
+
+
+@_fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "/{path:rest}",
+    auth=None,
+    include_in_schema=False,
+    url_name="unknown-path",
+)
+def _unknown_path(request, rest: str):
+    if request.path_info.endswith("/"):
+        canonical = request.path_info.rstrip("/")
+        try:
+            match = resolve(canonical)
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "unknown-path":
+            query = request.META.get("QUERY_STRING", "")
+            response = HttpResponse(status=308)
+            response["Location"] = canonical + (f"?{query}" if query else "")
+            return response
+    raise Http404
+
+
+api.add_router("", _fallback)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_q",
+    "ninja",  # its templates and static files: the API docs page is served locally, not from a CDN
     "axes",
     "csp",
     "bootstrap",

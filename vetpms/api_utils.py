@@ -1,0 +1,60 @@
+"""Small pieces the API routers share: the paginator, input-schema conventions, error helpers."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+from pydantic import ConfigDict, create_model
+
+MAX_PAGE_SIZE = 100
+
+S = TypeVar("S", bound=type[Schema])
+
+
+class Page(LimitOffsetPagination):
+    """``?limit=&offset=`` -> ``{"items": [...], "count": N}``. A limit over 100 is refused (422), not clipped,
+    so a client never silently receives less than it asked for."""
+
+    class Input(Schema):
+        limit: int = Field(25, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1-{MAX_PAGE_SIZE}.")
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
+
+
+class InputSchema(Schema):
+    """Request bodies: surrounding whitespace is stripped and unknown fields are refused (a typo such as
+    ``firstname`` is a 422, not a silently ignored value)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+def patch_schema(schema: S, name: str) -> S:
+    """The same fields as ``schema``, all optional, for PATCH: only the fields sent are changed.
+
+    An explicit ``null`` is refused for fields that cannot be empty (pydantic does not validate the ``None``
+    default, only values that were sent), so ``{"last_name": null}`` is a 422, not a database error.
+    """
+    fields: dict[str, Any] = {}
+    for field_name, info in schema.model_fields.items():
+        optional = copy.copy(info)
+        optional.default = None
+        optional.default_factory = None
+        fields[field_name] = (info.annotation, optional)
+    return create_model(name, __base__=schema, **fields)  # type: ignore[call-overload,no-any-return]
+
+
+def renamed_errors(call: Callable[[], Any], names: dict[str, str]) -> Any:
+    """Run ``call``; a ValidationError about a model field is re-raised under the API's name for it."""
+    try:
+        return call()
+    except ValidationError as exc:
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError({names.get(k, k): v for k, v in exc.error_dict.items()}) from exc
