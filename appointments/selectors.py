@@ -1,0 +1,144 @@
+"""Reads of the appointment books: day lists, the day grid, weeks, free slots, the iCal feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from animals.models import Animal, Weight
+from appointments.availability import Interval, Slot, free_slots, sessions_on
+from appointments.models import Appointment, AppointmentType, BookException, CalendarFeed, WorkingHours
+from vetpms.models import Vet
+from vetpms.timeutils import local_day_bounds
+
+
+def _with_details(qs: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    last_weight = Weight.objects.filter(animal=OuterRef("animal")).order_by("-measured_on", "-id").values("kg")[:1]
+    return qs.select_related("animal__species", "animal__breed", "client", "vet", "type").annotate(
+        last_weight_kg=Subquery(last_weight)
+    )
+
+
+def appointment_list(
+    *,
+    vet: Vet | None = None,
+    animal: Animal | None = None,
+    client_id: int | None = None,
+    status: str | None = None,
+    start_from: dt.datetime | None = None,
+    start_before: dt.datetime | None = None,
+) -> QuerySet[Appointment]:
+    qs = _with_details(Appointment.objects.all())
+    if vet is not None:
+        qs = qs.filter(vet=vet)
+    if animal is not None:
+        qs = qs.filter(animal=animal)
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    if status:
+        qs = qs.filter(status=status)
+    if start_from is not None:
+        qs = qs.filter(start__gte=start_from)
+    if start_before is not None:
+        qs = qs.filter(start__lt=start_before)
+    return qs.order_by("start", "id")
+
+
+def day_list(*, vet: Vet, day: dt.date) -> QuerySet[Appointment]:
+    """One vet's day in time order, with pet, owner, type and last weight joined: one query."""
+    start, end = local_day_bounds(day)
+    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+
+
+def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
+    start, _ = local_day_bounds(first_day)
+    _, end = local_day_bounds(first_day + dt.timedelta(days=6))
+    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start")
+
+
+def active_vets() -> QuerySet[Vet]:
+    return Vet.objects.filter(is_active=True).select_related("user").order_by("display_name")
+
+
+def vets_with_hours() -> QuerySet[Vet]:
+    return Vet.objects.select_related("user").prefetch_related("working_hours").order_by("display_name")
+
+
+def sessions_for(*, vets: list[Vet], day: dt.date) -> dict[int, list[Interval]]:
+    """Each vet's available intervals on ``day``: two queries for any number of vets."""
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for row in WorkingHours.objects.filter(vet__in=vets, weekday=day.weekday()):
+        hours[row.vet_id].append(row)
+    exceptions: dict[int, list[BookException]] = defaultdict(list)
+    for row in BookException.objects.filter(vet__in=vets, date=day):
+        exceptions[row.vet_id].append(row)
+    return {vet.pk: sessions_on(day, hours[vet.pk], exceptions[vet.pk]) for vet in vets}
+
+
+def day_grid(*, day: dt.date, vets: list[Vet] | None = None) -> dict[str, object]:
+    """The day for several vets: their sessions and appointments, grouped by vet (three queries)."""
+    vets = vets if vets is not None else list(active_vets())
+    start, end = local_day_bounds(day)
+    by_vet: dict[int, list[Appointment]] = defaultdict(list)
+    for appointment in _with_details(
+        Appointment.objects.filter(vet__in=vets, start__gte=start, start__lt=end)
+    ).order_by("start"):
+        by_vet[appointment.vet_id].append(appointment)
+    return {"vets": vets, "sessions": sessions_for(vets=vets, day=day), "appointments": by_vet}
+
+
+def find_free_slots(
+    *,
+    day: dt.date,
+    minutes: int,
+    vets: list[Vet],
+    step_minutes: int,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
+    """Free starts for each vet on ``day``, in time order then vet name; past times are never offered."""
+    now = now or timezone.now()
+    sessions = sessions_for(vets=vets, day=day)
+    day_start, day_end = local_day_bounds(day)
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    for vet_id, start, end in (
+        Appointment.objects.blocking()
+        .filter(vet__in=vets, start__lt=day_end + dt.timedelta(hours=12), end__gt=day_start)
+        .values_list("vet_id", "start", "end")
+    ):
+        busy[vet_id].append((start, end))
+    slots: list[Slot] = []
+    names = {vet.pk: vet.display_name for vet in vets}
+    for vet in vets:
+        slots += free_slots(
+            vet_id=vet.pk,
+            sessions=sessions[vet.pk],
+            busy=busy[vet.pk],
+            minutes=minutes,
+            step_minutes=step_minutes,
+            not_before=now,
+        )
+    slots.sort(key=lambda s: (s.start, names[s.vet_id]))
+    return slots
+
+
+def appointment_types(*, active_only: bool = True) -> QuerySet[AppointmentType]:
+    qs = AppointmentType.objects.order_by("name")
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def live_feed(*, token: str) -> CalendarFeed | None:
+    return CalendarFeed.objects.select_related("vet").filter(token=token, revoked_at__isnull=True).first()
+
+
+def feed_appointments(*, vet: Vet, now: dt.datetime | None = None) -> QuerySet[Appointment]:
+    """What a vet's phone calendar shows: the last 30 days and the next year, cancelled ones excluded."""
+    now = now or timezone.now()
+    return (
+        Appointment.objects.blocking()
+        .filter(vet=vet, start__gte=now - dt.timedelta(days=30), start__lt=now + dt.timedelta(days=366))
+        .select_related("animal__species", "type")
+        .order_by("start")
+    )

@@ -1,0 +1,335 @@
+"""Every write to an appointment book: booking, rescheduling, status moves, hours, exceptions and types.
+
+The overlap guarantee: the booking transaction checks for a clash and inserts. On SQLite the transaction is
+IMMEDIATE (settings), so it holds the write lock from its first statement and two bookings cannot interleave. On
+PostgreSQL two transactions may both pass the check; the exclusion constraint then refuses the second insert, which
+is turned into the same clean DomainError naming the appointment that won.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from animals.models import Animal
+from appointments.availability import sessions_on, within
+from appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    AppointmentType,
+    BookException,
+    CalendarFeed,
+    WorkingHours,
+)
+from appointments.signals import appointment_status_changed
+from vetpms import audit
+from vetpms.errors import DomainError
+from vetpms.models import User, Vet
+from vetpms.timeutils import make_aware_strict, to_local
+
+S = AppointmentStatus
+ALLOWED_MOVES: dict[str, set[str]] = {
+    S.BOOKED: {S.CONFIRMED, S.ARRIVED, S.CANCELLED, S.NO_SHOW},
+    S.CONFIRMED: {S.ARRIVED, S.CANCELLED, S.NO_SHOW},
+    S.ARRIVED: {S.IN_CONSULTATION, S.COMPLETED},
+    S.IN_CONSULTATION: {S.COMPLETED},
+}
+MAX_MINUTES = 12 * 60
+
+
+def _describe(appointment: Appointment) -> str:
+    local = to_local(appointment.start)
+    end = to_local(appointment.end)
+    return f"{appointment.animal.name} with {appointment.vet} {local:%a %d %b %H:%M}-{end:%H:%M}"
+
+
+def _clash(*, vet: Vet, start: dt.datetime, end: dt.datetime, exclude_pk: int | None = None) -> Appointment | None:
+    qs = Appointment.objects.blocking().overlapping(start, end).filter(vet=vet).select_related("animal", "vet")
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.order_by("start").first()
+
+
+def _refuse_clash(clash: Appointment) -> DomainError:
+    return DomainError(
+        f"{clash.vet} is already booked then: {_describe(clash)} (appointment #{clash.pk}).",
+        field="start",
+        code="clash",
+    )
+
+
+def _check_times(start: dt.datetime, minutes: int) -> tuple[dt.datetime, dt.datetime]:
+    if minutes <= 0 or minutes > MAX_MINUTES:
+        raise ValidationError({"minutes": f"A duration is between 1 minute and {MAX_MINUTES // 60} hours."})
+    start = make_aware_strict(start)
+    return start, start + dt.timedelta(minutes=minutes)
+
+
+def _check_hours(*, vet: Vet, start: dt.datetime, end: dt.datetime) -> None:
+    day = to_local(start).date()
+    hours = WorkingHours.objects.filter(vet=vet, weekday=day.weekday())
+    exceptions = BookException.objects.filter(vet=vet, date=day)
+    if not within(sessions_on(day, hours, exceptions), start, end):
+        raise DomainError(
+            f"{to_local(start):%a %d %b %H:%M}-{to_local(end):%H:%M} is outside {vet}'s working hours. "
+            "Tick 'book outside working hours' to book it anyway.",
+            field="start",
+            code="outside_hours",
+        )
+
+
+def _insert_or_refuse(appointment: Appointment) -> None:
+    clash = _clash(vet=appointment.vet, start=appointment.start, end=appointment.end, exclude_pk=appointment.pk)
+    if clash is not None:
+        raise _refuse_clash(clash)
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if "appointment_no_overlap" not in str(exc):
+            raise
+        clash = _clash(vet=appointment.vet, start=appointment.start, end=appointment.end, exclude_pk=appointment.pk)
+        if clash is None:  # pragma: no cover - the winner was cancelled in the meantime; still refuse, say so
+            raise DomainError("Someone booked that time a moment ago; choose another slot.", code="clash") from exc
+        raise _refuse_clash(clash) from exc
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    animal: Animal,
+    vet: Vet,
+    type: AppointmentType,
+    start: dt.datetime,
+    by: User,
+    minutes: int | None = None,
+    reason: str = "",
+    notes: str = "",
+    override_hours: bool = False,
+    request_key: str | None = None,
+) -> Appointment:
+    """Book ``animal`` into ``vet``'s book. Refuses clashes, the past, closed hours (unless overridden) and animals
+    that cannot be seen. With ``request_key``, a repeated submission returns the first booking."""
+    if request_key:
+        existing = Appointment.objects.filter(request_key=request_key).first()
+        if existing is not None:
+            return existing
+    start, end = _check_times(start, type.default_minutes if minutes is None else minutes)
+    animal = Animal.objects.select_related("owner").get(pk=animal.pk)
+    if animal.is_deceased:
+        raise DomainError(f"{animal.name} is recorded as deceased and cannot be booked.", field="animal")
+    if not animal.is_active:
+        raise DomainError(f"{animal.name} is inactive and cannot be booked.", field="animal")
+    if not animal.owner.is_active:
+        raise DomainError(f"{animal.owner} is an inactive client; reactivate them first.", field="animal")
+    if not vet.is_active:
+        raise DomainError(f"{vet} is not taking appointments.", field="vet")
+    if not type.is_active:
+        raise DomainError(f"The appointment type {type} is no longer in use.", field="type")
+    if start < timezone.now():
+        raise DomainError("That time has already passed; choose a time in the future.", field="start", code="past")
+    if not override_hours:
+        _check_hours(vet=vet, start=start, end=end)
+    appointment = Appointment(
+        animal=animal,
+        client=animal.owner,
+        vet=vet,
+        type=type,
+        start=start,
+        end=end,
+        reason=reason,
+        notes=notes,
+        booked_by=by,
+        outside_hours=override_hours and not _is_within_hours(vet=vet, start=start, end=end),
+        request_key=request_key or None,
+    )
+    appointment.full_clean(exclude=["request_key"], validate_constraints=False)
+    _insert_or_refuse(appointment)
+    AppointmentEvent.objects.create(appointment=appointment, by=by, from_status="", to_status=S.BOOKED)
+    audit.record(
+        actor=by,
+        obj=appointment,
+        action="book",
+        changes=audit.diff({}, audit.snapshot(appointment, ["animal", "vet", "type", "start", "end", "reason"])),
+        note="booked outside working hours by override" if appointment.outside_hours else "",
+    )
+    transaction.on_commit(lambda: _send_confirmation(appointment.pk))
+    return appointment
+
+
+def _is_within_hours(*, vet: Vet, start: dt.datetime, end: dt.datetime) -> bool:
+    try:
+        _check_hours(vet=vet, start=start, end=end)
+    except DomainError:
+        return False
+    return True
+
+
+def _send_confirmation(appointment_pk: int) -> None:
+    from appointments.emails import send_booking_confirmation
+
+    send_booking_confirmation(appointment_pk)
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: dt.datetime,
+    by: User,
+    minutes: int | None = None,
+    vet: Vet | None = None,
+    override_hours: bool = False,
+) -> Appointment:
+    appointment = Appointment.objects.select_for_update().select_related("animal", "vet").get(pk=appointment.pk)
+    if appointment.status not in (S.BOOKED, S.CONFIRMED):
+        raise DomainError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be moved.", code="bad_status"
+        )
+    before = audit.snapshot(appointment, ["vet", "start", "end"])
+    start, end = _check_times(start, appointment.minutes if minutes is None else minutes)
+    vet = vet or appointment.vet
+    if not vet.is_active:
+        raise DomainError(f"{vet} is not taking appointments.", field="vet")
+    if start < timezone.now():
+        raise DomainError("That time has already passed; choose a time in the future.", field="start", code="past")
+    if not override_hours:
+        _check_hours(vet=vet, start=start, end=end)
+    appointment.vet, appointment.start, appointment.end = vet, start, end
+    appointment.outside_hours = override_hours and not _is_within_hours(vet=vet, start=start, end=end)
+    _insert_or_refuse(appointment)
+    audit.record(
+        actor=by,
+        obj=appointment,
+        action="reschedule",
+        changes=audit.diff(before, audit.snapshot(appointment, ["vet", "start", "end"])),
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_transition(*, appointment: Appointment, to: str, by: User, note: str = "") -> Appointment:
+    """Move an appointment along its status flow; every move is recorded."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if to not in S.values:
+        raise ValidationError({"status": f"Unknown status {to!r}."})
+    target = S(to)
+    if target not in ALLOWED_MOVES.get(appointment.status, set()):
+        raise DomainError(
+            f"A {appointment.get_status_display().lower()} appointment cannot become {target.label.lower()}.",
+            field="status",
+            code="bad_transition",
+        )
+    note = (note or "").strip()
+    if target == S.CANCELLED and not note:
+        raise ValidationError({"note": "Say why the appointment is cancelled."})
+    previous = appointment.status
+    appointment.status = target
+    fields = ["status", "updated_at"]
+    if target == S.CANCELLED:
+        appointment.cancel_reason = note[:200]
+        fields.append("cancel_reason")
+    appointment.save(update_fields=fields)
+    AppointmentEvent.objects.create(
+        appointment=appointment, by=by, from_status=previous, to_status=target, note=note[:200]
+    )
+    audit.record(
+        actor=by, obj=appointment, action=f"status {target}", changes={"status": [previous, target]}, note=note
+    )
+    appointment_status_changed.send(
+        sender=Appointment, appointment=appointment, from_status=previous, to_status=target, by=by
+    )
+    return appointment
+
+
+# --- Book set-up (managers) ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def working_hours_set(*, vet: Vet, sessions: list[tuple[int, dt.time, dt.time]], by: User) -> list[WorkingHours]:
+    """Replace a vet's weekly sessions with ``sessions`` [(weekday, start, end), ...]; overlapping ones refused."""
+    rows = [WorkingHours(vet=vet, weekday=w, start_time=s, end_time=e) for w, s, e in sessions]
+    for row in rows:
+        row.full_clean(exclude=["vet"])
+    for weekday in {r.weekday for r in rows}:
+        day_rows = sorted((r for r in rows if r.weekday == weekday), key=lambda r: r.start_time)
+        for a, b in itertools.pairwise(day_rows):
+            if b.start_time < a.end_time:
+                raise ValidationError(
+                    f"Sessions overlap on {a.get_weekday_display()}: {a.start_time:%H:%M}-{a.end_time:%H:%M} and "
+                    f"{b.start_time:%H:%M}-{b.end_time:%H:%M}."
+                )
+    before = sorted(str(h) for h in WorkingHours.objects.filter(vet=vet))
+    WorkingHours.objects.filter(vet=vet).delete()
+    WorkingHours.objects.bulk_create(rows)
+    audit.record(actor=by, obj=vet, action="working hours", changes={"hours": [before, sorted(str(r) for r in rows)]})
+    return rows
+
+
+@transaction.atomic
+def book_exception_add(*, vet: Vet, by: User, **data: Any) -> BookException:
+    exc = BookException(vet=vet, **data)
+    exc.full_clean()
+    exc.save()
+    audit.record(actor=by, obj=vet, action="book exception", changes={"exception": [None, str(exc)]}, note=exc.note)
+    return exc
+
+
+@transaction.atomic
+def book_exception_remove(*, exception: BookException, by: User) -> None:
+    audit.record(
+        actor=by, obj=exception.vet, action="book exception removed", changes={"exception": [str(exception), None]}
+    )
+    exception.delete()
+
+
+APPOINTMENT_TYPE_FIELDS = frozenset(
+    {"name", "default_minutes", "colour", "recall_name", "recall_interval", "recall_unit", "is_active"}
+)
+
+
+@transaction.atomic
+def appointment_type_save(
+    *, by: User, data: dict[str, Any], appointment_type: AppointmentType | None = None
+) -> AppointmentType:
+    unknown = set(data) - APPOINTMENT_TYPE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable appointment type fields: {', '.join(sorted(unknown))}")
+    obj = appointment_type or AppointmentType()
+    before = audit.snapshot(obj) if obj.pk else {}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
+    )
+    return obj
+
+
+@transaction.atomic
+def calendar_feed_create(*, vet: Vet, by: User) -> CalendarFeed:
+    feed = CalendarFeed.objects.create(vet=vet)
+    audit.record(actor=by, obj=vet, action="calendar feed created")
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, feed: CalendarFeed, by: User) -> CalendarFeed:
+    if feed.revoked_at is not None:
+        raise DomainError("This calendar link was already revoked.")
+    feed.revoked_at = timezone.now()
+    feed.save(update_fields=["revoked_at"])
+    audit.record(actor=by, obj=feed.vet, action="calendar feed revoked")
+    return feed
+
+
+def slot_step_minutes() -> int:
+    return int(getattr(settings, "APPOINTMENT_SLOT_STEP_MINUTES", 15))

@@ -1,0 +1,36 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from appointments.models import AppointmentType, WorkingHours
+from tests.factories import AnimalFactory
+
+
+def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
+    today = timezone.localdate()
+    return today + dt.timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
+
+
+@pytest.fixture
+def vet(vet_user):
+    vet = vet_user.vet
+    WorkingHours.objects.bulk_create(
+        [WorkingHours(vet=vet, weekday=d, start_time=dt.time(9), end_time=dt.time(17)) for d in range(7)]
+    )
+    return vet
+
+
+@pytest.fixture
+def consult(db):
+    return AppointmentType.objects.create(name="Consultation", default_minutes=15, colour="#3366cc")
+
+
+@pytest.fixture
+def pet(db):
+    return AnimalFactory(name="Rex")
+
+
+@pytest.fixture
+def monday():
+    return next_weekday(0)
