@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from animals import selectors, services
@@ -91,7 +91,7 @@ def create_animal(request: HttpRequest, payload: AnimalIn):
     data = payload.dict()
     owner = _lookup(Client, data.pop("owner"), "owner")
     animal = services.animal_create(by=request.user, owner=owner, **_model_data(data))
-    return 201, _detail(animal.pk)
+    return Status(201, _detail(animal.pk))
 
 
 @router.patch("/{int:animal_id}", response=AnimalDetailOut, summary="Change some fields of an animal")
@@ -142,7 +142,7 @@ def add_weight(request: HttpRequest, animal_id: int, payload: WeightIn):
     require_perm(request.user, "animals.add_weight")
     animal = _detail(animal_id)
     weight = services.weight_record(animal=animal, kg=payload.kg, measured_on=payload.measured_on, by=request.user)
-    return 201, weight
+    return Status(201, weight)
 
 
 # --- Reference data ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ so a role without access learns nothing about which ids exist.
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from clients import selectors, services
@@ -56,7 +56,7 @@ def get_client(request: HttpRequest, client_id: int):
 def create_client(request: HttpRequest, payload: ClientIn):
     require_perm(request.user, "clients.add_client")
     client = services.client_create(by=request.user, **payload.dict())
-    return 201, _detail(client.pk)
+    return Status(201, _detail(client.pk))
 
 
 @router.patch("/{int:client_id}", response=ClientDetailOut, summary="Change some fields of a client")

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from animals.schemas import AnimalSummary
 from animals.selectors import search
@@ -124,7 +124,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
         raise ValidationError({"user": f"There is no user with id {payload.user}."})
     token, secret = services.api_token_create(user=user, name=payload.name, by=request.user)
     token.secret = secret  # type: ignore[attr-defined]
-    return 201, token
+    return Status(201, token)
 
 
 @tokens_router.post("/{int:token_id}/revoke", response=TokenOut, summary="Revoke an API token (managers)")

@@ -1,0 +1,68 @@
+"""API test helpers: a JSON client per user (acting through an API token) and a few assertions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+
+from tests.factories import make_token
+
+ROLES = ["receptionist", "vet_user", "manager", "nobody"]
+
+
+class JsonClient:
+    """django.test.Client speaking JSON, with fixed headers (e.g. an API token)."""
+
+    def __init__(self, headers: dict[str, str] | None = None, http: HttpClient | None = None) -> None:
+        self.http = http or HttpClient()
+        self.headers = headers or {}
+
+    def get(self, url: str, params: dict[str, Any] | None = None, **extra: Any):
+        return self.http.get(url, params or {}, headers=self.headers, **extra)
+
+    def _send(self, method: str, url: str, body: Any, **extra: Any):
+        data = body if isinstance(body, str | bytes) else json.dumps(body if body is not None else {})
+        return getattr(self.http, method)(
+            url, data=data, content_type="application/json", headers=self.headers, **extra
+        )
+
+    def post(self, url: str, body: Any = None, **extra: Any):
+        return self._send("post", url, body, **extra)
+
+    def patch(self, url: str, body: Any = None, **extra: Any):
+        return self._send("patch", url, body, **extra)
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> a JsonClient authenticated with a fresh API token of ``user``."""
+
+    def make(user) -> JsonClient:
+        _, secret = make_token(user)
+        return JsonClient({"Authorization": f"Bearer {secret}"})
+
+    return make
+
+
+@pytest.fixture
+def anonymous() -> JsonClient:
+    return JsonClient()
+
+
+@pytest.fixture
+def api_for(request, api_as):
+    """api_for("vet_user") -> a JsonClient acting as the user of that fixture (for tests parametrized by role)."""
+
+    def make(role: str) -> JsonClient:
+        return api_as(request.getfixturevalue(role))
+
+    return make
+
+
+def error_fields(response) -> list[str]:
+    """The field names a 422 response complains about (the last element of each error's loc)."""
+    assert response.status_code == 422, response.content
+    return [error["loc"][-1] for error in response.json()["detail"]]
