@@ -1,6 +1,20 @@
-from django.urls import path
-from django.views.generic import TemplateView
+"""The HTML pages. The REST API is mounted separately (vetpms/urls.py)."""
+
+from django.urls import include, path
+
+from animals import views as animal_views
+from vetpms import views
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", views.home, name="home"),
+    path("search/", animal_views.search, name="search"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/role/", views.staff_role, name="staff_role"),
+    path("staff/tokens/", views.token_list, name="token_list"),
+    path("staff/tokens/new/", views.token_create, name="token_create"),
+    path("staff/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("audit/<str:model>/<int:pk>/", views.audit_trail, name="audit"),
+    path("clients/", include("clients.urls")),
+    path("", include("animals.urls")),
 ]

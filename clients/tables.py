@@ -1,0 +1,45 @@
+"""The client list table (django-tables2). Rows come from clients.selectors.client_list, with animal_count."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from clients.models import Client
+
+
+class ClientTable(tables.Table):
+    name = tables.Column(
+        accessor="sort_name", verbose_name="Name", order_by=("last_name", "first_name", "organisation", "id")
+    )
+    phone = tables.Column(accessor="mobile_phone", verbose_name="Phone", orderable=False, empty_values=())
+    email = tables.EmailColumn(verbose_name="Email")
+    town = tables.Column(verbose_name="Town", order_by=("town", "last_name"))
+    animal_count = tables.Column(verbose_name="Pets", attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    reminder_consent = tables.BooleanColumn(verbose_name="Reminders", yesno="✔,—")
+    created_at = tables.DateColumn(verbose_name="Created", format="j M Y")
+
+    class Meta:
+        model = Client
+        fields = ("name", "phone", "email", "town", "animal_count", "reminder_consent", "created_at")
+        sequence = fields
+        attrs = {"class": "table table-hover align-middle mb-0"}
+        row_attrs = {"class": lambda record: "" if record.is_active else "row-muted"}
+        empty_text = "No clients match these filters."
+        orderable = True
+
+    def render_name(self, record):
+        url = reverse("clients:detail", args=[record.pk])
+        label = record.sort_name or record.display_name
+        if record.organisation and record.last_name:
+            label = f"{label} ({record.organisation})"
+        if not record.is_active:
+            return format_html('<a href="{}">{}</a> <span class="badge text-bg-secondary">Inactive</span>', url, label)
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    def render_phone(self, record):
+        return record.main_phone or "—"
+
+    def value_phone(self, record):
+        return record.main_phone
