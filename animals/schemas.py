@@ -12,6 +12,7 @@ from animals.models import Animal
 from clients.schemas import ClientRef
 from vetpms.api_utils import InputSchema, patch_schema
 
+KG_PLACES = Decimal("0.001")
 MAX_ALERTS = 20
 ALERT_MAX_LENGTH = 200
 
@@ -81,7 +82,8 @@ class WeightOut(Schema):
 
     @staticmethod
     def resolve_kg(obj) -> str:
-        return str(obj.kg)
+        # As stored (3 places), also for a weight just recorded whose value is still the Decimal that was sent.
+        return str(Decimal(obj.kg).quantize(KG_PLACES))
 
 
 class OwnershipOut(Schema):
