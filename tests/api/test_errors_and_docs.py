@@ -1,0 +1,70 @@
+"""What the API answers outside its endpoints: unknown paths, slashes, methods; the public schema and docs."""
+
+import pytest
+
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing", "/api/v1/clients/1/nothing", "/api/v1/clients/abc/deactivate", "/api/v1/%00"]
+)
+@pytest.mark.parametrize("method", ["get", "post", "patch"])
+def test_unknown_api_path_is_404_json_with_or_without_credentials(path, method, receptionist, api_as, anonymous):
+    for api in (api_as(receptionist), anonymous):
+        response = api.get(path) if method == "get" else getattr(api, method)(path, {})
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_trailing_slash_redirects_to_the_canonical_path_keeping_the_query(receptionist, api_as):
+    response = api_as(receptionist).get("/api/v1/clients/", {"limit": 5})
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/clients?limit=5"
+
+
+def test_method_not_allowed_is_405_not_500(receptionist, api_as):
+    client = ClientFactory()
+    api = api_as(receptionist)
+    assert api.http.delete(f"/api/v1/clients/{client.pk}", headers=api.headers).status_code == 405
+    assert api.http.put(f"/api/v1/clients/{client.pk}", headers=api.headers).status_code == 405
+
+
+def test_openapi_schema_is_public_and_lists_every_endpoint(anonymous):
+    response = anonymous.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/clients",
+        "/api/v1/clients/{client_id}",
+        "/api/v1/clients/{client_id}/deactivate",
+        "/api/v1/clients/{client_id}/reactivate",
+        "/api/v1/animals",
+        "/api/v1/animals/{animal_id}",
+        "/api/v1/animals/{animal_id}/transfer",
+        "/api/v1/animals/{animal_id}/deceased",
+        "/api/v1/animals/{animal_id}/weights",
+        "/api/v1/species",
+        "/api/v1/species/{species_id}/breeds",
+        "/api/v1/search",
+        "/api/v1/me",
+        "/api/v1/tokens",
+    ]:
+        assert path in paths, path
+    assert not any("{path" in p or "rest" in p for p in paths)
+    assert {"BearerToken", "SessionCsrfAuth"} <= set(schema["components"]["securitySchemes"])
+
+
+def test_schema_holds_no_data(receptionist, anonymous):
+    ClientFactory(last_name="Zanzibar-Secret")
+    assert b"Zanzibar" not in anonymous.get("/api/v1/openapi.json").content
+
+
+def test_docs_page_is_served_with_local_assets_only(anonymous):
+    response = anonymous.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower() and "https://" not in html
