@@ -60,7 +60,7 @@ def test_navigation_shows_only_what_the_role_may_use(users, login, role, visible
 
 def test_logout_is_a_post_form_in_the_navigation(as_receptionist):
     body = as_receptionist.get(reverse("home")).content.decode()
-    assert re.search(r'<form method="post" action="%s"' % reverse("logout"), body)
+    assert f'<form method="post" action="{reverse("logout")}"' in body
 
 
 def test_signing_out_needs_post_and_lands_on_login_with_a_message(as_receptionist):
