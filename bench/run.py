@@ -378,7 +378,7 @@ def bench(args: argparse.Namespace) -> tuple[list[Result], dict[str, str]]:
             listing.ok = max(listing.queries) <= QUERY_TARGET
             results.append(listing)
         filters = f"status=active&reminder_consent=true&species={Species.objects.get(name='Dog').pk}"
-        filtered = Result("GET /clients/?per_page=100&(filters: dog owners, consent)", target=f"<= {QUERY_TARGET} queries")
+        filtered = Result("GET /clients/?per_page=100 + filters", target=f"<= {QUERY_TARGET} queries")
         for _ in range(args.repeat):
             measure(filtered, get_ok(as_reception, f"{client_list}?per_page=100&{filters}"))
         filtered.ok = max(filtered.queries) <= QUERY_TARGET
