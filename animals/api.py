@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
 from animals import selectors, services
@@ -26,23 +26,23 @@ from animals.schemas import (
     WeightOut,
 )
 from clients.models import Client
-from vetpms.api_utils import Page, renamed_errors
+from vetpms.api_utils import Id, Page, QuerySchema, renamed_errors, url_id
 from vetpms.permissions import require_perm
 
 router = Router(tags=["animals"])
 species_router = Router(tags=["species"])
 
 
-class AnimalFilters(Schema):
-    owner: int | None = Field(None, description="Client id of the owner.")
-    species: int | None = Field(None, description="Species id.")
+class AnimalFilters(QuerySchema):
+    owner: Id | None = Field(None, description="Client id of the owner.")
+    species: Id | None = Field(None, description="Species id.")
     active: bool | None = None
     deceased: bool | None = None
     q: str = Field("", max_length=200, description="Pet name, microchip, owner name or phone: as the global search.")
 
 
 def _detail(pk: int) -> Animal:
-    return selectors.animal_detail(pk=pk)  # DoesNotExist -> 404 (vetpms.api)
+    return selectors.animal_detail(pk=url_id(pk))  # DoesNotExist -> 404 (vetpms.api)
 
 
 def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
@@ -159,6 +159,6 @@ def list_species(request: HttpRequest, active: bool | None = None):
 @species_router.get("/{int:species_id}/breeds", response=list[BreedOut], summary="Breeds of a species")
 def list_breeds(request: HttpRequest, species_id: int, active: bool | None = None):
     require_perm(request.user, "animals.view_breed")
-    species = Species.objects.get(pk=species_id)  # DoesNotExist -> 404
+    species = Species.objects.get(pk=url_id(species_id))  # DoesNotExist -> 404
     qs = species.breeds.order_by("name")
     return qs if active is None else qs.filter(is_active=active)

@@ -10,7 +10,7 @@ from pydantic import field_validator
 
 from animals.models import Animal
 from clients.schemas import ClientRef
-from vetpms.api_utils import InputSchema, patch_schema
+from vetpms.api_utils import Id, InputSchema, patch_schema
 
 KG_PLACES = Decimal("0.001")
 MAX_ALERTS = 20
@@ -21,8 +21,8 @@ class AnimalFields(InputSchema):
     """Fields an animal shares between create and update. Species and breed are given by id."""
 
     name: str = Field(..., min_length=1, max_length=100)
-    species: int = Field(..., description="Species id (GET /api/v1/species).")
-    breed: int | None = Field(None, description="Breed id of that species, or null.")
+    species: Id = Field(..., description="Species id (GET /api/v1/species).")
+    breed: Id | None = Field(None, description="Breed id of that species, or null.")
     sex: Animal.Sex = Animal.Sex.UNKNOWN
     neuter_status: Animal.Neuter = Animal.Neuter.UNKNOWN
     date_of_birth: dt.date | None = None
@@ -49,14 +49,14 @@ class AnimalFields(InputSchema):
 
 
 class AnimalIn(AnimalFields):
-    owner: int = Field(..., description="The owner's client id.")
+    owner: Id = Field(..., description="The owner's client id.")
 
 
 AnimalPatch = patch_schema(AnimalFields, "AnimalPatch")
 
 
 class TransferIn(InputSchema):
-    to_owner: int = Field(..., description="Client id of the new owner.")
+    to_owner: Id = Field(..., description="Client id of the new owner.")
     note: str = Field("", max_length=500)
 
 

@@ -7,29 +7,29 @@ so a role without access learns nothing about which ids exist.
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
 from clients import selectors, services
 from clients.models import Client
 from clients.schemas import ClientDeactivateIn, ClientDetailOut, ClientIn, ClientListOut, ClientPatch
-from vetpms.api_utils import Page
+from vetpms.api_utils import Id, Page, QuerySchema, url_id
 from vetpms.permissions import require_perm
 
 router = Router(tags=["clients"])
 
 
-class ClientFilters(Schema):
+class ClientFilters(QuerySchema):
     active: bool | None = Field(None, description="Only active (true) or inactive (false) clients.")
     consent: bool | None = Field(None, description="Consents to reminder emails, or not.")
-    species: int | None = Field(None, description="Owns an animal of this species (id).")
+    species: Id | None = Field(None, description="Owns an animal of this species (id).")
     created_from: dt.date | None = Field(None, description="Created on or after this local day.")
     created_to: dt.date | None = Field(None, description="Created on or before this local day.")
     q: str = Field("", max_length=200, description="Name, phone in any format, email: as the global search.")
 
 
 def _detail(pk: int) -> Client:
-    return selectors.client_detail(pk=pk)  # DoesNotExist -> 404 (vetpms.api)
+    return selectors.client_detail(pk=url_id(pk))  # DoesNotExist -> 404 (vetpms.api)
 
 
 @router.get("", response=list[ClientListOut], summary="List clients")

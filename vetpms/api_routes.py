@@ -10,7 +10,7 @@ from animals.schemas import AnimalSummary
 from animals.selectors import search
 from clients.schemas import ClientRef
 from vetpms import services
-from vetpms.api_utils import InputSchema
+from vetpms.api_utils import Id, InputSchema, QuerySchema, url_id
 from vetpms.models import ApiToken, User
 from vetpms.permissions import require_perm
 
@@ -29,15 +29,16 @@ class SearchHitOut(Schema):
     animal: AnimalSummary | None
 
 
+class SearchParams(QuerySchema):
+    q: str = Field(..., max_length=200, description="Surname, first name, organisation, phone, email, pet, chip.")
+    limit: int = Field(20, ge=1, le=50)
+    include_inactive: bool = Field(True, description="Include inactive clients, and deceased or inactive pets.")
+
+
 @search_router.get("", response=list[SearchHitOut], summary="Global search: pets and owners, best first")
-def global_search(
-    request: HttpRequest,
-    q: str = Query(..., max_length=200, description="Surname, first name, organisation, phone, email, pet, chip."),
-    limit: int = Query(20, ge=1, le=50),
-    include_inactive: bool = True,
-):
+def global_search(request: HttpRequest, filters: Query[SearchParams]):
     require_perm(request.user, "clients.view_client", "animals.view_animal")
-    return search(query=q, limit=limit, include_inactive=include_inactive)
+    return search(query=filters.q, limit=filters.limit, include_inactive=filters.include_inactive)
 
 
 # --- Who am I -----------------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenIn(InputSchema):
-    user: int = Field(..., description="Id of the user the token acts as.")
+    user: Id = Field(..., description="Id of the user the token acts as.")
     name: str = Field(..., min_length=1, max_length=100, description="What the token is for.")
 
 
@@ -130,5 +131,5 @@ def create_token(request: HttpRequest, payload: TokenIn):
 @tokens_router.post("/{int:token_id}/revoke", response=TokenOut, summary="Revoke an API token (managers)")
 def revoke_token(request: HttpRequest, token_id: int):
     require_perm(request.user, "vetpms.manage_api_tokens")
-    token = ApiToken.objects.select_related("user").get(pk=token_id)
+    token = ApiToken.objects.select_related("user").get(pk=url_id(token_id))
     return services.api_token_revoke(token=token, by=request.user)

@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import ConfigDict, create_model
+from pydantic import ConfigDict, create_model, field_validator
 
 MAX_PAGE_SIZE = 100
+MAX_ID = 2**63 - 1  # the largest bigint: a larger number would overflow the database driver, not just miss
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text, and no one types it: refuse it as invalid input, never a 500.
+    if "\x00" in value:
+        raise ValueError("Text may not contain NUL (\\x00) characters.")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def url_id(pk: int) -> int:
+    """An id from the URL (Django's int converter takes any number of digits): out of range names nothing."""
+    if not 1 <= pk <= MAX_ID:
+        raise Http404
+    return pk
+
 
 S = TypeVar("S", bound=type[Schema])
 
@@ -28,9 +48,24 @@ class Page(LimitOffsetPagination):
         super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
 
 
-class InputSchema(Schema):
+class QuerySchema(Schema):
+    """Query parameters: text without NUL characters (see ``_no_nul``)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            _no_nul(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    _no_nul(item)
+        return value
+
+
+class InputSchema(QuerySchema):
     """Request bodies: surrounding whitespace is stripped and unknown fields are refused (a typo such as
-    ``firstname`` is a 422, not a silently ignored value)."""
+    ``firstname`` is a 422, not a silently ignored value), and text holds no NUL characters."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
