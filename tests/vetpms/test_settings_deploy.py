@@ -6,6 +6,7 @@ The settings module is evaluated in a subprocess for each environment, because i
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -102,3 +103,13 @@ def test_postgres_database_url_selects_the_postgresql_engine():
     result = _python(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "vetpms_prod", "db.internal", "5433"]
+
+
+def test_readme_documents_every_environment_variable():
+    source = (ROOT / "vetpms" / "settings.py").read_text(encoding="utf-8")
+    read = set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", source))
+    read |= set(re.findall(r"os\.environ(?:\.get)?[\(\[]\s*\"([A-Z0-9_]+)\"", source))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    undocumented = sorted(name for name in read if f"| `{name}` |" not in readme)
+    assert read, "found no environment variables in vetpms/settings.py"
+    assert not undocumented, f"add these to the README's configuration table: {undocumented}"
