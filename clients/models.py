@@ -9,6 +9,7 @@ from django.db.models import Q
 from vetpms.phones import display_phone, normalise_phone, phone_search_forms
 from vetpms.text import fold
 
+# Typed numbers may carry spaces and brackets (up to 40 characters); they are stored as E.164 (at most 16).
 PHONE_FIELDS = ("mobile_phone", "home_phone", "work_phone")
 
 
@@ -36,9 +37,9 @@ class Client(models.Model):
         max_length=200, blank=True, help_text="For a farm, breeder, shelter or company instead of a person."
     )
     email = models.EmailField(max_length=254, blank=True)
-    mobile_phone = models.CharField(max_length=20, blank=True)
-    home_phone = models.CharField(max_length=20, blank=True)
-    work_phone = models.CharField(max_length=20, blank=True)
+    mobile_phone = models.CharField(max_length=40, blank=True)
+    home_phone = models.CharField(max_length=40, blank=True)
+    work_phone = models.CharField(max_length=40, blank=True)
     address_line1 = models.CharField("address", max_length=200, blank=True)
     address_line2 = models.CharField("address line 2", max_length=200, blank=True)
     town = models.CharField(max_length=100, blank=True)
