@@ -124,7 +124,7 @@ class StaffCreateForm(BootstrapMixin, forms.Form):
 
 
 class StaffRoleForm(BootstrapMixin, forms.Form):
-    role = forms.ChoiceField(choices=ROLE_CHOICES)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, widget=forms.Select(attrs={"class": "form-select-sm"}))
 
 
 class ApiTokenForm(BootstrapMixin, forms.Form):
