@@ -161,6 +161,10 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
+        permissions = [
+            ("override_working_hours", "Can book outside a vet's working hours"),
+            ("manage_books", "Can edit working hours, book exceptions, appointment types and calendar feeds"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
         ]

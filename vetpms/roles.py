@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from vetpms.models import Role
 
-_VIEW_REFERENCE = ["animals.view_species", "animals.view_breed", "vetpms.view_vet"]
+_VIEW_REFERENCE = ["animals.view_species", "animals.view_breed", "vetpms.view_vet", "appointments.view_appointmenttype"]
+_BOOKING = ["appointments.view_appointment", "appointments.add_appointment", "appointments.change_appointment"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTIONIST: [
@@ -26,6 +27,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "animals.deactivate_animal",
         "animals.add_weight",
         *_VIEW_REFERENCE,
+        *_BOOKING,
+        "appointments.override_working_hours",
     ],
     Role.VET: [
         "clients.view_client",
@@ -36,6 +39,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "animals.mark_animal_deceased",
         "animals.add_weight",
         *_VIEW_REFERENCE,
+        *_BOOKING,
     ],
     Role.MANAGER: [
         "clients.view_client",
@@ -61,6 +65,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vetpms.view_auditentry",
         "vetpms.manage_staff",
         "vetpms.manage_api_tokens",
+        *_BOOKING,
+        "appointments.view_appointmenttype",
+        "appointments.override_working_hours",
+        "appointments.manage_books",
     ],
 }
 
