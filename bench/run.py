@@ -244,7 +244,7 @@ def raw_search_sql(query: str, limit: int = 20) -> list[tuple[str, list]]:
 
     first = tokens[0] if tokens else ""
     whole = " ".join(tokens)
-    exact_phones = ["+" + f for f in phone_forms] or [""]
+    exact_phones = ["+" + f for f in phone_forms]  # no phone forms: no phone WHENs (as Django drops `__in=[]`)
     phone_list = ", ".join(["%s"] * len(exact_phones))
 
     a_cases, a_params = [], []
@@ -261,7 +261,7 @@ def raw_search_sql(query: str, limit: int = 20) -> list[tuple[str, list]]:
             "WHEN UPPER(c.first_name) LIKE UPPER(%s) THEN 55",
         ]
         a_params += [whole, like(first) + "%", first, like(first) + "%", like(first) + "%", like(first) + "%"]
-    for column in ("mobile_phone", "home_phone", "work_phone"):
+    for column in ("mobile_phone", "home_phone", "work_phone") if phone_forms else ():
         a_cases.append(f"WHEN c.{column} IN ({phone_list}) THEN 100")
         a_params += exact_phones
     animals_sql = (
@@ -286,7 +286,7 @@ def raw_search_sql(query: str, limit: int = 20) -> list[tuple[str, list]]:
             "WHEN UPPER(first_name) LIKE UPPER(%s) THEN 60",
         ]
         c_params += [whole, whole, whole, first, like(first) + "%", like(first) + "%", like(first) + "%"]
-    for column in ("mobile_phone", "home_phone", "work_phone"):
+    for column in ("mobile_phone", "home_phone", "work_phone") if phone_forms else ():
         c_cases.append(f"WHEN {column} IN ({phone_list}) THEN 100")
         c_params += exact_phones
     clients_sql = (
