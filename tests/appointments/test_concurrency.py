@@ -9,6 +9,7 @@ from django.db import connection, connections
 from appointments.models import Appointment, AppointmentType, WorkingHours
 from appointments.services import appointment_book
 from tests.factories import AnimalFactory, UserFactory
+from tests.reference_data import ensure_reference_data
 from vetpms.errors import DomainError
 from vetpms.models import Role
 from vetpms.timeutils import local_datetime
@@ -25,8 +26,9 @@ OVERLAPPING_PAIRS_SQL = """
 """
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the migrated groups for later tests
 def test_fifty_simultaneous_bookings_of_one_slot_give_one_booking():
+    ensure_reference_data()
     receptionist = UserFactory(username="desk", role=Role.RECEPTIONIST)
     vet = UserFactory(username="doc", role=Role.VET).vet
     WorkingHours.objects.create(vet=vet, weekday=0, start_time=dt.time(9), end_time=dt.time(17))

@@ -67,6 +67,14 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    """Every journey starts with the role groups and species the migrations create (see tests/reference_data)."""
+    from tests.reference_data import ensure_reference_data
+
+    ensure_reference_data()
+
+
 @pytest.fixture
 def page(browser, live_server, django_db_serialized_rollback, request) -> Iterator:
     """A page in a fresh browser context whose relative URLs go to the live server.
