@@ -40,6 +40,9 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from animals.api import router as animals_router
 from animals.api import species_router
+from appointments.api import router as appointments_router
+from appointments.api import types_router as appointment_types_router
+from appointments.api import vets_router
 from clients.api import router as clients_router
 from vetpms import __version__
 from vetpms.api_routes import me_router, search_router, tokens_router
@@ -147,6 +150,9 @@ def _bad_request(request, exc: SuspiciousOperation):
 api.add_router("/clients", clients_router)
 api.add_router("/animals", animals_router)
 api.add_router("/species", species_router)
+api.add_router("/appointments", appointments_router)
+api.add_router("/vets", vets_router)
+api.add_router("/appointment-types", appointment_types_router)
 api.add_router("/search", search_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)

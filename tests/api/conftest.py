@@ -66,3 +66,9 @@ def error_fields(response) -> list[str]:
     """The field names a 422 response complains about (the last element of each error's loc)."""
     assert response.status_code == 422, response.content
     return [error["loc"][-1] for error in response.json()["detail"]]
+
+
+# --- Appointments API (tests/api/test_appointments*.py) ----------------------------------------------------------
+# The appointment-book fixtures of tests/appointments/conftest.py (a vet working 09:00-17:00 every day, a 15-minute
+# consultation type, a pet, next week's Monday), made available to the API tests.
+from tests.appointments.conftest import consult, monday, pet, vet  # noqa: E402, F401
