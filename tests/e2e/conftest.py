@@ -4,9 +4,10 @@ Debian's /usr/bin/chromium is used rather than a browser Playwright downloads (n
 time). Without it the journeys are skipped locally with a reason; under CI (CI=true) they fail instead, and
 .ci/run installs it before the suite starts, so CI never skips them.
 
-Every test here is marked ``e2e`` and runs against ``live_server`` with a transactional database. Serialized
-rollback puts back what the migrations loaded (role groups, species and breeds) after each journey's flush, so
-the next journey and any later transactional test still find them.
+Every test here is marked ``e2e`` and runs against ``live_server`` with a transactional database, which is
+emptied after each transactional test; ``_reference_data`` puts back what the migrations load (role groups,
+species and breeds; see tests/reference_data.py) before each journey. Serialized rollback is not used: after a
+plain transactional test the content types come back with new ids and reloading the serialized copy fails.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def _reference_data(transactional_db):
 
 
 @pytest.fixture
-def page(browser, live_server, django_db_serialized_rollback, request) -> Iterator:
+def page(browser, live_server, request) -> Iterator:
     """A page in a fresh browser context whose relative URLs go to the live server.
 
     A full-page screenshot of where the journey ended is saved in test-artifacts/ (also when it failed).
