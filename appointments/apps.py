@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class AppointmentsConfig(AppConfig):
     name = "appointments"
+
+    def ready(self) -> None:
+        from appointments.views import vet_home
+        from vetpms.views import HOME_PAGES
+
+        # A signed-in vet lands on their own day list (vetpms cannot import this app: see HOME_PAGES).
+        if vet_home not in HOME_PAGES:
+            HOME_PAGES.append(vet_home)

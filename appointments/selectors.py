@@ -142,3 +142,12 @@ def feed_appointments(*, vet: Vet, now: dt.datetime | None = None) -> QuerySet[A
         .select_related("animal__species", "type")
         .order_by("start")
     )
+
+
+def sessions_for_days(*, vet: Vet, days: list[dt.date]) -> dict[dt.date, list[Interval]]:
+    """One vet's available intervals on each of ``days`` (the week view): two queries for any number of days."""
+    hours = list(WorkingHours.objects.filter(vet=vet))
+    exceptions: dict[dt.date, list[BookException]] = defaultdict(list)
+    for row in BookException.objects.filter(vet=vet, date__in=days):
+        exceptions[row.date].append(row)
+    return {day: sessions_on(day, hours, exceptions[day]) for day in days}

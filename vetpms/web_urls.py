@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from animals import views as animal_views
+from appointments import views as appointment_views
 from vetpms import views
 
 urlpatterns = [
@@ -16,5 +17,7 @@ urlpatterns = [
     path("staff/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("audit/<str:model>/<int:pk>/", views.audit_trail, name="audit"),
     path("clients/", include("clients.urls")),
+    path("appointments/", include("appointments.urls")),
+    path("calendar/<str:token>.ics", appointment_views.calendar_feed, name="calendar_feed"),
     path("", include("animals.urls")),
 ]

@@ -21,4 +21,23 @@
     var box = dropdown();
     if (box && !event.target.closest(".global-search")) { box.innerHTML = ""; }
   });
+
+  // Selects and date inputs marked data-autosubmit reload their page as soon as they change (day and week pickers).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field.hasAttribute && field.hasAttribute("data-autosubmit") && field.form) {
+      field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+    }
+  });
+
+  // Booking: choosing an appointment type puts its default duration in the duration box. Capture phase, so the
+  // box holds the new value before htmx (listening on an ancestor) reloads the free slots.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    var target = select.getAttribute && select.getAttribute("data-minutes-target");
+    if (!target) { return; }
+    var option = select.options[select.selectedIndex];
+    var box = document.getElementById(target);
+    if (option && box && option.getAttribute("data-minutes")) { box.value = option.getAttribute("data-minutes"); }
+  }, true);
 })();
