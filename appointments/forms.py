@@ -81,7 +81,7 @@ def resolve_start(form: forms.Form, cleaned: dict) -> dict:
 class SlotQueryForm(BootstrapMixin, forms.Form):
     """What the free slots depend on: a duration, a vet (or any vet) and a day."""
 
-    minutes = forms.IntegerField(label="Duration (minutes)", min_value=5, max_value=MAX_MINUTES)
+    minutes = forms.IntegerField(label="Minutes", min_value=5, max_value=MAX_MINUTES)
     vet = forms.ModelChoiceField(queryset=Vet.objects.none(), required=False, empty_label="Any vet")
     date = forms.DateField(widget=DateInput())
 
