@@ -24,10 +24,11 @@ once. Reusing a key for a different animal or type is a 409 (``idempotency_key_r
 """
 
 import datetime as dt
+import hashlib
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils import timezone
@@ -192,6 +193,16 @@ def _replay(request_key: str, payload: BookIn) -> Appointment | None:
     return _detail(existing["pk"])
 
 
+def _serialise_key(request_key: str) -> None:
+    """Hold a lock on ``request_key`` until the transaction ends. SQLite's IMMEDIATE transactions already run
+    one at a time; on PostgreSQL a transaction-level advisory lock on a 64-bit hash of the key does it."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(request_key.encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+
+
 @router.post(
     "",
     response={200: AppointmentDetailOut, 201: AppointmentDetailOut},
@@ -203,31 +214,35 @@ def book_appointment(request: HttpRequest, payload: BookIn, idempotency_key: Ide
     _may_override(request.user, payload.override_hours)
     # Namespaced per user, so that two API users (or a web form's key) can never collide.
     request_key = f"api:{request.user.pk}:{idempotency_key}" if idempotency_key else None
-    if request_key and (earlier := _replay(request_key, payload)) is not None:
-        return Status(200, earlier)
     animal = _lookup(Animal, payload.animal, "animal")
     vet = _lookup(Vet, payload.vet, "vet")
     appointment_type = _lookup(AppointmentType, payload.type, "type")
     start, minutes = _timing(payload)
-    try:
-        appointment = services.appointment_book(
-            animal=animal,
-            vet=vet,
-            type=appointment_type,
-            start=start,
-            minutes=minutes,
-            reason=payload.reason,
-            notes=payload.notes,
-            override_hours=payload.override_hours,
-            request_key=request_key,
-            by=request.user,
-        )
-    except (IntegrityError, DomainError):
-        # The same key sent twice at once: both requests passed the check above, one inserted; the other hits
-        # the unique key (or, for the same slot, the overlap refusal) and answers with the winner's booking.
-        if request_key and (earlier := _replay(request_key, payload)) is not None:
-            return Status(200, earlier)
-        raise
+    # With a key, the look-up and the booking share one transaction that same-key requests enter one at a
+    # time (see _serialise_key), so a repeat that arrives while the first is still booking waits for it and
+    # then finds it. The except clause is a second net: a lost race surfaces as the unique key's refusal.
+    with transaction.atomic():
+        if request_key:
+            _serialise_key(request_key)
+            if (earlier := _replay(request_key, payload)) is not None:
+                return Status(200, earlier)
+        try:
+            appointment = services.appointment_book(
+                animal=animal,
+                vet=vet,
+                type=appointment_type,
+                start=start,
+                minutes=minutes,
+                reason=payload.reason,
+                notes=payload.notes,
+                override_hours=payload.override_hours,
+                request_key=request_key,
+                by=request.user,
+            )
+        except (IntegrityError, DomainError):
+            if request_key and (earlier := _replay(request_key, payload)) is not None:
+                return Status(200, earlier)
+            raise
     return Status(201, _detail(appointment.pk))
 
 
