@@ -525,3 +525,28 @@ def test_ids_in_urls_survive_hostile_values(bad_id, manager, api_as):
         assert_clean(api.get("/api/v1/" + path.format(bad_id)))
     for path in ["appointments/{}/status", "appointments/{}/cancel", "vets/{}/exceptions"]:
         assert_clean(api.post("/api/v1/" + path.format(bad_id), {}))
+
+
+def test_openapi_schema_lists_the_appointment_endpoints(anonymous):
+    schema = anonymous.get("/api/v1/openapi.json").json()
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/appointments",
+        "/api/v1/appointments/{appointment_id}",
+        "/api/v1/appointments/{appointment_id}/reschedule",
+        "/api/v1/appointments/{appointment_id}/cancel",
+        "/api/v1/appointments/{appointment_id}/status",
+        "/api/v1/vets",
+        "/api/v1/vets/{vet_id}/working-hours",
+        "/api/v1/vets/{vet_id}/exceptions",
+        "/api/v1/vets/{vet_id}/exceptions/{exception_id}",
+        "/api/v1/vets/{vet_id}/free-slots",
+        "/api/v1/vets/any/free-slots",
+        "/api/v1/vets/{vet_id}/day",
+        "/api/v1/appointment-types",
+        "/api/v1/appointment-types/{type_id}",
+    ]:
+        assert path in paths, path
+    book = paths["/api/v1/appointments"]["post"]
+    assert {"200", "201"} <= set(book["responses"])
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in book["parameters"])
