@@ -418,6 +418,7 @@ def bench(args: argparse.Namespace) -> tuple[list[Result], dict[str, str]]:
         "database": f"PostgreSQL {pg_version}",
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}",
         "trigram index used": "yes" if "client_search_trgm" in plan else "no (see plan)",
+        "load average at the end (1/5/15 min)": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
     return results, facts
 
