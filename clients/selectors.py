@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.apps import apps
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clients.models import Client
@@ -31,9 +32,17 @@ def client_list(
     The optional filters narrow it: ``species_id`` keeps owners of an animal of that species, the created range
     is in the practice's local days (both ends included), ``query`` matches the way the global search does.
     """
-    qs = Client.objects.annotate(
-        animal_count=Count("animals", filter=Q(animals__deceased_on__isnull=True, animals__is_active=True))
+    # A correlated subquery rather than Count() over a join: the database evaluates it only for the rows of the
+    # page shown, and the pagination count(*) leaves it out, so neither grows with the number of clients.
+    living = (
+        apps.get_model("animals", "Animal")
+        .objects.filter(owner=OuterRef("pk"), deceased_on__isnull=True, is_active=True)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    qs = Client.objects.annotate(animal_count=Coalesce(Subquery(living, output_field=IntegerField()), 0))
     if not include_inactive:
         qs = qs.filter(is_active=True)
     if active is not None:

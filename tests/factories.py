@@ -30,9 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and extracted:
             self.groups.add(Group.objects.get(name=str(extracted)))
             if extracted == Role.VET:
-                Vet.objects.get_or_create(
-                    user=self, defaults={"display_name": f"{self.first_name} {self.last_name}"}
-                )
+                Vet.objects.get_or_create(user=self, defaults={"display_name": f"{self.first_name} {self.last_name}"})
 
 
 class ClientFactory(factory.django.DjangoModelFactory):
@@ -42,9 +40,7 @@ class ClientFactory(factory.django.DjangoModelFactory):
     title = "Mrs"
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    email = factory.LazyAttribute(
-        lambda c: f"{c.first_name}.{c.last_name}@example.com".lower().replace("'", "")
-    )
+    email = factory.LazyAttribute(lambda c: f"{c.first_name}.{c.last_name}@example.com".lower().replace("'", ""))
     mobile_phone = factory.Sequence(lambda n: f"+441134960{n % 1000:03d}")  # Ofcom drama range
     address_line1 = factory.Faker("street_address")
     town = "Exampletown"

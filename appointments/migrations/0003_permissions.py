@@ -4,14 +4,19 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0002_no_overlap'),
+        ("appointments", "0002_no_overlap"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='appointment',
-            options={'ordering': ['start', 'id'], 'permissions': [('override_working_hours', "Can book outside a vet's working hours"), ('manage_books', 'Can edit working hours, book exceptions, appointment types and calendar feeds')]},
+            name="appointment",
+            options={
+                "ordering": ["start", "id"],
+                "permissions": [
+                    ("override_working_hours", "Can book outside a vet's working hours"),
+                    ("manage_books", "Can edit working hours, book exceptions, appointment types and calendar feeds"),
+                ],
+            },
         ),
     ]

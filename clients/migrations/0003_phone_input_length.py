@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0002_search_index'),
+        ("clients", "0002_search_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='client',
-            name='home_phone',
+            model_name="client",
+            name="home_phone",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AlterField(
-            model_name='client',
-            name='mobile_phone',
+            model_name="client",
+            name="mobile_phone",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AlterField(
-            model_name='client',
-            name='work_phone',
+            model_name="client",
+            name="work_phone",
             field=models.CharField(blank=True, max_length=40),
         ),
     ]

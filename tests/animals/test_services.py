@@ -75,9 +75,7 @@ def test_birth_date_in_the_future_is_refused(receptionist):
 
 def test_breed_must_belong_to_the_species(receptionist):
     with pytest.raises(ValidationError) as exc:
-        animal_create(
-            by=receptionist, owner=ClientFactory(), name="Tom", species=species("Cat"), breed=breed()
-        )
+        animal_create(by=receptionist, owner=ClientFactory(), name="Tom", species=species("Cat"), breed=breed())
     assert "breed" in exc.value.message_dict
 
 
@@ -147,9 +145,7 @@ def test_weights_are_positive_and_not_in_the_future(vet_user):
     with pytest.raises(ValidationError):
         weight_record(animal=rex, kg=Decimal("0"), by=vet_user)
     with pytest.raises(ValidationError):
-        weight_record(
-            animal=rex, kg=Decimal("3"), by=vet_user, measured_on=timezone.localdate() + dt.timedelta(1)
-        )
+        weight_record(animal=rex, kg=Decimal("3"), by=vet_user, measured_on=timezone.localdate() + dt.timedelta(1))
 
 
 def test_species_and_breed_names_are_unique(manager):

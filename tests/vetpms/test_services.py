@@ -41,9 +41,7 @@ def test_staff_create_gives_a_vet_an_appointment_book_holder_record(manager):
     assert user.has_role(Role.VET) and user.check_password("a-long-password-1")
     assert Vet.objects.get(user=user).display_name == "Nia Jones"
     with pytest.raises(DomainError):
-        staff_create(
-            username="NEWVET", first_name="", last_name="", email="", role=Role.VET, password=None, by=manager
-        )
+        staff_create(username="NEWVET", first_name="", last_name="", email="", role=Role.VET, password=None, by=manager)
 
 
 def test_staff_set_role_leaves_exactly_one_role(manager):

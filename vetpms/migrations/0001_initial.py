@@ -22,9 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("password", models.CharField(max_length=128, verbose_name="password")),
                 ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
@@ -109,21 +107,15 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "name",
-                    models.CharField(
-                        help_text="What the token is for, e.g. 'lab integration'.", max_length=100
-                    ),
+                    models.CharField(help_text="What the token is for, e.g. 'lab integration'.", max_length=100),
                 ),
                 (
                     "key_prefix",
-                    models.CharField(
-                        help_text="The first characters, to recognise a token in lists.", max_length=12
-                    ),
+                    models.CharField(help_text="The first characters, to recognise a token in lists.", max_length=12),
                 ),
                 ("key_hash", models.CharField(max_length=64, unique=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -156,22 +148,16 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "display_name",
-                    models.CharField(
-                        help_text="How the vet appears in books and on invoices.", max_length=100
-                    ),
+                    models.CharField(help_text="How the vet appears in books and on invoices.", max_length=100),
                 ),
                 ("registration_number", models.CharField(blank=True, max_length=50)),
                 (
                     "colour",
-                    models.CharField(
-                        default="#0d6efd", help_text="Colour of the vet's column, #rrggbb.", max_length=7
-                    ),
+                    models.CharField(default="#0d6efd", help_text="Colour of the vet's column, #rrggbb.", max_length=7),
                 ),
                 ("is_active", models.BooleanField(default=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
@@ -194,9 +180,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
                 (
@@ -220,17 +204,13 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "content_type",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, to="contenttypes.contenttype"
-                    ),
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="contenttypes.contenttype"),
                 ),
             ],
             options={
                 "verbose_name_plural": "audit entries",
                 "ordering": ["-at", "-id"],
-                "indexes": [
-                    models.Index(fields=["content_type", "object_id", "-at"], name="audit_object_idx")
-                ],
+                "indexes": [models.Index(fields=["content_type", "object_id", "-at"], name="audit_object_idx")],
             },
         ),
     ]
