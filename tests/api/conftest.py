@@ -71,4 +71,4 @@ def error_fields(response) -> list[str]:
 # --- Appointments API (tests/api/test_appointments*.py) ----------------------------------------------------------
 # The appointment-book fixtures of tests/appointments/conftest.py (a vet working 09:00-17:00 every day, a 15-minute
 # consultation type, a pet, next week's Monday), made available to the API tests.
-from tests.appointments.conftest import consult, monday, pet, vet  # noqa: E402, F401
+from tests.appointments.conftest import book, consult, monday, pet, vet  # noqa: E402, F401

@@ -10,18 +10,13 @@ from animals.services import animal_mark_deceased
 from appointments.models import Appointment, AppointmentStatus, AppointmentType
 from appointments.services import appointment_book, appointment_transition
 from tests.api.conftest import error_fields
-from tests.appointments.conftest import next_weekday
+from tests.appointments.conftest import at, next_weekday
 from tests.factories import AnimalFactory, ClientFactory, UserFactory, WeightFactory, breed
 from vetpms.models import Role
-from vetpms.timeutils import local_datetime
 
 pytestmark = pytest.mark.django_db
 S = AppointmentStatus
 URL = "/api/v1/appointments"
-
-
-def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
-    return local_datetime(day, dt.time(hh, mm))
 
 
 def naive(day: dt.date, hh: int, mm: int = 0) -> str:
@@ -36,22 +31,6 @@ def detail(appointment) -> str:
 def booking(pet, vet, consult, monday):
     """The body of a 30-minute booking for Rex with the vet at 10:00 next Monday (practice time)."""
     return {"animal": pet.pk, "vet": vet.pk, "type": consult.pk, "start": naive(monday, 10), "minutes": 30}
-
-
-@pytest.fixture
-def book(vet, consult, receptionist):
-    def _book(start, minutes=30, animal=None, **kwargs):
-        return appointment_book(
-            animal=animal or AnimalFactory(),
-            vet=vet,
-            type=consult,
-            start=start,
-            minutes=minutes,
-            by=receptionist,
-            **kwargs,
-        )
-
-    return _book
 
 
 @pytest.fixture

@@ -12,19 +12,14 @@ from appointments.schemas import AppointmentTypeIn, BookIn, ExceptionIn, Resched
 from appointments.services import appointment_book, appointment_transition
 from tests.api.conftest import error_fields
 from tests.api.test_fuzz_smoke import HOSTILE, QUERY_VALUES, assert_clean
-from tests.appointments.conftest import next_weekday
+from tests.appointments.conftest import at, next_weekday
 from tests.factories import AnimalFactory, UserFactory, WeightFactory, breed
 from vetpms.models import Role
-from vetpms.timeutils import local_datetime
 
 pytestmark = pytest.mark.django_db
 S = AppointmentStatus
 VETS = "/api/v1/vets"
 TYPES = "/api/v1/appointment-types"
-
-
-def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
-    return local_datetime(day, dt.time(hh, mm))
 
 
 def put(api, url: str, body):
@@ -33,22 +28,6 @@ def put(api, url: str, body):
 
 def delete(api, url: str):
     return api.http.delete(url, headers=api.headers)
-
-
-@pytest.fixture
-def book(vet, consult, receptionist):
-    def _book(start, minutes=30, animal=None, **kwargs):
-        return appointment_book(
-            animal=animal or AnimalFactory(),
-            vet=vet,
-            type=consult,
-            start=start,
-            minutes=minutes,
-            by=receptionist,
-            **kwargs,
-        )
-
-    return _book
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import AppointmentType, WorkingHours
+from appointments.services import appointment_book
 from tests.factories import AnimalFactory
+from vetpms.timeutils import local_datetime
 
 
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
@@ -34,3 +36,26 @@ def pet(db):
 @pytest.fixture
 def monday():
     return next_weekday(0)
+
+
+def at(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
+    """hh:mm practice time on ``day``."""
+    return local_datetime(day, dt.time(hh, mm))
+
+
+@pytest.fixture
+def book(vet, consult, receptionist):
+    """book(start, minutes=30, animal=None, **kwargs): a booking through the service, by the receptionist."""
+
+    def _book(start, minutes=30, animal=None, **kwargs):
+        return appointment_book(
+            animal=animal or AnimalFactory(),
+            vet=vet,
+            type=consult,
+            start=start,
+            minutes=minutes,
+            by=receptionist,
+            **kwargs,
+        )
+
+    return _book

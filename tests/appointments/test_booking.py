@@ -13,32 +13,12 @@ from appointments.services import (
     appointment_transition,
     book_exception_add,
 )
+from tests.appointments.conftest import at
 from tests.factories import AnimalFactory
 from vetpms.errors import DomainError
-from vetpms.timeutils import local_datetime
 
 pytestmark = pytest.mark.django_db
 S = AppointmentStatus
-
-
-def at(day, hh, mm=0):
-    return local_datetime(day, dt.time(hh, mm))
-
-
-@pytest.fixture
-def book(vet, consult, receptionist):
-    def _book(start, minutes=30, animal=None, **kwargs):
-        return appointment_book(
-            animal=animal or AnimalFactory(),
-            vet=vet,
-            type=consult,
-            start=start,
-            minutes=minutes,
-            by=receptionist,
-            **kwargs,
-        )
-
-    return _book
 
 
 @pytest.fixture
