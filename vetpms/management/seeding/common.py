@@ -35,6 +35,9 @@ class SeedContext:
     clients: list[Any] = field(default_factory=list)
     animals: list[Any] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    vets: list[Any] = field(default_factory=list)  # the appointment books, in column order
+    types: dict[str, Any] = field(default_factory=dict)  # appointment types by name
+    planned: list[Any] = field(default_factory=list)  # appointments still to book (demo scale)
 
     @classmethod
     def create(cls, *, seed: int, out: TextIO) -> SeedContext:
@@ -164,3 +167,101 @@ def microchip_at(index: int) -> str:
     """
     prefix = ("985", "941", "977", "826")[index % 4]
     return f"{prefix}{(index * 7919 + 104729) % 10**12:012d}"
+
+
+# --- Appointment books (issue 3) --------------------------------------------------------------------------------
+
+# name -> (minutes, colour, recall name, recall interval, recall unit, share of bookings)
+APPOINTMENT_TYPES: dict[str, tuple[int, str, str, int | None, str, float]] = {
+    "Consultation": (15, "#2f6fdb", "", None, "", 0.55),
+    "Vaccination": (15, "#2e9d5b", "", None, "", 0.18),
+    "Dental": (60, "#8e44ad", "Dental recheck", 6, "months", 0.03),
+    "Surgery admit": (30, "#d64541", "", None, "", 0.05),
+    "Post-op check": (10, "#e6a117", "", None, "", 0.08),
+    "Nurse clinic": (20, "#17a2a2", "", None, "", 0.11),
+}
+
+REASONS: dict[str, list[str]] = {
+    "Consultation": [
+        "Limping on the left hind",
+        "Itchy ears",
+        "Vomiting since yesterday",
+        "Off food",
+        "Lump on the chest",
+        "Skin rash",
+        "Coughing",
+        "Diarrhoea",
+        "Sore eye",
+        "Drinking a lot",
+        "Second opinion",
+        "Weight loss",
+    ],
+    "Vaccination": ["Annual booster", "First vaccination", "Second puppy vaccination", "Kennel cough", "Booster"],
+    "Dental": ["Scale and polish", "Broken tooth", "Dental under GA", "Bad breath, tartar"],
+    "Surgery admit": ["Neutering", "Lump removal", "Spay", "Castration", "Dental extractions"],
+    "Post-op check": ["Wound check", "Stitches out", "Post-op check", "Bandage change"],
+    "Nurse clinic": ["Weight clinic", "Nail clip", "Flea and worm advice", "Anal glands", "Puppy party", "Bloods"],
+}
+
+CANCEL_REASONS = [
+    "Owner rang to cancel",
+    "Pet is better",
+    "Owner unwell",
+    "Rebooked for another day",
+    "Car broke down",
+]
+
+# A vet's regular week: mornings and afternoons Monday to Friday; one vet also works Saturday mornings.
+WEEKDAY_SESSIONS = [(dt.time(8, 30), dt.time(12, 30)), (dt.time(13, 30), dt.time(18, 0))]
+SATURDAY_SESSION = (dt.time(9, 0), dt.time(12, 30))
+
+# Extra vets at practice scale (ten in all with the two demo vets); no password, not demo logins.
+PRACTICE_VETS: dict[str, tuple[str, str]] = {
+    "vet3": ("Amara", "Okafor"),
+    "vet4": ("Ewan", "MacLeod"),
+    "vet5": ("Priya", "Shah"),
+    "vet6": ("Sean", "Gallagher"),
+    "vet7": ("Ingrid", "Larsen"),
+    "vet8": ("Daniel", "Price"),
+    "vet9": ("Fatima", "Haddad"),
+    "vet10": ("Owen", "Llewellyn"),
+}
+
+
+def week_sessions(*, saturday: bool) -> list[tuple[int, dt.time, dt.time]]:
+    """(weekday, start, end) rows of a vet's regular week, as ``working_hours_set`` takes them."""
+    rows = [(day, start, end) for day in range(5) for start, end in WEEKDAY_SESSIONS]
+    if saturday:
+        rows.append((5, *SATURDAY_SESSION))
+    return rows
+
+
+def type_deck(rng: random.Random) -> Callable[[], str]:
+    """A function drawing appointment type names in the practice's mix."""
+    type_names = list(APPOINTMENT_TYPES)
+    weights = [APPOINTMENT_TYPES[name][5] for name in type_names]
+    return lambda: rng.choices(type_names, weights=weights)[0]
+
+
+@contextmanager
+def historic_timestamps() -> Iterator[None]:
+    """Let bulk inserts of past appointments carry their own created/updated times and event times.
+
+    ``auto_now``/``auto_now_add`` would stamp every row with the moment of seeding; a history booked weeks ago
+    should say so. Switched off for the block only (the seeder is a command, not a web process).
+    """
+    from appointments.models import Appointment, AppointmentEvent
+
+    fields = [
+        Appointment._meta.get_field("created_at"),
+        Appointment._meta.get_field("updated_at"),
+        AppointmentEvent._meta.get_field("at"),
+    ]
+    saved = [(f.auto_now, f.auto_now_add) for f in fields]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False
+    try:
+        yield
+    finally:
+        for f, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
