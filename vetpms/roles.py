@@ -11,6 +11,23 @@ from __future__ import annotations
 from vetpms.models import Role
 
 _VIEW_REFERENCE = ["animals.view_species", "animals.view_breed", "vetpms.view_vet", "appointments.view_appointmenttype"]
+_CATALOGUE_READ = [
+    "invoicing.view_product",
+    "invoicing.view_taxcategory",
+    "invoicing.view_taxrate",
+    "invoicing.view_payor",
+]
+_CHARGING = ["invoicing.view_invoice", "invoicing.add_invoice", "invoicing.change_invoice", *_CATALOGUE_READ]
+_FRONT_DESK_MONEY = [
+    "invoicing.finalise_invoice",
+    "invoicing.view_payment",
+    "invoicing.add_payment",
+    "invoicing.view_policy",
+    "invoicing.add_policy",
+    "invoicing.change_policy",
+    "invoicing.view_claim",
+    "invoicing.manage_claims",
+]
 _BOOKING = ["appointments.view_appointment", "appointments.add_appointment", "appointments.change_appointment"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -29,6 +46,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_VIEW_REFERENCE,
         *_BOOKING,
         "appointments.override_working_hours",
+        *_CHARGING,
+        *_FRONT_DESK_MONEY,
     ],
     Role.VET: [
         "clients.view_client",
@@ -40,6 +59,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "animals.add_weight",
         *_VIEW_REFERENCE,
         *_BOOKING,
+        *_CHARGING,
+        "invoicing.view_policy",
     ],
     Role.MANAGER: [
         "clients.view_client",
@@ -69,6 +90,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appointments.view_appointmenttype",
         "appointments.override_working_hours",
         "appointments.manage_books",
+        *_CHARGING,
+        *_FRONT_DESK_MONEY,
+        "invoicing.issue_credit_note",
+        "invoicing.override_price",
+        "invoicing.record_refund",
+        "invoicing.add_product",
+        "invoicing.change_product",
+        "invoicing.add_taxrate",
+        "invoicing.add_payor",
+        "invoicing.change_payor",
     ],
 }
 

@@ -280,3 +280,8 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 
 # --- Appointment books -----------------------------------------------------------------------------------------
 APPOINTMENT_SLOT_STEP_MINUTES = env_int("APPOINTMENT_SLOT_STEP_MINUTES", 15)
+
+# --- Invoicing -------------------------------------------------------------------------------------------------
+INVOICE_SERIES_PREFIX = env_str("INVOICE_SERIES_PREFIX", "INV-")
+CREDIT_NOTE_SERIES_PREFIX = env_str("CREDIT_NOTE_SERIES_PREFIX", "CN-")
+INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 30)

@@ -1,0 +1,237 @@
+"""Reads of invoices, balances and statements. Balances are always derived from issued documents, insurers'
+shares and payments; nothing stores a balance that could drift from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
+
+from clients.models import Client
+from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, Payment, Product
+from vetpms.money import ZERO
+
+ISSUED = (Invoice.Status.FINALISED, Invoice.Status.VOID)
+# A claim moves money from the client to the insurer once it is submitted, unless it was declined.
+SHARING_CLAIM_STATUSES = (
+    Claim.Status.SUBMITTED,
+    Claim.Status.ACCEPTED,
+    Claim.Status.PARTLY_ACCEPTED,
+    Claim.Status.SETTLED,
+)
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _sum(qs: QuerySet, expression) -> Decimal:
+    return qs.aggregate(total=Coalesce(Sum(expression), Value(ZERO), output_field=MONEY))["total"]
+
+
+def _share_expression():
+    """The insurer's share of one claim: what they accepted once decided, else what was claimed."""
+    return Case(
+        When(amount_accepted__isnull=False, then=F("amount_accepted")),
+        default=F("amount_claimed"),
+        output_field=MONEY,
+    )
+
+
+def sharing_claims() -> QuerySet[Claim]:
+    return Claim.objects.filter(direct_settlement=True, status__in=SHARING_CLAIM_STATUSES)
+
+
+def insurer_share(invoice: Invoice) -> Decimal:
+    return _sum(sharing_claims().filter(invoice=invoice), _share_expression())
+
+
+def owner_share(invoice: Invoice) -> Decimal:
+    """What the client owes for ``invoice`` after credit notes and the insurer's share (before payments)."""
+    credited = _sum(Invoice.objects.filter(credits=invoice, status__in=ISSUED), "gross_total")
+    return invoice.gross_total + credited - insurer_share(invoice)
+
+
+def client_outstanding(invoice: Invoice) -> Decimal:
+    """The client's share of ``invoice`` not yet paid (negative when more was paid than is now owed)."""
+    paid = _sum(Allocation.objects.filter(invoice=invoice, payment__client__isnull=False), "amount")
+    return owner_share(invoice) - paid
+
+
+def outstanding_invoices(*, client: Client) -> list[Invoice]:
+    """The client's finalised invoices with something left to pay, oldest first."""
+    invoices = Invoice.objects.filter(
+        client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.FINALISED
+    ).order_by("issue_date", "number")
+    return [inv for inv in invoices if client_outstanding(inv) > 0]
+
+
+@dataclass
+class Balance:
+    invoiced: Decimal
+    credited: Decimal
+    insurer: Decimal
+    paid: Decimal
+    refunded: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """Positive: the client owes the practice; negative: the practice owes the client (their credit)."""
+        return self.invoiced + self.credited - self.insurer - self.paid + self.refunded
+
+
+def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.date | None = None) -> Balance:
+    """The client's account from the documents issued, insurers' shares and payments (4 queries).
+
+    ``before`` counts only what is dated before that day (a statement's opening balance); ``upto`` what is
+    dated up to and including it.
+    """
+    docs = Invoice.objects.filter(client=client, status__in=ISSUED)
+    claims = sharing_claims().filter(invoice__client=client)
+    payments = Payment.objects.filter(client=client)
+    if before is not None:
+        docs, claims = docs.filter(issue_date__lt=before), claims.filter(submitted_on__lt=before)
+        payments = payments.filter(received_on__lt=before)
+    if upto is not None:
+        docs, claims = docs.filter(issue_date__lte=upto), claims.filter(submitted_on__lte=upto)
+        payments = payments.filter(received_on__lte=upto)
+    totals = docs.aggregate(
+        invoiced=Coalesce(Sum("gross_total", filter=Q(kind=Invoice.Kind.INVOICE)), Value(ZERO), output_field=MONEY),
+        credited=Coalesce(Sum("gross_total", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)), Value(ZERO), output_field=MONEY),
+    )
+    money = payments.aggregate(
+        paid=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), Value(ZERO), output_field=MONEY),
+        refunded=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.REFUND)), Value(ZERO), output_field=MONEY),
+    )
+    return Balance(
+        invoiced=totals["invoiced"],
+        credited=totals["credited"],
+        insurer=_sum(claims, _share_expression()),
+        paid=money["paid"],
+        refunded=money["refunded"],
+    )
+
+
+def client_credit(*, client: Client) -> Decimal:
+    """What the practice owes the client: their negative balance, or nothing."""
+    balance = client_balance(client=client).balance
+    return -balance if balance < 0 else ZERO
+
+
+@dataclass
+class StatementEntry:
+    day: dt.date
+    kind: str
+    reference: str
+    description: str
+    amount: Decimal  # + raises what the client owes, - lowers it
+    balance: Decimal = ZERO
+    obj: object | None = None
+
+
+@dataclass
+class Statement:
+    client: Client
+    start: dt.date
+    end: dt.date
+    opening: Decimal
+    entries: list[StatementEntry] = field(default_factory=list)
+
+    @property
+    def closing(self) -> Decimal:
+        return self.entries[-1].balance if self.entries else self.opening
+
+
+def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Statement:
+    """Opening balance, every document, insurer share and payment dated in [start, end], and the closing balance."""
+    if end < start:
+        raise ValueError("The statement period ends before it starts.")
+    opening = client_balance(client=client, before=start).balance
+    entries: list[StatementEntry] = []
+    for doc in Invoice.objects.filter(client=client, status__in=ISSUED, issue_date__gte=start, issue_date__lte=end):
+        label = "Credit note" if doc.is_credit_note else "Invoice"
+        entries.append(StatementEntry(doc.issue_date, label, doc.reference, doc.reason or "", doc.gross_total, obj=doc))
+    for claim in (
+        sharing_claims()
+        .filter(invoice__client=client, submitted_on__gte=start, submitted_on__lte=end)
+        .select_related("policy__payor", "invoice")
+    ):
+        share = claim.amount_accepted if claim.amount_accepted is not None else claim.amount_claimed
+        entries.append(
+            StatementEntry(
+                claim.submitted_on,  # type: ignore[arg-type]
+                "Insurance",
+                claim.invoice.reference,
+                f"Claimed from {claim.policy.payor}",
+                -share,
+                obj=claim,
+            )
+        )
+    for payment in Payment.objects.filter(client=client, received_on__gte=start, received_on__lte=end):
+        sign = -1 if payment.kind == Payment.Kind.PAYMENT else 1
+        entries.append(
+            StatementEntry(
+                payment.received_on,
+                payment.get_kind_display(),
+                payment.reference,
+                payment.get_method_display(),
+                sign * payment.amount,
+                obj=payment,
+            )
+        )
+    order = {"Invoice": 0, "Credit note": 1, "Insurance": 2, "Payment": 3, "Refund": 4}
+    entries.sort(key=lambda e: (e.day, order.get(e.kind, 9), e.reference))
+    running = opening
+    for entry in entries:
+        running += entry.amount
+        entry.balance = running
+    return Statement(client=client, start=start, end=end, opening=opening, entries=entries)
+
+
+def invoice_detail(*, pk: int) -> Invoice:
+    lines = InvoiceLine.objects.select_related("animal__species", "vet", "product").order_by("position", "id")
+    from django.db.models import Prefetch
+
+    return (
+        Invoice.objects.select_related("client", "credits", "created_by", "finalised_by")
+        .prefetch_related(Prefetch("lines", queryset=lines), "credit_notes", "allocations__payment", "claims")
+        .get(pk=pk)
+    )
+
+
+def invoice_list(
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    client_id: int | None = None,
+    vet_id: int | None = None,
+    payor_id: int | None = None,
+    issued_from: dt.date | None = None,
+    issued_to: dt.date | None = None,
+) -> QuerySet[Invoice]:
+    qs = Invoice.objects.select_related("client")
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    if vet_id is not None:
+        qs = qs.filter(pk__in=InvoiceLine.objects.filter(vet_id=vet_id).values("invoice_id"))
+    if payor_id is not None:
+        qs = qs.filter(pk__in=Claim.objects.filter(policy__payor_id=payor_id).values("invoice_id"))
+    if issued_from is not None:
+        qs = qs.filter(issue_date__gte=issued_from)
+    if issued_to is not None:
+        qs = qs.filter(issue_date__lte=issued_to)
+    return qs.order_by(F("issue_date").desc(nulls_first=True), "-number", "-id")
+
+
+def product_search(*, query: str = "", limit: int = 20, active_only: bool = True) -> QuerySet[Product]:
+    qs = Product.objects.select_related("tax_category")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__istartswith=query))
+    return qs.order_by("name")[:limit]

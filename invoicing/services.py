@@ -1,0 +1,634 @@
+"""Every write to the catalogue, invoices, credit notes and payments.
+
+Rules live here once: lines change only on drafts; prices other than the catalogue's need a permission;
+finalising numbers the document from a locked counter inside the same transaction (gapless), freezes a snapshot
+of the client and the lines, and makes it immutable; corrections are credit notes; payments are allocated to
+invoices oldest first unless chosen, and what is left is client credit. Balances are derived (invoicing.selectors).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from animals.models import Animal
+from appointments.models import Appointment
+from clients.models import Client
+from invoicing import calc
+from invoicing.models import (
+    Allocation,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    Product,
+    TaxCategory,
+    TaxRate,
+)
+from invoicing.signals import document_finalised
+from vetpms import audit
+from vetpms.errors import DomainError
+from vetpms.models import User, Vet
+from vetpms.money import ZERO, quantize_money
+from vetpms.timeutils import to_local
+
+# --- Catalogue ---------------------------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = frozenset({"code", "name", "category", "unit", "unit_price", "tax_category", "is_active"})
+
+
+@transaction.atomic
+def product_save(*, by: User, data: dict[str, Any], product: Product | None = None) -> Product:
+    """Create or change a catalogue entry. Issued invoices keep the price they were issued with."""
+    unknown = set(data) - PRODUCT_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable product fields: {', '.join(sorted(unknown))}")
+    obj = product or Product()
+    before = audit.snapshot(obj) if obj.pk else {}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
+    )
+    return obj
+
+
+@transaction.atomic
+def tax_rate_add(*, by: User, category: TaxCategory, rate: Decimal, valid_from: dt.date) -> TaxRate:
+    """A new rate for ``category`` from ``valid_from``; the rate in force until then ends that day."""
+    new = TaxRate(category=category, rate=rate, valid_from=valid_from)
+    new.full_clean(exclude=["category"])
+    later = TaxRate.objects.filter(category=category, valid_from__gte=valid_from).first()
+    if later is not None:
+        raise DomainError(f"{category} already has a rate from {later.valid_from}; add rates in date order.")
+    TaxRate.objects.filter(category=category, valid_until__isnull=True).update(valid_until=valid_from)
+    new.save()
+    audit.record(actor=by, obj=category, action="tax rate", changes={"rate": [None, f"{rate}% from {valid_from}"]})
+    return new
+
+
+def tax_rate_on(*, category: TaxCategory, day: dt.date) -> Decimal:
+    rate = (
+        TaxRate.objects.filter(category=category, valid_from__lte=day)
+        .exclude(valid_until__lte=day)
+        .order_by("-valid_from")
+        .values_list("rate", flat=True)
+        .first()
+    )
+    if rate is None:
+        raise DomainError(f"No {category} tax rate applies on {day:%d %b %Y}.", field="tax_category")
+    return rate
+
+
+# --- Drafts ------------------------------------------------------------------------------------------------------
+
+
+def _locked_draft(invoice: Invoice) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != Invoice.Status.DRAFT:
+        raise DomainError(
+            f"{invoice.reference} is issued and cannot be changed; issue a credit note instead.", code="frozen"
+        )
+    return invoice
+
+
+def _recompute(invoice: Invoice) -> Invoice:
+    totals = calc.document_totals(InvoiceLine.objects.filter(invoice=invoice))
+    invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.gross
+    invoice.save(update_fields=["net_total", "tax_total", "gross_total", "updated_at"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_draft_for(*, client: Client, by: User) -> Invoice:
+    """The client's open draft invoice, created when there is none (one draft per client collects the charges)."""
+    if not client.is_active:
+        raise DomainError(f"{client} is an inactive client.", field="client")
+    Client.objects.select_for_update().filter(pk=client.pk).first()  # one draft even if two desks charge at once
+    draft = Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT).first()
+    if draft is None:
+        draft = Invoice.objects.create(client=client, created_by=by)
+        audit.record(actor=by, obj=draft, action="create")
+    return draft
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _check_quantity(quantity: Decimal) -> Decimal:
+    quantity = Decimal(quantity)
+    if quantity <= 0:
+        raise ValidationError({"quantity": "A quantity is more than zero (credit notes carry the negatives)."})
+    if _places(quantity) > 3 or quantity >= Decimal("10000000"):
+        raise ValidationError({"quantity": "A quantity has at most 3 decimal places and 7 digits before them."})
+    return quantity
+
+
+def _check_line_inputs(*, unit_price: Decimal, discount_percent: Decimal, discount_amount: Decimal) -> None:
+    errors: dict[str, str] = {}
+    if unit_price < 0 or _places(unit_price) > 2 or unit_price >= Decimal("10000000000"):
+        errors["unit_price"] = "A price is zero or more, with at most 2 decimal places."
+    if not Decimal(0) <= discount_percent <= Decimal(100) or _places(discount_percent) > 2:
+        errors["discount_percent"] = "A discount is between 0 and 100 %, with at most 2 decimal places."
+    if discount_amount < 0 or _places(discount_amount) > 2:
+        errors["discount_amount"] = "A discount amount is zero or more, with at most 2 decimal places."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _line_values(
+    *,
+    invoice: Invoice,
+    by: User,
+    product: Product | None,
+    description: str,
+    quantity: Decimal,
+    unit_price: Decimal | None,
+    discount_percent: Decimal,
+    discount_amount: Decimal,
+    service_date: dt.date,
+    tax_category: TaxCategory | None,
+) -> dict[str, Any]:
+    if product is None and tax_category is None:
+        raise ValidationError({"product": "Choose a product, or give a description, price and tax category."})
+    if product is not None and not product.is_active:
+        raise DomainError(f"{product.name} is no longer sold.", field="product")
+    catalogue_price = product.unit_price if product is not None else None
+    if unit_price is None:
+        if catalogue_price is None:
+            raise ValidationError({"unit_price": "Give a unit price."})
+        unit_price = catalogue_price
+    unit_price = Decimal(unit_price)
+    overridden = catalogue_price is None or unit_price != catalogue_price
+    if overridden and product is not None and not by.has_perm("invoicing.override_price"):
+        raise PermissionDenied(f"Your role cannot change the price of {product.name} ({catalogue_price}).")
+    _check_line_inputs(
+        unit_price=unit_price, discount_percent=Decimal(discount_percent), discount_amount=Decimal(discount_amount)
+    )
+    rate = tax_rate_on(category=tax_category or product.tax_category, day=service_date)  # type: ignore[union-attr]
+    amounts = calc.line_amounts(
+        quantity=quantity,
+        unit_price=unit_price,
+        tax_rate=rate,
+        discount_percent=Decimal(discount_percent),
+        discount_amount=Decimal(discount_amount),
+    )
+    return {
+        "product": product,
+        "description": (description or (product.name if product else "")).strip(),
+        "quantity": quantity,
+        "unit": product.unit if product else "each",
+        "category": product.category if product else Product.Category.OTHER,
+        "unit_price": unit_price,
+        "price_overridden": overridden and product is not None,
+        "discount_percent": Decimal(discount_percent),
+        "discount_amount": Decimal(discount_amount),
+        "tax_rate": rate,
+        "net": amounts.net,
+        "tax": amounts.tax,
+        "gross": amounts.gross,
+        "service_date": service_date,
+    }
+
+
+@transaction.atomic
+def invoice_add_line(
+    *,
+    invoice: Invoice,
+    by: User,
+    quantity: Decimal,
+    product: Product | None = None,
+    description: str = "",
+    animal: Animal | None = None,
+    vet: Vet | None = None,
+    appointment: Appointment | None = None,
+    unit_price: Decimal | None = None,
+    discount_percent: Decimal = ZERO,
+    discount_amount: Decimal = ZERO,
+    service_date: dt.date | None = None,
+    tax_category: TaxCategory | None = None,
+) -> InvoiceLine:
+    invoice = _locked_draft(invoice)
+    if animal is not None and animal.owner_id != invoice.client_id:
+        raise DomainError(f"{animal.name} does not belong to {invoice.client}.", field="animal")
+    values = _line_values(
+        invoice=invoice,
+        by=by,
+        product=product,
+        description=description,
+        quantity=_check_quantity(quantity),
+        unit_price=unit_price,
+        discount_percent=discount_percent,
+        discount_amount=discount_amount,
+        service_date=service_date or timezone.localdate(),
+        tax_category=tax_category,
+    )
+    position = (InvoiceLine.objects.filter(invoice=invoice).aggregate(m=Max("position"))["m"] or 0) + 1
+    line = InvoiceLine(invoice=invoice, animal=animal, vet=vet, appointment=appointment, position=position, **values)
+    line.full_clean()
+    line.save()
+    _recompute(invoice)
+    audit.record(actor=by, obj=invoice, action="line added", changes={"line": [None, f"{line.quantity} x {line}"]})
+    return line
+
+
+LINE_FIELDS = frozenset(
+    {"description", "quantity", "unit_price", "discount_percent", "discount_amount", "animal", "vet", "service_date"}
+)
+
+
+@transaction.atomic
+def invoice_change_line(*, line: InvoiceLine, by: User, data: dict[str, Any]) -> InvoiceLine:
+    unknown = set(data) - LINE_FIELDS
+    if unknown:
+        raise ValueError(f"Not editable line fields: {', '.join(sorted(unknown))}")
+    invoice = _locked_draft(line.invoice)
+    line = InvoiceLine.objects.select_related("product").get(pk=line.pk)
+    before = audit.snapshot(line)
+    animal = data.get("animal", line.animal)
+    if animal is not None and animal.owner_id != invoice.client_id:
+        raise DomainError(f"{animal.name} does not belong to {invoice.client}.", field="animal")
+    values = _line_values(
+        invoice=invoice,
+        by=by,
+        product=line.product,
+        description=data.get("description", line.description),
+        quantity=_check_quantity(data.get("quantity", line.quantity)),
+        unit_price=data.get("unit_price", line.unit_price),
+        discount_percent=data.get("discount_percent", line.discount_percent),
+        discount_amount=data.get("discount_amount", line.discount_amount),
+        service_date=data.get("service_date", line.service_date),
+        tax_category=None if line.product else TaxCategory.objects.filter(rates__rate=line.tax_rate).first(),
+    )
+    for name, value in values.items():
+        setattr(line, name, value)
+    line.animal = animal
+    line.vet = data.get("vet", line.vet)
+    line.full_clean()
+    line.save()
+    _recompute(invoice)
+    audit.record(actor=by, obj=invoice, action="line changed", changes=audit.diff(before, audit.snapshot(line)))
+    return line
+
+
+@transaction.atomic
+def invoice_remove_line(*, line: InvoiceLine, by: User) -> Invoice:
+    invoice = _locked_draft(line.invoice)
+    description = str(line)
+    InvoiceLine.objects.get(pk=line.pk).delete()
+    _recompute(invoice)
+    audit.record(actor=by, obj=invoice, action="line removed", changes={"line": [description, None]})
+    return invoice
+
+
+@transaction.atomic
+def invoice_delete_draft(*, invoice: Invoice, by: User) -> None:
+    invoice = _locked_draft(invoice)
+    audit.record(actor=by, obj=invoice, action="draft deleted")
+    InvoiceLine.objects.filter(invoice=invoice).delete()
+    invoice.delete()
+
+
+@transaction.atomic
+def charge_appointment(*, appointment: Appointment, by: User, items: list[tuple[Product, Decimal]]) -> Invoice:
+    """The "Charge" action: the products given for the appointment's animal go on its owner's draft invoice."""
+    appointment = Appointment.objects.select_related("animal", "client", "vet").get(pk=appointment.pk)
+    if appointment.status in ("cancelled", "no_show"):
+        raise DomainError("A cancelled or missed appointment cannot be charged.", code="bad_status")
+    if not items:
+        raise ValidationError({"items": "Choose at least one treatment to charge."})
+    invoice = invoice_draft_for(client=appointment.animal.owner, by=by)
+    for product, quantity in items:
+        invoice_add_line(
+            invoice=invoice,
+            by=by,
+            product=product,
+            quantity=quantity,
+            animal=appointment.animal,
+            vet=appointment.vet,
+            appointment=appointment,
+            service_date=to_local(appointment.start).date(),
+        )
+    return invoice
+
+
+# --- Issuing -----------------------------------------------------------------------------------------------------
+
+
+def _next_number(series: str) -> int:
+    """Lock the series counter and take its next number (created on first use; a creation race retries)."""
+    for _ in range(3):
+        counter = DocumentCounter.objects.select_for_update().filter(series=series).first()
+        if counter is not None:
+            counter.last_number += 1
+            counter.save(update_fields=["last_number"])
+            return counter.last_number
+        try:
+            with transaction.atomic():
+                DocumentCounter.objects.create(series=series, last_number=0)
+        except IntegrityError:
+            continue
+    raise DomainError("The invoice numbering is busy; try again.", code="busy")  # pragma: no cover
+
+
+def _series(kind: str, day: dt.date) -> str:
+    prefix = settings.INVOICE_SERIES_PREFIX if kind == Invoice.Kind.INVOICE else settings.CREDIT_NOTE_SERIES_PREFIX
+    return f"{prefix}{day.year}"
+
+
+def _issue(invoice: Invoice, by: User) -> Invoice:
+    """Number, date, snapshot and freeze a locked draft (caller holds the transaction and the row lock)."""
+    lines = list(InvoiceLine.objects.filter(invoice=invoice))
+    if not lines:
+        raise DomainError("An invoice without lines cannot be finalised.", code="empty")
+    totals = calc.document_totals(lines)
+    invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.gross
+    today = timezone.localdate()
+    client = invoice.client
+    invoice.series = _series(invoice.kind, today)
+    invoice.number = _next_number(invoice.series)
+    invoice.issue_date = today
+    invoice.due_date = today + dt.timedelta(days=settings.INVOICE_DUE_DAYS)
+    invoice.client_name = client.display_name
+    invoice.client_address = "\n".join(client.address_lines)
+    invoice.status = Invoice.Status.FINALISED
+    invoice.finalised_by = by
+    invoice.finalised_at = timezone.now()
+    invoice.save()
+    audit.record(
+        actor=by,
+        obj=invoice,
+        action="finalise",
+        changes={"number": [None, invoice.reference], "gross_total": [None, str(invoice.gross_total)]},
+    )
+    document_finalised.send(sender=Invoice, invoice=invoice, by=by)
+    return invoice
+
+
+@transaction.atomic
+def invoice_finalise(*, invoice: Invoice, by: User) -> Invoice:
+    invoice = _locked_draft(invoice)
+    if not by.has_perm("invoicing.finalise_invoice"):
+        raise PermissionDenied("Your role cannot finalise invoices.")
+    return _issue(invoice, by)
+
+
+def _credited_so_far(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    agg = InvoiceLine.objects.filter(credited_line=line).aggregate(
+        q=Sum("quantity"), n=Sum("net"), t=Sum("tax"), g=Sum("gross")
+    )
+    return (-(agg["q"] or 0), -(agg["n"] or ZERO), -(agg["t"] or ZERO), -(agg["g"] or ZERO))
+
+
+@transaction.atomic
+def credit_note_issue(
+    *,
+    invoice: Invoice,
+    by: User,
+    reason: str,
+    lines: list[tuple[InvoiceLine, Decimal]] | None = None,
+) -> Invoice:
+    """Issue a credit note for ``lines`` [(line, quantity to credit)] of a finalised invoice, or for everything
+    not yet credited when ``lines`` is None. Nothing can be credited twice; crediting all that remains of a line
+    reverses its remaining amounts exactly, so a line credited in parts ends at zero to the cent."""
+    if not by.has_perm("invoicing.issue_credit_note"):
+        raise PermissionDenied("Your role cannot issue credit notes.")
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status != Invoice.Status.FINALISED:
+        raise DomainError(f"Only a finalised invoice can be credited; {invoice.reference} is {invoice.status}.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the credit note is issued."})
+    own_lines = {line.pk: line for line in InvoiceLine.objects.filter(invoice=invoice)}
+    wanted = (
+        [(line, None) for line in own_lines.values()]
+        if lines is None
+        else [(own_lines.get(line.pk), quantity) for line, quantity in lines]
+    )
+    note = Invoice.objects.create(
+        kind=Invoice.Kind.CREDIT_NOTE, client=invoice.client, credits=invoice, reason=reason[:300], created_by=by
+    )
+    position = 0
+    for line, quantity in wanted:
+        if line is None:
+            raise DomainError(f"That line is not on {invoice.reference}.", field="lines")
+        done_q, done_n, done_t, done_g = _credited_so_far(line)
+        remaining = line.quantity - done_q
+        quantity = remaining if quantity is None else Decimal(quantity)
+        if quantity == 0 and lines is None:
+            continue
+        if quantity <= 0:
+            raise ValidationError({"lines": "Credit a quantity more than zero."})
+        if quantity > remaining:
+            raise DomainError(
+                f"Only {remaining} of “{line.description}” is left to credit on {invoice.reference}.",
+                field="lines",
+                code="over_credit",
+            )
+        if quantity == remaining:
+            net, tax, gross = -(line.net - done_n), -(line.tax - done_t), -(line.gross - done_g)
+        else:
+            share = quantity / line.quantity
+            amounts = calc.line_amounts(
+                quantity=-quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                discount_percent=line.discount_percent,
+                discount_amount=quantize_money(line.discount_amount * share),
+            )
+            net, tax, gross = amounts.net, amounts.tax, amounts.gross
+        position += 1
+        InvoiceLine.objects.create(
+            invoice=note,
+            position=position,
+            product=line.product,
+            description=line.description,
+            animal=line.animal,
+            vet=line.vet,
+            service_date=line.service_date,
+            category=line.category,
+            quantity=-quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            discount_percent=line.discount_percent,
+            discount_amount=quantize_money(line.discount_amount * quantity / line.quantity),
+            tax_rate=line.tax_rate,
+            net=net,
+            tax=tax,
+            gross=gross,
+            credited_line=line,
+        )
+    if position == 0:
+        raise DomainError(f"Everything on {invoice.reference} has already been credited.", code="over_credit")
+    # Crediting a paid invoice leaves it owing less than was paid: the client's balance goes negative, which is
+    # their credit (refundable, or applied to later invoices).
+    return _issue(note, by)
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice, by: User, reason: str) -> Invoice:
+    """Void = a full credit note for everything not yet credited, and the invoice marked void."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status == Invoice.Status.VOID:
+        raise DomainError(f"{invoice.reference} is already void.")
+    if Allocation.objects.filter(invoice=invoice).exists():
+        raise DomainError(
+            f"{invoice.reference} has payments allocated; refund them or credit the invoice instead of voiding it.",
+            code="has_payments",
+        )
+    if invoice.claims.exclude(status="declined").exists():
+        raise DomainError(f"{invoice.reference} has a live insurance claim; withdraw it first.", code="has_claims")
+    credit_note_issue(invoice=invoice, by=by, reason=reason)
+    invoice.status = Invoice.Status.VOID
+    invoice._allow_issued_change = True  # type: ignore[attr-defined]
+    invoice.save(update_fields=["status", "updated_at"])
+    audit.record(actor=by, obj=invoice, action="void", changes={"status": ["finalised", "void"]}, note=reason)
+    return invoice
+
+
+# --- Payments ----------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_record(
+    *,
+    client: Client,
+    amount: Decimal,
+    method: str,
+    by: User,
+    received_on: dt.date | None = None,
+    reference: str = "",
+    allocate_to: list[tuple[Invoice, Decimal]] | None = None,
+) -> Payment:
+    """Take a payment from a client and allocate it (to the invoices given, else to the oldest outstanding
+    ones); what is not allocated stays on the client's account as credit."""
+    Client.objects.select_for_update().filter(pk=client.pk).first()  # serialise payments of one client
+    payment = Payment(
+        client=client,
+        amount=Decimal(amount),
+        method=method,
+        received_on=received_on or timezone.localdate(),
+        reference=reference,
+        created_by=by,
+    )
+    payment.full_clean()
+    if payment.amount <= 0:
+        raise ValidationError({"amount": "A payment is more than zero."})
+    if payment.method == Payment.Method.INSURANCE:
+        raise ValidationError({"method": "Insurers' payments are recorded on their claim."})
+    payment.save()
+    audit.record(actor=by, obj=client, action="payment", changes={"payment": [None, str(payment)]})
+    _allocate(payment=payment, client=client, allocate_to=allocate_to)
+    return payment
+
+
+def _allocate(*, payment: Payment, client: Client, allocate_to: list[tuple[Invoice, Decimal]] | None) -> None:
+    from invoicing.selectors import client_outstanding, outstanding_invoices
+
+    available = payment.amount
+    if allocate_to is not None:
+        for invoice, amount in allocate_to:
+            invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+            amount = Decimal(amount)
+            if invoice.client_id != client.pk:
+                raise DomainError(f"{invoice.reference} is not {client}'s invoice.", field="allocations")
+            if invoice.kind != Invoice.Kind.INVOICE or invoice.status != Invoice.Status.FINALISED:
+                raise DomainError(
+                    f"{invoice.reference} is {invoice.get_status_display().lower()}; it cannot take a payment.",
+                    field="allocations",
+                    code="not_payable",
+                )
+            if amount <= 0:
+                raise ValidationError({"allocations": "Allocate an amount more than zero."})
+            owed = client_outstanding(invoice)
+            if amount > owed:
+                raise DomainError(
+                    f"{invoice.reference} has only {owed} outstanding; {amount} cannot be allocated to it.",
+                    field="allocations",
+                    code="over_allocation",
+                )
+            if amount > available:
+                raise DomainError("The allocations add up to more than the payment.", field="allocations")
+            Allocation.objects.create(payment=payment, invoice=invoice, amount=amount)
+            available -= amount
+        return
+    for invoice in outstanding_invoices(client=client):
+        if available <= 0:
+            break
+        owed = client_outstanding(invoice)
+        if owed <= 0:
+            continue
+        part = min(owed, available)
+        Allocation.objects.create(payment=payment, invoice=invoice, amount=part)
+        available -= part
+
+
+@transaction.atomic
+def apply_client_credit(*, client: Client, by: User) -> Decimal:
+    """Allocate the client's unallocated credit to their outstanding invoices, oldest first."""
+    from invoicing.selectors import client_credit, client_outstanding, outstanding_invoices
+
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    applied = ZERO
+    payments = [
+        p for p in Payment.objects.filter(client=client, kind=Payment.Kind.PAYMENT).order_by("received_on", "id")
+    ]
+    credit = client_credit(client=client)
+    invoices = iter(outstanding_invoices(client=client))
+    for payment in payments:
+        free = payment.amount - (Allocation.objects.filter(payment=payment).aggregate(s=Sum("amount"))["s"] or ZERO)
+        free = min(free, credit - applied)
+        while free > 0:
+            invoice = next(invoices, None)
+            if invoice is None:
+                break
+            owed = client_outstanding(invoice)
+            if owed <= 0:
+                continue
+            part = min(owed, free)
+            Allocation.objects.create(payment=payment, invoice=invoice, amount=part)
+            free -= part
+            applied += part
+    if applied:
+        audit.record(actor=by, obj=client, action="credit applied", changes={"applied": [None, str(applied)]})
+    return applied
+
+
+@transaction.atomic
+def refund_record(
+    *, client: Client, amount: Decimal, method: str, by: User, reference: str = "", received_on: dt.date | None = None
+) -> Payment:
+    """Pay money back to a client; only their unallocated credit can be refunded."""
+    from invoicing.selectors import client_credit
+
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    amount = Decimal(amount)
+    credit = client_credit(client=client)
+    if amount <= 0:
+        raise ValidationError({"amount": "A refund is more than zero."})
+    if amount > credit:
+        raise DomainError(f"{client} has {credit} of credit; {amount} cannot be refunded.", code="over_refund")
+    refund = Payment(
+        kind=Payment.Kind.REFUND,
+        client=client,
+        amount=amount,
+        method=method,
+        received_on=received_on or timezone.localdate(),
+        reference=reference,
+        created_by=by,
+    )
+    refund.full_clean()
+    refund.save()
+    audit.record(actor=by, obj=client, action="refund", changes={"refund": [None, str(refund)]})
+    return refund
