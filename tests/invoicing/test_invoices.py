@@ -44,7 +44,7 @@ def test_one_draft_per_client_collects_lines_with_catalogue_defaults(owner_pet, 
 
 
 def test_a_price_other_than_the_catalogues_needs_the_permission(owner_pet, consult_fee, receptionist, manager):
-    client, pet = owner_pet
+    client, _pet = owner_pet
     draft = invoice_draft_for(client=client, by=receptionist)
     with pytest.raises(PermissionDenied):
         invoice_add_line(invoice=draft, by=receptionist, product=consult_fee, quantity=D(1), unit_price=D("30.00"))
@@ -57,7 +57,7 @@ def test_a_price_other_than_the_catalogues_needs_the_permission(owner_pet, consu
     [("quantity", D("-1")), ("quantity", D("0")), ("unit_price", D("1.234")), ("discount_percent", D("101"))],
 )
 def test_bad_line_values_are_field_errors(owner_pet, consult_fee, manager, field, value):
-    client, pet = owner_pet
+    client, _pet = owner_pet
     draft = invoice_draft_for(client=client, by=manager)
     kwargs = {"quantity": D(1), field: value}
     with pytest.raises(ValidationError) as exc:
@@ -67,7 +67,7 @@ def test_bad_line_values_are_field_errors(owner_pet, consult_fee, manager, field
 
 
 def test_a_discount_larger_than_the_line_is_refused(owner_pet, consult_fee, receptionist):
-    client, pet = owner_pet
+    client, _pet = owner_pet
     draft = invoice_draft_for(client=client, by=receptionist)
     with pytest.raises(ValidationError):
         invoice_add_line(invoice=draft, by=receptionist, product=consult_fee, quantity=D(1), discount_amount=D("46"))
@@ -81,7 +81,7 @@ def test_lines_are_for_the_clients_own_animals(owner_pet, consult_fee, reception
 
 
 def test_tax_rate_is_the_one_valid_on_the_service_date(owner_pet, consult_fee, standard, manager):
-    client, pet = owner_pet
+    client, _pet = owner_pet
     change = timezone.localdate() + dt.timedelta(days=10)
     tax_rate_add(by=manager, category=standard, rate=D("17.50"), valid_from=change)
     draft = invoice_draft_for(client=client, by=manager)
