@@ -3,12 +3,15 @@
     python -m bench                       # against postgres://postgres@127.0.0.1:5432/vetpms_bench
     DATABASE_URL=postgres://... python -m bench --reseed
 
-Creates the database if needed, migrates it, loads ``seed_demo --scale practice`` (60k clients, 90k animals)
-unless it is already there, then measures in-process with Django's test client: wall time around each request
-(middleware, view, queries, template: everything but the network) and the SQL queries it ran. Prints a table
-and writes it to bench/results/latest.md.
+Creates the database if needed, migrates it, loads ``seed_demo --scale practice`` (60k clients, 90k animals,
+10 vets with ten years of appointments) unless it is already there, then measures in-process with Django's test
+client: wall time around each request (middleware, view, queries, template: everything but the network) and the
+SQL queries it ran. Prints the tables and writes them to bench/results/latest.md; the query plans of the
+appointment books go to docs/explain/appointments.md.
 
 Targets (issue 2): global search <= 50 ms p95; client list and client detail <= 10 queries whatever the page size.
+Targets (issue 3, bench/appointments.py): vet day list <= 30 ms p95 and <= 8 queries; free-slot search for a day
+<= 30 ms p95; the 10-vet day grid <= 100 ms p95; booking throughput and its ratio to a bare INSERT.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/vetpms_bench"
 RESULTS = ROOT / "bench" / "results" / "latest.md"
+EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -67,11 +71,13 @@ def load_data(*, reseed: bool) -> float | None:
     """Migrate and load practice-scale data unless it is there; returns the seeding time if it seeded."""
     from django.core.management import call_command
 
+    from appointments.models import Appointment
     from clients.models import Client
     from vetpms.models import User
 
     call_command("migrate", verbosity=0)
-    if not reseed and Client.objects.count() >= 60_000 and User.objects.filter(username="manager").exists():
+    loaded = Client.objects.count() >= 60_000 and Appointment.objects.count() >= 500_000
+    if not reseed and loaded and User.objects.filter(username="manager").exists():
         print(f"practice-scale data already loaded ({Client.objects.count():,} clients)")
         return None
     started = time.perf_counter()
@@ -310,6 +316,7 @@ def run_raw(statements: list[tuple[str, list]]) -> None:
 
 
 def bench(args: argparse.Namespace) -> tuple[list[Result], dict[str, str]]:
+    """Issue 2: the global search, client list and detail pages."""
     from django.db import connection
     from django.test import Client as HttpClient
 
@@ -442,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--queries", type=int, default=200, help="search queries to time (default 200)")
     parser.add_argument("--repeat", type=int, default=40, help="requests per list/detail page (default 40)")
+    parser.add_argument("--appointment-samples", type=int, default=100, help="days per appointment measure")
+    parser.add_argument("--bookings", type=int, default=400, help="bookings in the throughput test (default 400)")
+    parser.add_argument("--threads", type=int, default=8, help="threads in the throughput test (default 8)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reseed", action="store_true", help="reload the practice-scale data first")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -452,7 +462,10 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.test import Client as HttpClient
     from django.test.utils import override_settings, setup_test_environment
+
+    from vetpms.models import User
 
     setup_test_environment()  # lets the test client in ('testserver'), keeps e-mail in memory
     seeded = load_data(reseed=args.reseed)
@@ -464,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
         }
     ):
         results, facts = bench(args)
+        from bench.appointments import bench_appointments
+
+        as_reception = HttpClient()
+        as_reception.force_login(User.objects.get(username="reception"))
+        books, book_facts, explain = bench_appointments(args, random.Random(args.seed), as_reception)
+    facts |= book_facts
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
@@ -474,12 +493,24 @@ def main(argv: list[str] | None = None) -> int:
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
         "against PostgreSQL loaded with `seed_demo --scale practice`. Times are wall-clock milliseconds per request\n"
         "or call; p50/p95 over n runs.\n\n"
-        f"{header}\n\n{table(results)}"
+        f"{header}\n\n"
+        "## Issue 2: search and client pages\n\n"
+        f"{table(results)}\n"
+        "## Issue 3: appointment books\n\n"
+        "Day lists and grids on random days of the ten years and the eight weeks ahead; free slots on days ahead.\n"
+        "Throughput: threads on their own connections, each booking its share of distinct free 15-minute slots a\n"
+        "year ahead, then the same rows as one bare INSERT each (autocommit), in the same run; all deleted after.\n"
+        "Query plans: [docs/explain/appointments.md](../../docs/explain/appointments.md).\n\n"
+        f"{table(books)}"
     )
     print("\n" + report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
     print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    if explain:
+        EXPLAIN.parent.mkdir(parents=True, exist_ok=True)
+        EXPLAIN.write_text(explain, encoding="utf-8")
+    results = results + books
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))
