@@ -118,6 +118,16 @@ def client_credit(*, client: Client) -> Decimal:
     return -balance if balance < 0 else ZERO
 
 
+def unallocated_payments(*, client: Client) -> list[tuple[Payment, Decimal]]:
+    """The client's payments with part of them not yet allocated to an invoice, oldest first (one query)."""
+    payments = (
+        Payment.objects.filter(client=client, kind=Payment.Kind.PAYMENT)
+        .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(ZERO), output_field=MONEY))
+        .order_by("received_on", "id")
+    )
+    return [(p, p.amount - p.allocated) for p in payments if p.amount > p.allocated]
+
+
 @dataclass
 class StatementEntry:
     day: dt.date

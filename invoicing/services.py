@@ -24,10 +24,14 @@ from clients.models import Client
 from invoicing import calc
 from invoicing.models import (
     Allocation,
+    Claim,
+    ClaimLine,
     DocumentCounter,
     Invoice,
     InvoiceLine,
     Payment,
+    Payor,
+    Policy,
     Product,
     TaxCategory,
     TaxRate,
@@ -576,33 +580,32 @@ def _allocate(*, payment: Payment, client: Client, allocate_to: list[tuple[Invoi
 
 @transaction.atomic
 def apply_client_credit(*, client: Client, by: User) -> Decimal:
-    """Allocate the client's unallocated credit to their outstanding invoices, oldest first."""
-    from invoicing.selectors import client_credit, client_outstanding, outstanding_invoices
+    """Allocate what the client paid and is not yet allocated (less refunds) to their outstanding invoices,
+    oldest first. Returns the amount applied."""
+    from invoicing.selectors import client_outstanding, outstanding_invoices, unallocated_payments
 
     Client.objects.select_for_update().filter(pk=client.pk).first()
+    free = unallocated_payments(client=client)
+    budget = sum((amount for _, amount in free), ZERO) - _sum_refunds(client)
     applied = ZERO
-    payments = [
-        p for p in Payment.objects.filter(client=client, kind=Payment.Kind.PAYMENT).order_by("received_on", "id")
-    ]
-    credit = client_credit(client=client)
-    invoices = iter(outstanding_invoices(client=client))
-    for payment in payments:
-        free = payment.amount - (Allocation.objects.filter(payment=payment).aggregate(s=Sum("amount"))["s"] or ZERO)
-        free = min(free, credit - applied)
-        while free > 0:
-            invoice = next(invoices, None)
-            if invoice is None:
-                break
-            owed = client_outstanding(invoice)
-            if owed <= 0:
-                continue
-            part = min(owed, free)
-            Allocation.objects.create(payment=payment, invoice=invoice, amount=part)
-            free -= part
+    invoices = outstanding_invoices(client=client)
+    for payment, amount in free:
+        amount = min(amount, budget - applied)
+        while amount > 0 and invoices:
+            owed = client_outstanding(invoices[0])
+            part = min(owed, amount)
+            Allocation.objects.create(payment=payment, invoice=invoices[0], amount=part)
+            amount -= part
             applied += part
+            if part == owed:
+                invoices.pop(0)
     if applied:
         audit.record(actor=by, obj=client, action="credit applied", changes={"applied": [None, str(applied)]})
     return applied
+
+
+def _sum_refunds(client: Client) -> Decimal:
+    return Payment.objects.filter(client=client, kind=Payment.Kind.REFUND).aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 @transaction.atomic
@@ -632,3 +635,195 @@ def refund_record(
     refund.save()
     audit.record(actor=by, obj=client, action="refund", changes={"refund": [None, str(refund)]})
     return refund
+
+
+# --- Insurance ---------------------------------------------------------------------------------------------------
+
+PAYOR_FIELDS = frozenset({"name", "contact_name", "claims_email", "address", "phone", "reference", "is_active"})
+POLICY_FIELDS = frozenset({"animal", "payor", "policy_number", "starts_on", "ends_on", "excess", "copay_percent"})
+
+
+def _save_simple(*, obj: Any, data: dict[str, Any], allowed: frozenset[str], by: User) -> Any:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"Not editable fields: {', '.join(sorted(unknown))}")
+    before = audit.snapshot(obj) if obj.pk else {}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
+    )
+    return obj
+
+
+@transaction.atomic
+def payor_save(*, by: User, data: dict[str, Any], payor: Payor | None = None) -> Payor:
+    return _save_simple(obj=payor or Payor(), data=data, allowed=PAYOR_FIELDS, by=by)
+
+
+@transaction.atomic
+def policy_save(*, by: User, data: dict[str, Any], policy: Policy | None = None) -> Policy:
+    return _save_simple(obj=policy or Policy(), data=data, allowed=POLICY_FIELDS, by=by)
+
+
+def claim_amount(*, lines: list[InvoiceLine], policy: Policy) -> Decimal:
+    """What the insurer is asked for: the lines' gross less the excess, less the co-pay share; never negative."""
+    gross = sum((line.gross for line in lines), ZERO)
+    after_excess = max(ZERO, gross - policy.excess)
+    return quantize_money(after_excess * (Decimal(100) - policy.copay_percent) / Decimal(100))
+
+
+@transaction.atomic
+def claim_create(
+    *,
+    invoice: Invoice,
+    policy: Policy,
+    lines: list[InvoiceLine],
+    by: User,
+    direct_settlement: bool = True,
+    notes: str = "",
+) -> Claim:
+    """A draft claim for chosen lines of a finalised invoice, each for the policy's animal on a covered date."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.kind != Invoice.Kind.INVOICE or invoice.status != Invoice.Status.FINALISED:
+        raise DomainError(
+            f"Only a finalised invoice can be claimed; {invoice.reference} is {invoice.get_status_display().lower()}.",
+            field="invoice",
+            code="not_claimable",
+        )
+    if not lines:
+        raise ValidationError({"lines": "Choose the lines to claim."})
+    policy = Policy.objects.select_related("payor", "animal").get(pk=policy.pk)
+    if not policy.payor.is_active:
+        raise DomainError(f"{policy.payor} is no longer an active payor.", field="policy")
+    own = {line.pk: line for line in InvoiceLine.objects.filter(invoice=invoice)}
+    chosen: list[InvoiceLine] = []
+    for line in lines:
+        mine = own.get(line.pk)
+        if mine is None:
+            raise DomainError(f"That line is not on {invoice.reference}.", field="lines")
+        if mine.animal_id != policy.animal_id:
+            raise DomainError(
+                f"“{mine.description}” is not for {policy.animal.name}, the animal policy {policy} covers.",
+                field="lines",
+                code="not_covered",
+            )
+        if not policy.covers(mine.service_date):
+            raise DomainError(
+                f"Policy {policy} does not cover {mine.service_date:%d %b %Y} (it runs {policy.starts_on:%d %b %Y} "
+                f"to {policy.ends_on:%d %b %Y}).",
+                field="lines",
+                code="not_covered",
+            )
+        chosen.append(mine)
+    credited = InvoiceLine.objects.filter(credited_line__in=chosen).values_list("credited_line_id", flat=True)
+    if credited:
+        raise DomainError("A line that was credited cannot be claimed.", field="lines", code="credited")
+    claim = Claim.objects.create(
+        policy=policy,
+        invoice=invoice,
+        direct_settlement=direct_settlement,
+        amount_claimed=claim_amount(lines=chosen, policy=policy),
+        notes=notes,
+        created_by=by,
+    )
+    try:
+        with transaction.atomic():
+            ClaimLine.objects.bulk_create([ClaimLine(claim=claim, line=line) for line in chosen])
+    except IntegrityError as exc:
+        raise DomainError(
+            "One of these lines is already in a live claim.", field="lines", code="already_claimed"
+        ) from exc
+    audit.record(actor=by, obj=invoice, action="claim created", changes={"claim": [None, str(claim.amount_claimed)]})
+    return claim
+
+
+def _locked_claim(claim: Claim, *allowed: str) -> Claim:
+    claim = Claim.objects.select_for_update().select_related("policy__payor", "invoice").get(pk=claim.pk)
+    if claim.status not in allowed:
+        raise DomainError(
+            f"A {claim.get_status_display().lower()} claim cannot do that.", field="status", code="bad_transition"
+        )
+    return claim
+
+
+@transaction.atomic
+def claim_submit(*, claim: Claim, by: User, on: dt.date | None = None) -> Claim:
+    claim = _locked_claim(claim, Claim.Status.DRAFT)
+    claim.status = Claim.Status.SUBMITTED
+    claim.submitted_on = on or timezone.localdate()
+    claim.save(update_fields=["status", "submitted_on", "updated_at"])
+    audit.record(actor=by, obj=claim.invoice, action="claim submitted", changes={"claim": ["draft", "submitted"]})
+    return claim
+
+
+@transaction.atomic
+def claim_withdraw(*, claim: Claim, by: User) -> None:
+    """Drop a draft claim; its lines become free to claim again."""
+    claim = _locked_claim(claim, Claim.Status.DRAFT)
+    audit.record(actor=by, obj=claim.invoice, action="claim withdrawn", changes={"claim": [str(claim.pk), None]})
+    ClaimLine.objects.filter(claim=claim).delete()
+    claim.delete()
+
+
+@transaction.atomic
+def claim_decide(*, claim: Claim, by: User, accepted: Decimal, reference: str = "", on: dt.date | None = None) -> Claim:
+    """Record the insurer's decision: all (accepted), some (partly accepted) or nothing (declined)."""
+    claim = _locked_claim(claim, Claim.Status.SUBMITTED)
+    accepted = Decimal(accepted)
+    if accepted < 0 or _places(accepted) > 2:
+        raise ValidationError({"accepted": "An accepted amount is zero or more, with at most 2 decimal places."})
+    if accepted > claim.amount_claimed:
+        raise DomainError(
+            f"The insurer cannot accept more ({accepted}) than was claimed ({claim.amount_claimed}).",
+            field="accepted",
+        )
+    if accepted == 0:
+        claim.status = Claim.Status.DECLINED
+        ClaimLine.objects.filter(claim=claim).update(live=False)
+    elif accepted == claim.amount_claimed:
+        claim.status = Claim.Status.ACCEPTED
+    else:
+        claim.status = Claim.Status.PARTLY_ACCEPTED
+    claim.amount_accepted = accepted
+    claim.decided_on = on or timezone.localdate()
+    claim.insurer_reference = reference or claim.insurer_reference
+    claim.save()
+    audit.record(
+        actor=by, obj=claim.invoice, action=f"claim {claim.status}", changes={"accepted": [None, str(accepted)]}
+    )
+    return claim
+
+
+@transaction.atomic
+def claim_settle(
+    *, claim: Claim, by: User, amount: Decimal, received_on: dt.date | None = None, reference: str = ""
+) -> Claim:
+    """The insurer paid: record their payment against the invoice (the payor's share) and close the claim."""
+    claim = _locked_claim(claim, Claim.Status.ACCEPTED, Claim.Status.PARTLY_ACCEPTED)
+    amount = Decimal(amount)
+    if amount <= 0 or _places(amount) > 2:
+        raise ValidationError({"amount": "A payment is more than zero, with at most 2 decimal places."})
+    share = claim.amount_accepted or ZERO
+    if amount > share - claim.amount_paid:
+        raise DomainError(f"The insurer owes {share - claim.amount_paid} on this claim, not {amount}.", field="amount")
+    payment = Payment(
+        payor=claim.policy.payor,
+        method=Payment.Method.INSURANCE,
+        amount=amount,
+        received_on=received_on or timezone.localdate(),
+        reference=reference or claim.insurer_reference,
+        created_by=by,
+    )
+    payment.full_clean()
+    payment.save()
+    Allocation.objects.create(payment=payment, invoice=claim.invoice, claim=claim, amount=amount)
+    claim.amount_paid += amount
+    if claim.amount_paid == share:
+        claim.status = Claim.Status.SETTLED
+        claim.settled_on = payment.received_on
+    claim.save()
+    audit.record(actor=by, obj=claim.invoice, action="claim payment", changes={"paid": [None, str(amount)]})
+    return claim
