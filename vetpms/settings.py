@@ -285,3 +285,5 @@ APPOINTMENT_SLOT_STEP_MINUTES = env_int("APPOINTMENT_SLOT_STEP_MINUTES", 15)
 INVOICE_SERIES_PREFIX = env_str("INVOICE_SERIES_PREFIX", "INV-")
 CREDIT_NOTE_SERIES_PREFIX = env_str("CREDIT_NOTE_SERIES_PREFIX", "CN-")
 INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 30)
+# Printed before amounts on invoices, statements, claim forms and their emails (amounts themselves are Decimal).
+CURRENCY_SYMBOL = env_str("CURRENCY_SYMBOL", "£")
