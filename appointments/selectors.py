@@ -71,11 +71,11 @@ def vets_with_hours() -> QuerySet[Vet]:
 def sessions_for(*, vets: list[Vet], day: dt.date) -> dict[int, list[Interval]]:
     """Each vet's available intervals on ``day``: two queries for any number of vets."""
     hours: dict[int, list[WorkingHours]] = defaultdict(list)
-    for row in WorkingHours.objects.filter(vet__in=vets, weekday=day.weekday()):
-        hours[row.vet_id].append(row)
+    for session in WorkingHours.objects.filter(vet__in=vets, weekday=day.weekday()):
+        hours[session.vet_id].append(session)
     exceptions: dict[int, list[BookException]] = defaultdict(list)
-    for row in BookException.objects.filter(vet__in=vets, date=day):
-        exceptions[row.vet_id].append(row)
+    for exception in BookException.objects.filter(vet__in=vets, date=day):
+        exceptions[exception.vet_id].append(exception)
     return {vet.pk: sessions_on(day, hours[vet.pk], exceptions[vet.pk]) for vet in vets}
 
 

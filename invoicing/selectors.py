@@ -22,7 +22,7 @@ SHARING_CLAIM_STATUSES = (
     Claim.Status.PARTLY_ACCEPTED,
     Claim.Status.SETTLED,
 )
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY: DecimalField = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _sum(qs: QuerySet, expression) -> Decimal:
@@ -160,7 +160,8 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
     entries: list[StatementEntry] = []
     for doc in Invoice.objects.filter(client=client, status__in=ISSUED, issue_date__gte=start, issue_date__lte=end):
         label = "Credit note" if doc.is_credit_note else "Invoice"
-        entries.append(StatementEntry(doc.issue_date, label, doc.reference, doc.reason or "", doc.gross_total, obj=doc))
+        issued_on: dt.date = doc.issue_date  # type: ignore[assignment]  # issued documents always have one
+        entries.append(StatementEntry(issued_on, label, doc.reference, doc.reason or "", doc.gross_total, obj=doc))
     for claim in (
         sharing_claims()
         .filter(invoice__client=client, submitted_on__gte=start, submitted_on__lte=end)

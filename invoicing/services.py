@@ -392,7 +392,7 @@ def _credited_so_far(line: InvoiceLine) -> tuple[Decimal, Decimal, Decimal, Deci
     agg = InvoiceLine.objects.filter(credited_line=line).aggregate(
         q=Sum("quantity"), n=Sum("net"), t=Sum("tax"), g=Sum("gross")
     )
-    return (-(agg["q"] or 0), -(agg["n"] or ZERO), -(agg["t"] or ZERO), -(agg["g"] or ZERO))
+    return (-(agg["q"] or Decimal(0)), -(agg["n"] or ZERO), -(agg["t"] or ZERO), -(agg["g"] or ZERO))
 
 
 @transaction.atomic
@@ -415,7 +415,7 @@ def credit_note_issue(
     if not reason:
         raise ValidationError({"reason": "Say why the credit note is issued."})
     own_lines = {line.pk: line for line in InvoiceLine.objects.filter(invoice=invoice)}
-    wanted = (
+    wanted: list[tuple[InvoiceLine | None, Decimal | None]] = (
         [(line, None) for line in own_lines.values()]
         if lines is None
         else [(own_lines.get(line.pk), quantity) for line, quantity in lines]
