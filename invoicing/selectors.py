@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
@@ -205,7 +205,12 @@ def invoice_detail(*, pk: int) -> Invoice:
 
     return (
         Invoice.objects.select_related("client", "credits", "created_by", "finalised_by")
-        .prefetch_related(Prefetch("lines", queryset=lines), "credit_notes", "allocations__payment", "claims")
+        .prefetch_related(
+            Prefetch("lines", queryset=lines),
+            "credit_notes",
+            "allocations__payment",
+            Prefetch("claims", queryset=Claim.objects.select_related("policy__payor")),
+        )
         .get(pk=pk)
     )
 
@@ -236,6 +241,62 @@ def invoice_list(
     if issued_to is not None:
         qs = qs.filter(issue_date__lte=issued_to)
     return qs.order_by(F("issue_date").desc(nulls_first=True), "-number", "-id")
+
+
+def invoices_outstanding(*, client: Client) -> list[tuple[Invoice, Decimal]]:
+    """The client's finalised invoices with something left to pay and how much, oldest first, in one query
+    (``outstanding_invoices`` with ``client_outstanding`` computed per row). Sums come back per invoice and
+    the arithmetic is done in Decimal here, not in SQL (SQLite would do it in floats)."""
+
+    def per_invoice(qs: QuerySet, expression) -> Subquery:
+        return Subquery(qs.values("invoice_id").annotate(s=Sum(expression)).values("s")[:1], output_field=MONEY)
+
+    credited = Subquery(
+        Invoice.objects.filter(credits=OuterRef("pk"), status__in=ISSUED)
+        .values("credits_id")
+        .annotate(s=Sum("gross_total"))
+        .values("s")[:1],
+        output_field=MONEY,
+    )
+    rows = (
+        Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.FINALISED)
+        .annotate(
+            credited_sum=credited,
+            insurer_sum=per_invoice(sharing_claims().filter(invoice=OuterRef("pk")), _share_expression()),
+            paid_sum=per_invoice(
+                Allocation.objects.filter(invoice=OuterRef("pk"), payment__client__isnull=False), "amount"
+            ),
+        )
+        .order_by("issue_date", "number")
+    )
+    result = []
+    for invoice in rows:
+        owed = (
+            invoice.gross_total
+            + (invoice.credited_sum or ZERO)
+            - (invoice.insurer_sum or ZERO)
+            - (invoice.paid_sum or ZERO)
+        )
+        if owed > 0:
+            result.append((invoice, owed))
+    return result
+
+
+def product_list(
+    *, query: str = "", category: str | None = None, active: bool | None = None, tax_category_id: int | None = None
+) -> QuerySet[Product]:
+    """The catalogue for a paginated list: name or code, category, active; with the tax category's rates."""
+    qs = Product.objects.select_related("tax_category").prefetch_related("tax_category__rates")
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    if category:
+        qs = qs.filter(category=category)
+    if tax_category_id is not None:
+        qs = qs.filter(tax_category_id=tax_category_id)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__istartswith=query))
+    return qs.order_by("name", "id")
 
 
 def product_search(*, query: str = "", limit: int = 20, active_only: bool = True) -> QuerySet[Product]:

@@ -44,6 +44,7 @@ from appointments.api import router as appointments_router
 from appointments.api import types_router as appointment_types_router
 from appointments.api import vets_router
 from clients.api import router as clients_router
+from invoicing import api as invoicing_api
 from vetpms import __version__
 from vetpms.api_routes import me_router, search_router, tokens_router
 from vetpms.auth import ApiLockedOut, BearerToken, SessionCsrfAuth
@@ -156,6 +157,15 @@ api.add_router("/appointment-types", appointment_types_router)
 api.add_router("/search", search_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/products", invoicing_api.products_router)
+api.add_router("/tax-rates", invoicing_api.tax_rates_router)
+api.add_router("/invoices", invoicing_api.invoices_router)
+api.add_router("/payments", invoicing_api.payments_router)
+# A second router under /clients: the account endpoints belong to invoicing, and clients never imports it.
+api.add_router("/clients", invoicing_api.accounts_router)
+api.add_router("/payors", invoicing_api.payors_router)
+api.add_router("/policies", invoicing_api.policies_router)
+api.add_router("/claims", invoicing_api.claims_router)
 
 # Mounted last: any other path under /api/v1/ (including "/clients/abc", which the int converters above do not
 # match) answers a JSON 404 instead of Django's HTML page. Paths are canonical without a trailing slash; the
