@@ -72,3 +72,16 @@ def error_fields(response) -> list[str]:
 # The appointment-book fixtures of tests/appointments/conftest.py (a vet working 09:00-17:00 every day, a 15-minute
 # consultation type, a pet, next week's Monday), made available to the API tests.
 from tests.appointments.conftest import book, consult, monday, pet, vet  # noqa: E402, F401
+
+# --- Invoicing API (tests/api/test_invoicing*.py) ----------------------------------------------------------------
+# The invoicing fixtures of tests/invoicing/conftest.py (tax categories, a consultation 45.00, a rabies vaccine 38.50,
+# amoxicillin 1.33/ml, Zoë Ångström with her pet Mírzá, an issued invoice of 100.20), made available to the API tests.
+from tests.invoicing.conftest import (  # noqa: E402, F401
+    amoxicillin,
+    consult_fee,
+    issued,
+    owner_pet,
+    rabies,
+    standard,
+    zero_rated,
+)
