@@ -71,3 +71,51 @@ def bearer():
         return {"Authorization": f"Bearer {secret}"}
 
     return make
+
+
+# --- A real SMTP server for email tests (invoices now; the reminders issue reuses it) ----------------------------
+# aiosmtpd listens on 127.0.0.1 on a free port in a background thread; Django's SMTP backend is pointed at it, so
+# a test sees exactly what a mail server would receive: envelope, headers, parts and attachments.
+
+
+class _Inbox:
+    """What the local SMTP server accepted: ``envelopes`` (aiosmtpd Envelope) and ``messages`` (parsed)."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls this hook by name
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self) -> list:
+        import email
+        from email import policy
+
+        return [
+            email.message_from_bytes(e.original_content or e.content, policy=policy.default) for e in self.envelopes
+        ]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running local SMTP server with the email settings pointed at it; yields its inbox."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        yield inbox
+    finally:
+        controller.stop()
