@@ -18,6 +18,7 @@ urlpatterns = [
     path("audit/<str:model>/<int:pk>/", views.audit_trail, name="audit"),
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),
+    path("", include("invoicing.urls")),
     path("calendar/<str:token>.ics", appointment_views.calendar_feed, name="calendar_feed"),
     path("", include("animals.urls")),
 ]
