@@ -56,7 +56,7 @@ PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 16 * mm
 BODY_WIDTH = PAGE_WIDTH - 2 * MARGIN  # 178 mm
 ZEBRA = colors.HexColor("#f5f7f8")
-WATERMARK = colors.HexColor("#e4e9eb")
+WATERMARK = colors.HexColor("#6c757d")
 TINT = colors.HexColor("#e3eff0")
 
 # --- Fonts -------------------------------------------------------------------------------------------------------
@@ -164,9 +164,11 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
-def _footer(reference: str) -> Callable[[Canvas, int, int], None]:
+def _footer(reference: str, watermark: str | None) -> Callable[[Canvas, int, int], None]:
+    """Drawn over each finished page: the footer line with page x of y, and a translucent watermark ("DRAFT") on
+    top of the content, so table stripes cannot hide it."""
     practice = settings.PRACTICE
-    regular, _ = fonts()
+    regular, bold = fonts()
     left = " · ".join(bit for bit in (practice["name"], practice["phone"], practice["email"]) if bit)
 
     def draw(canvas: Canvas, page: int, total: int) -> None:
@@ -179,30 +181,30 @@ def _footer(reference: str) -> Callable[[Canvas, int, int], None]:
         canvas.drawString(MARGIN, 8 * mm, left)
         right = reference + (f"  ·  Page {page} of {total}" if total > 1 else "")
         canvas.drawRightString(PAGE_WIDTH - MARGIN, 8 * mm, right)
+        if watermark:
+            canvas.setFillColor(WATERMARK)
+            canvas.setFillAlpha(0.13)
+            canvas.setFont(bold, 110)
+            canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+            canvas.rotate(35)
+            canvas.drawCentredString(0, -35, watermark)
         canvas.restoreState()
 
     return draw
 
 
-def _page_decorations(*, watermark: str | None, continued: str) -> Callable:
-    """Drawn under each page's content: a watermark ("DRAFT") and, from page 2 on, who and what continues."""
-    regular, bold = fonts()
+def _continuation_header(continued: str) -> Callable:
+    """From page 2 on, a quiet line at the top says whose document continues."""
+    regular, _ = fonts()
 
     def draw(canvas: Canvas, doc) -> None:
+        if canvas.getPageNumber() == 1:
+            return
         canvas.saveState()
-        if watermark:
-            canvas.setFillColor(WATERMARK)
-            canvas.setFont(bold, 110)
-            canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
-            canvas.rotate(35)
-            canvas.drawCentredString(0, -35, watermark)
-            canvas.restoreState()
-            canvas.saveState()
-        if canvas.getPageNumber() > 1:
-            canvas.setFont(regular, 7.5)
-            canvas.setFillColor(MUTED)
-            canvas.drawString(MARGIN, PAGE_HEIGHT - 9 * mm, settings.PRACTICE["name"])
-            canvas.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 9 * mm, f"{continued} (continued)")
+        canvas.setFont(regular, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(MARGIN, PAGE_HEIGHT - 9 * mm, settings.PRACTICE["name"])
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 9 * mm, f"{continued} (continued)")
         canvas.restoreState()
 
     return draw
@@ -226,10 +228,8 @@ def _build(story: list, *, title: str, reference: str, continued: str, watermark
         doc.leftMargin, doc.bottomMargin, doc.width, doc.height, leftPadding=0, rightPadding=0, topPadding=0,
         bottomPadding=0,
     )  # fmt: skip
-    doc.addPageTemplates(
-        [PageTemplate(frames=[frame], onPage=_page_decorations(watermark=watermark, continued=continued))]
-    )
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=_footer(reference)))
+    doc.addPageTemplates([PageTemplate(frames=[frame], onPage=_continuation_header(continued))])
+    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=_footer(reference, watermark)))
     return buffer.getvalue()
 
 
