@@ -257,6 +257,9 @@ class LineIn(LineFields):
     product: Id = Field(..., description="Product id from the catalogue.")
 
 
+# PATCH: only the fields sent change; ``"unit_price": null`` goes back to the catalogue price. The price check
+# applies to the line's resulting price, so a role without override_price cannot change a line that carries an
+# overridden (or since re-priced) price (403): the service owns that rule.
 LinePatch = patch_schema(LineFields, "LinePatch")
 
 

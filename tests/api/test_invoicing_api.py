@@ -403,3 +403,12 @@ def manager_vet():
     from vetpms.models import Role
 
     return UserFactory(role=Role.VET).vet
+
+
+def test_a_null_price_goes_back_to_the_catalogue(draft, owner_pet, consult_fee, manager, api_as):
+    _client, pet = owner_pet
+    api = api_as(manager)
+    body = api.post(f"{detail(draft)}/lines", line_body(consult_fee, pet, unit_price="30.00")).json()
+    line_id = body["lines"][0]["id"]
+    line = api.patch(f"{detail(draft)}/lines/{line_id}", {"unit_price": None}).json()["lines"][0]
+    assert (line["unit_price"], line["price_overridden"]) == ("45.00", False)
