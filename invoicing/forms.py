@@ -102,6 +102,7 @@ class QuantitiesForm(BootstrapMixin, forms.Form):
         self.rows = rows
         for row in rows:
             field = quantity_field(required=False)
+            field.widget.attrs["class"] += " form-control form-control-sm"
             field.label = str(row)
             field.widget.attrs["aria-label"] = f"Quantity of {row}"
             self.fields[self.key(row)] = field
@@ -170,6 +171,7 @@ class PaymentForm(BootstrapMixin, forms.Form):
         self.invoices = invoices
         for invoice, owed in invoices:
             field = money_field(f"Allocate to {invoice.reference}", required=False)
+            field.widget.attrs["class"] += " form-control form-control-sm"
             field.widget.attrs["aria-label"] = f"Amount for {invoice.reference}"
             field.widget.attrs["max"] = str(owed)
             self.fields[f"alloc_{invoice.pk}"] = field
