@@ -51,7 +51,14 @@ def _describe(appointment: Appointment) -> str:
 
 
 def _clash(*, vet: Vet, start: dt.datetime, end: dt.datetime, exclude_pk: int | None = None) -> Appointment | None:
-    qs = Appointment.objects.blocking().overlapping(start, end).filter(vet=vet).select_related("animal", "vet")
+    # No appointment lasts longer than MAX_MINUTES, so one that overlaps starts after start - MAX_MINUTES: the
+    # lower bound keeps the (vet, start) index scan to a few rows instead of the vet's whole history.
+    qs = (
+        Appointment.objects.blocking()
+        .overlapping(start, end)
+        .filter(vet=vet, start__gt=start - dt.timedelta(minutes=MAX_MINUTES))
+        .select_related("animal", "vet")
+    )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("start").first()

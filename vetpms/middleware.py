@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 
 
@@ -14,3 +16,26 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class SlidingSessionMiddleware:
+    """Push an active session's expiry back, writing the session at most once per ``TOUCH_SECONDS``.
+
+    With SESSION_SAVE_EVERY_REQUEST every page would write the session row; here a signed-in user's session is
+    marked modified only when its last touch is older than a minute, so the idle timeout still slides with
+    activity (to within a minute) at a fraction of the writes.
+    """
+
+    TOUCH_SECONDS = 60
+    KEY = "_touched"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        if session is not None and session.get("_auth_user_id"):
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= self.TOUCH_SECONDS:
+                session[self.KEY] = now
+        return self.get_response(request)
