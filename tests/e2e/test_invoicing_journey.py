@@ -68,6 +68,7 @@ def test_vet_charges_and_receptionist_finalises_takes_payment_and_downloads_the_
     expect(page.get_by_role("heading", name="Charge Bramble")).to_be_visible()
     page.get_by_label("Quantity of Consultation (CONS)").fill("1")
     page.get_by_label("Quantity of Rabies vaccine (VAC-RAB)").fill("1")
+    screenshot("charge")
     page.get_by_role("button", name="Charge to the draft invoice").click()
     expect(page.get_by_text("2 charges for Bramble added")).to_be_visible()
     expect(page.get_by_test_id("invoice-total")).to_have_text("£100.20")
@@ -124,3 +125,9 @@ def test_vet_charges_and_receptionist_finalises_takes_payment_and_downloads_the_
     text = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603 - our own file
     assert client.display_name in text
     assert "£100.20" in text
+
+    # The client's account shows nothing owed and the payment.
+    page.goto(f"/clients/{client.pk}/account/")
+    expect(page.get_by_test_id("balance")).to_have_text("£0.00")
+    expect(page.locator(".statement-table")).to_contain_text(invoice.reference)
+    screenshot("account")
