@@ -136,7 +136,7 @@ def test_animal_detail_shows_owner_age_chip_alerts_weights_and_history(as_vet):
     assert "Bites" in body and "Allergic to penicillin" in body and "animal-alerts" in body
     assert "<svg" in body and "Weight of Toby over time, in kg" in body
     assert "31.25" in body
-    assert "No appointments yet." in body and "Invoices and reminders" in body  # the history card
+    assert "No appointments yet." in body and "Nothing charged yet." in body  # the history card
     assert "Current" in body  # ownership history
 
 
@@ -144,7 +144,8 @@ def test_animal_detail_query_count_is_flat(as_vet, django_assert_max_num_queries
     animal = AnimalFactory()
     for i in range(30):
         WeightFactory(animal=animal, kg=str(10 + i), measured_on=timezone.localdate() - dt.timedelta(days=i))
-    with django_assert_max_num_queries(11):  # 10, plus the animal's latest appointments in the history card
+    # 10, plus the animal's latest appointments and charges in the history card and its insurance policies
+    with django_assert_max_num_queries(13):
         assert as_vet.get(reverse("animals:detail", args=[animal.pk])).status_code == 200
 
 
