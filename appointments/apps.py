@@ -6,7 +6,9 @@ class AppointmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from appointments.views import vet_home
-        from vetpms.views import HOME_PAGES
+        from vetpms.views import AUDITED_MODELS, HOME_PAGES
+
+        AUDITED_MODELS.setdefault("appointment", ("appointments", "Appointment", "appointments:detail"))
 
         # A signed-in vet lands on their own day list (vetpms cannot import this app: see HOME_PAGES).
         if vet_home not in HOME_PAGES:

@@ -80,36 +80,40 @@ class Balance:
         return self.invoiced + self.credited - self.insurer - self.paid + self.refunded
 
 
+def _per_client(qs: QuerySet, key: str, expression) -> Coalesce:
+    """A correlated sum over ``qs`` for the outer client row, zero when there is nothing."""
+    total = qs.order_by().values(key).annotate(total=Sum(expression)).values("total")[:1]
+    return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
 def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.date | None = None) -> Balance:
-    """The client's account from the documents issued, insurers' shares and payments (4 queries).
+    """The client's account from the documents issued, insurers' shares and payments, in one query.
 
     ``before`` counts only what is dated before that day (a statement's opening balance); ``upto`` what is
     dated up to and including it.
     """
-    docs = Invoice.objects.filter(client=client, status__in=ISSUED)
-    claims = sharing_claims().filter(invoice__client=client)
-    payments = Payment.objects.filter(client=client)
+    docs = Invoice.objects.filter(client=OuterRef("pk"), status__in=ISSUED)
+    claims = sharing_claims().filter(invoice__client=OuterRef("pk"))
+    payments = Payment.objects.filter(client=OuterRef("pk"))
     if before is not None:
         docs, claims = docs.filter(issue_date__lt=before), claims.filter(submitted_on__lt=before)
         payments = payments.filter(received_on__lt=before)
     if upto is not None:
         docs, claims = docs.filter(issue_date__lte=upto), claims.filter(submitted_on__lte=upto)
         payments = payments.filter(received_on__lte=upto)
-    totals = docs.aggregate(
-        invoiced=Coalesce(Sum("gross_total", filter=Q(kind=Invoice.Kind.INVOICE)), Value(ZERO), output_field=MONEY),
-        credited=Coalesce(Sum("gross_total", filter=Q(kind=Invoice.Kind.CREDIT_NOTE)), Value(ZERO), output_field=MONEY),
+    row = (
+        Client.objects.filter(pk=client.pk)
+        .annotate(
+            invoiced=_per_client(docs.filter(kind=Invoice.Kind.INVOICE), "client", "gross_total"),
+            credited=_per_client(docs.filter(kind=Invoice.Kind.CREDIT_NOTE), "client", "gross_total"),
+            insurer=_per_client(claims, "invoice__client", _share_expression()),
+            paid=_per_client(payments.filter(kind=Payment.Kind.PAYMENT), "client", "amount"),
+            refunded=_per_client(payments.filter(kind=Payment.Kind.REFUND), "client", "amount"),
+        )
+        .values("invoiced", "credited", "insurer", "paid", "refunded")
+        .get()
     )
-    money = payments.aggregate(
-        paid=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.PAYMENT)), Value(ZERO), output_field=MONEY),
-        refunded=Coalesce(Sum("amount", filter=Q(kind=Payment.Kind.REFUND)), Value(ZERO), output_field=MONEY),
-    )
-    return Balance(
-        invoiced=totals["invoiced"],
-        credited=totals["credited"],
-        insurer=_sum(claims, _share_expression()),
-        paid=money["paid"],
-        refunded=money["refunded"],
-    )
+    return Balance(**row)
 
 
 def client_credit(*, client: Client) -> Decimal:

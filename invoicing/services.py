@@ -436,7 +436,7 @@ def credit_note_issue(
             raise ValidationError({"lines": "Credit a quantity more than zero."})
         if quantity > remaining:
             raise DomainError(
-                f"Only {remaining} of “{line.description}” is left to credit on {invoice.reference}.",
+                f"Only {remaining.normalize():f} of “{line.description}” is left to credit on {invoice.reference}.",
                 field="lines",
                 code="over_credit",
             )

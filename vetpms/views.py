@@ -27,6 +27,8 @@ from vetpms.permissions import permission_required
 
 # The records whose audit trail a manager can read, by the name used in the URL. Looked up through the app
 # registry so this lowest app does not import the apps built on it (DESIGN.md section 1).
+# Records whose audit trail a manager can read: kind -> (app label, model, detail URL name). Apps above this one
+# add their own records in their AppConfig.ready (this lowest app imports none of them).
 AUDITED_MODELS = {
     "client": ("clients", "Client", "clients:detail"),
     "animal": ("animals", "Animal", "animals:detail"),

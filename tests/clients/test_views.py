@@ -249,8 +249,8 @@ def test_client_detail_query_count_is_flat_with_many_animals(as_receptionist, dj
     owner = ClientFactory()
     for i in range(40):
         AnimalFactory(owner=owner, alerts="Bites" if i % 2 else "")
-    # 10, plus the account card: the balance (3 aggregates), outstanding invoices (1) and the open draft (1)
-    with django_assert_max_num_queries(15):
+    as_receptionist.get(reverse("home"))  # the session's once-a-minute touch is not part of the page's cost
+    with django_assert_max_num_queries(10):
         response = as_receptionist.get(reverse("clients:detail", args=[owner.pk]))
     assert response.status_code == 200
     assert len(response.context["animals"]) == 40
