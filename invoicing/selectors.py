@@ -273,7 +273,7 @@ def invoices_outstanding(*, client: Client) -> list[tuple[Invoice, Decimal]]:
         )
         .order_by("issue_date", "number")
     )
-    result = []
+    result: list[tuple[Invoice, Decimal]] = []
     for invoice in rows:
         owed = (
             invoice.gross_total
