@@ -3,7 +3,10 @@
     manage.py seed_demo                      # demo practice; does nothing if it is already there
     manage.py seed_demo --reset --seed 7     # wipe clients/animals/audit and the demo staff, build again
     manage.py seed_demo --scale practice     # 60k clients, 90k animals, 10 vets with ten years of appointments
-                                             # (about 600k; DESIGN.md section 5), bulk inserts
+                                             # (about 600k) and invoices (about 500k, 2M lines; DESIGN.md section 5),
+                                             # bulk inserts
+    manage.py seed_demo --scale practice --skip invoicing     # the same without invoicing
+    manage.py seed_demo --scale practice --only invoicing     # (re)build only the invoicing data on what is there
 
 The same --seed always gives the same names, pets and relative dates. See vetpms/management/seeding/.
 """
@@ -12,12 +15,48 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test.utils import override_settings
 
 from vetpms.management.seeding import demo, practice
-from vetpms.management.seeding.common import DEMO_STAFF, PRACTICE_VETS, SeedContext, run_steps
+from vetpms.management.seeding.common import DEMO_STAFF, PRACTICE_VETS, SeedContext, run_steps, seed_staff
+
+
+def invoicing_models() -> list:
+    """The invoicing tables, dependants first (the tax categories and rates are reference data and stay)."""
+    from invoicing.models import (
+        Allocation,
+        Claim,
+        ClaimLine,
+        DocumentCounter,
+        Invoice,
+        InvoiceLine,
+        Payment,
+        Payor,
+        Policy,
+        Product,
+    )
+
+    return [Allocation, ClaimLine, Claim, Payment, Policy, Payor, InvoiceLine, Invoice, DocumentCounter, Product]
+
+
+def empty_tables(models: list) -> None:
+    """Delete every row of ``models`` (dependants first) without Django's cascade collector.
+
+    Issued invoices and their lines refuse DELETE on PostgreSQL (triggers of invoicing migration 0002, which
+    fire per row); TRUNCATE fires no row triggers, so the invoicing tables are emptied with one TRUNCATE.
+    """
+    from invoicing.models import Invoice
+
+    frozen = invoicing_models()
+    if connection.vendor == "postgresql" and Invoice in models:
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in frozen)
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables}")
+        models = [m for m in models if m not in frozen]
+    for model in models:
+        model.objects.all()._raw_delete(model.objects.db)
 
 
 def reset_models() -> list:
@@ -35,7 +74,7 @@ def reset_models() -> list:
     from vetpms.models import ApiToken, AuditEntry
 
     books = [AppointmentEvent, Appointment, CalendarFeed, BookException, WorkingHours, AppointmentType]
-    return [AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
+    return [*invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
 
 
 class Command(BaseCommand):
@@ -47,10 +86,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Delete all clients, animals, audit entries and the demo staff first."
         )
+        parser.add_argument(
+            "--skip",
+            choices=["invoicing"],
+            action="append",
+            default=[],
+            help="Leave out a part (invoicing: no catalogue, charges, payments or claims).",
+        )
+        parser.add_argument(
+            "--only",
+            choices=["invoicing"],
+            help="Practice scale: empty and rebuild only this part, on the clients and appointments already loaded.",
+        )
 
-    def handle(self, *args, seed: int, scale: str, reset: bool, **options) -> None:
+    def handle(self, *args, seed: int, scale: str, reset: bool, skip: list, only: str | None, **options) -> None:
         from clients.models import Client
 
+        if only:
+            if scale != "practice":
+                raise CommandError("--only works with --scale practice.")
+            self.only_invoicing(seed)
+            return
         if reset:
             self.reset()
         elif Client.objects.exists():
@@ -65,23 +121,38 @@ class Command(BaseCommand):
             # The demo books a few hundred appointments through the service; their confirmation emails (sent when
             # the transaction commits) would only flood the console.
             no_email = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
+            steps = [s for s in demo.STEPS if "invoicing" not in skip or s not in demo.INVOICING_STEPS]
             with no_email, transaction.atomic():
-                run_steps(ctx, demo.STEPS)
+                run_steps(ctx, steps)
         else:
-            run_steps(ctx, practice.STEPS)
+            steps = [s for s in practice.STEPS if "invoicing" not in skip or s not in practice.INVOICING_STEPS]
+            run_steps(ctx, steps)
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
         self.print_logins()
+
+    def only_invoicing(self, seed: int) -> None:
+        from appointments.models import Appointment
+
+        if not Appointment.objects.exists():
+            raise CommandError("No appointments loaded: run seed_demo --scale practice first.")
+        started = time.perf_counter()
+        with transaction.atomic():
+            empty_tables(invoicing_models())
+        self.stdout.write(f"Invoicing data emptied in {time.perf_counter() - started:.1f} s.")
+        ctx = SeedContext.create(seed=seed, out=self.stdout)
+        run_steps(ctx, [seed_staff, *practice.INVOICING_STEPS, practice.analyse])
+        summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
 
     def reset(self) -> None:
         from vetpms.models import User, Vet
 
         started = time.perf_counter()
         with transaction.atomic():
-            for model in reset_models():
-                # A raw DELETE per table: the dependants are already emptied, so Django's cascade collector
-                # (which would load 90,000 animals into memory first) has nothing to do.
-                model.objects.all()._raw_delete(model.objects.db)
+            # A raw DELETE per table (a TRUNCATE for the invoicing ones): the dependants are already emptied, so
+            # Django's cascade collector (which would load 90,000 animals into memory first) has nothing to do.
+            empty_tables(reset_models())
             staff = [*DEMO_STAFF, *PRACTICE_VETS]
             Vet.objects.filter(user__username__in=staff).delete()
             User.objects.filter(username__in=staff).delete()

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TextIO
 
 from django.utils import timezone
@@ -38,6 +39,8 @@ class SeedContext:
     vets: list[Any] = field(default_factory=list)  # the appointment books, in column order
     types: dict[str, Any] = field(default_factory=dict)  # appointment types by name
     planned: list[Any] = field(default_factory=list)  # appointments still to book (demo scale)
+    products: dict[str, Any] = field(default_factory=dict)  # the catalogue by code
+    invoices: list[Any] = field(default_factory=list)  # issued invoices, oldest first (demo scale)
 
     @classmethod
     def create(cls, *, seed: int, out: TextIO) -> SeedContext:
@@ -265,3 +268,139 @@ def historic_timestamps() -> Iterator[None]:
     finally:
         for f, (auto_now, auto_now_add) in zip(fields, saved, strict=True):
             f.auto_now, f.auto_now_add = auto_now, auto_now_add
+
+
+# --- Invoicing (issue 4) ----------------------------------------------------------------------------------------
+
+# code -> (name, category, unit, unit price in GBP, tax category code). UK high-street prices of 2026; vet services,
+# drugs and pet food are standard-rated (20%); feed for food-producing animals and statutory fees are zero-rated.
+CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
+    "CONS": ("Consultation", "consultation", "each", "52.00", "standard"),
+    "CONS-FU": ("Follow-up consultation", "consultation", "each", "32.00", "standard"),
+    "CONS-NURSE": ("Nurse clinic", "consultation", "each", "22.00", "standard"),
+    "CONS-OOH": ("Out-of-hours consultation", "consultation", "each", "165.00", "standard"),
+    "VAC-DHPP": (
+        "DHPP booster (distemper, hepatitis, parvovirus, parainfluenza)",
+        "vaccine",
+        "each",
+        "62.00",
+        "standard",
+    ),
+    "VAC-KC": ("Kennel cough vaccine (intranasal)", "vaccine", "each", "45.00", "standard"),
+    "VAC-RAB": ("Rabies vaccination", "vaccine", "each", "68.00", "standard"),
+    "VAC-FELV": ("FeLV vaccination", "vaccine", "each", "58.00", "standard"),
+    "VAC-RHD": ("Myxomatosis and RHD vaccination", "vaccine", "each", "55.00", "standard"),
+    "MED-MELOX": ("Meloxicam 1.5 mg/ml oral suspension", "medication", "ml", "0.85", "standard"),
+    "MED-AMOXI": ("Amoxicillin/clavulanate 250 mg", "medication", "tablet", "0.95", "standard"),
+    "MED-MARO": ("Maropitant 10 mg/ml injection", "medication", "ml", "6.20", "standard"),
+    "MED-PRED": ("Prednisolone 5 mg", "medication", "tablet", "0.40", "standard"),
+    "MED-GABA": ("Gabapentin 100 mg", "medication", "tablet", "0.70", "standard"),
+    "MED-WORM": ("Milbemycin/praziquantel wormer", "medication", "tablet", "6.50", "standard"),
+    "PRO-DENTAL": ("Dental scale and polish", "procedure", "each", "285.00", "standard"),
+    "PRO-EXT": ("Tooth extraction", "procedure", "each", "45.00", "standard"),
+    "PRO-GA": ("General anaesthesia and monitoring", "procedure", "each", "120.00", "standard"),
+    "PRO-SPAY": ("Spay (ovariohysterectomy)", "procedure", "each", "395.00", "standard"),
+    "PRO-CAST": ("Castration", "procedure", "each", "175.00", "standard"),
+    "PRO-LUMP": ("Lump removal", "procedure", "each", "240.00", "standard"),
+    "PRO-NAIL": ("Nail clip", "procedure", "each", "14.00", "standard"),
+    "LAB-PANEL": ("Haematology and biochemistry panel", "laboratory", "each", "98.00", "standard"),
+    "LAB-URINE": ("Urinalysis", "laboratory", "each", "38.00", "standard"),
+    "LAB-T4": ("Total T4 (thyroid)", "laboratory", "each", "45.00", "standard"),
+    "LAB-CYTO": ("Cytology (external laboratory)", "laboratory", "each", "72.00", "standard"),
+    "IMG-XRAY": ("Radiograph", "imaging", "view", "95.00", "standard"),
+    "IMG-US": ("Abdominal ultrasound", "imaging", "each", "185.00", "standard"),
+    "HOSP-DAY": ("Hospitalisation", "hospitalisation", "day", "68.00", "standard"),
+    "HOSP-FLUIDS": ("Intravenous fluid therapy", "hospitalisation", "day", "45.00", "standard"),
+    "RET-RENAL": ("Renal support dry food 2 kg", "retail", "bag", "28.99", "standard"),
+    "RET-GI": ("Gastrointestinal diet wet food 400 g", "retail", "tin", "2.79", "standard"),
+    "RET-FLEA": ("Fipronil flea and tick spot-on (3 pipettes)", "retail", "pack", "18.50", "standard"),
+    "RET-LAYERS": ("Layers pellets 20 kg (poultry feed)", "retail", "bag", "14.50", "zero"),
+    "OTH-CHIP": ("Microchip implant and registration", "other", "each", "25.00", "standard"),
+    "OTH-PASSPORT": ("Equine passport application (statutory fee)", "other", "each", "40.00", "zero"),
+    "OTH-CREM": ("Communal cremation", "other", "each", "95.00", "standard"),
+}
+
+# Fictional insurers: name -> (contact, claims email, address, phone, payor reference)
+PAYORS: dict[str, tuple[str, str, str, str, str]] = {
+    "Petsure Insurance": (
+        "Claims team",
+        "claims@petsure.example.com",
+        "Petsure House\n12 Harbour Road\nBristol\nBS1 4QA",
+        "0117 496 0999",
+        "PS-4471",
+    ),
+    "Animal Friends Cover": (
+        "Vet liaison desk",
+        "vetclaims@animalfriendscover.example.org",
+        "3 Mill Lane\nLeeds\nLS2 8NE",
+        "0113 496 0555",
+        "AFC-0932",
+    ),
+}
+
+VACCINES = {"Dog": "VAC-DHPP", "Cat": "VAC-FELV", "Rabbit": "VAC-RHD", "Ferret": "VAC-RAB"}
+TABLETS = [Decimal("7"), Decimal("10"), Decimal("14"), Decimal("14"), Decimal("28")]
+MILLILITRES = [Decimal("0.5"), Decimal("1.5"), Decimal("2.5"), Decimal("5"), Decimal("10"), Decimal("15")]
+
+
+def _dose(rng: random.Random, code: str) -> tuple[str, Decimal]:
+    unit = CATALOGUE[code][2]
+    if unit == "ml":
+        return code, rng.choice(MILLILITRES)
+    if unit == "tablet":
+        return code, rng.choice(TABLETS)
+    return code, Decimal(1)
+
+
+def _extras(rng: random.Random, species: str, count: int) -> list[tuple[str, Decimal]]:
+    """Medicines, tests and shop items added to a visit: ``count`` different ones."""
+    pool = ["MED-MELOX", "MED-AMOXI", "MED-MARO", "MED-PRED", "MED-GABA", "LAB-PANEL", "LAB-URINE", "LAB-T4"]
+    pool += ["IMG-XRAY", "IMG-US", "RET-GI", "RET-RENAL", "RET-FLEA", "MED-WORM"]
+    weights = [16, 12, 6, 8, 5, 8, 5, 3, 4, 2, 5, 3, 8, 8]
+    if species == "Bird":
+        pool, weights = [*pool, "RET-LAYERS"], [*weights, 6]
+    chosen: list[str] = []
+    while len(chosen) < count:
+        code = rng.choices(pool, weights=weights)[0]
+        if code not in chosen:
+            chosen.append(code)
+    items = [_dose(rng, code) for code in chosen]
+    return [(c, Decimal(rng.choice([1, 2, 3]))) if c == "IMG-XRAY" else (c, q) for c, q in items]
+
+
+def treatment_plan(rng: random.Random, type_name: str, species: str) -> list[tuple[str, Decimal]]:
+    """What a visit of ``type_name`` is charged: (product code, quantity) rows, about four on average."""
+    extra = rng.choices([0, 1, 2, 3, 4, 5, 6], weights=[3, 9, 20, 26, 21, 13, 8])[0]
+    if type_name == "Consultation":
+        first = rng.choices(["CONS", "CONS-FU", "CONS-OOH"], weights=[78, 20, 2])[0]
+        return [(first, Decimal(1)), *_extras(rng, species, extra)]
+    if type_name == "Vaccination":
+        items = [(VACCINES.get(species, "CONS"), Decimal(1))]
+        if species == "Dog" and rng.random() < 0.3:
+            items.append(("VAC-KC", Decimal(1)))
+        if rng.random() < 0.05:
+            items.append(("OTH-CHIP", Decimal(1)))
+        return items + _extras(rng, species, max(0, extra - 1))
+    if type_name == "Dental":
+        items = [("PRO-DENTAL", Decimal(1)), ("PRO-GA", Decimal(1)), ("MED-MELOX", rng.choice(MILLILITRES))]
+        if rng.random() < 0.6:
+            items.append(("PRO-EXT", Decimal(rng.randint(1, 5))))
+        if rng.random() < 0.5:
+            items.append(("LAB-PANEL", Decimal(1)))
+        return items + [("MED-AMOXI", rng.choice(TABLETS))] * (rng.random() < 0.5)
+    if type_name == "Surgery admit":
+        surgery = rng.choice(["PRO-SPAY", "PRO-CAST", "PRO-LUMP"])
+        items = [(surgery, Decimal(1)), ("PRO-GA", Decimal(1)), ("HOSP-DAY", Decimal(rng.choice([1, 1, 2])))]
+        items += [("MED-MELOX", rng.choice(MILLILITRES)), ("MED-AMOXI", rng.choice(TABLETS))]
+        if surgery == "PRO-LUMP":
+            items.append(("LAB-CYTO", Decimal(1)))
+        if rng.random() < 0.4:
+            items.append(("HOSP-FLUIDS", Decimal(1)))
+        return items
+    if type_name == "Post-op check":
+        return [("CONS-FU", Decimal(1)), *_extras(rng, species, max(0, extra - 2))]
+    # Nurse clinic
+    items = [("CONS-NURSE", Decimal(1))]
+    if rng.random() < 0.35:
+        items.append(("PRO-NAIL", Decimal(1)))
+    return items + _extras(rng, species, max(1, extra - 1))

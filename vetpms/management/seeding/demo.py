@@ -7,9 +7,12 @@ bulk-inserted with their status events (see ``seed_appointment_history``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 from django.utils import timezone
 
@@ -17,6 +20,8 @@ from vetpms.management.seeding import names
 from vetpms.management.seeding.common import (
     APPOINTMENT_TYPES,
     CANCEL_REASONS,
+    CATALOGUE,
+    PAYORS,
     REASONS,
     SeedContext,
     Step,
@@ -29,6 +34,7 @@ from vetpms.management.seeding.common import (
     pet_name,
     pick_species,
     seed_staff,
+    treatment_plan,
     type_deck,
     week_sessions,
 )
@@ -385,6 +391,291 @@ def _occupancy(ctx: SeedContext, booked_minutes: float) -> float:
     return booked_minutes / open_minutes if open_minutes else 0.0
 
 
+# --- Invoicing ----------------------------------------------------------------------------------------------------
+
+EARLIER_VISITS = 12  # charged 5-11 weeks ago, before the appointment history: some of them are now overdue
+OPEN_DRAFTS = 3  # the last charges of the day are left on drafts, as if the desk had not finalised them yet
+UNPAID_RECENT = 0.35  # share of the last week's invoices not paid yet
+INSURED_ANIMALS = 7
+CLAIM_FATES = ["settled", "accepted", "submitted", "partly_accepted", "declined", "settled", "submitted"]
+
+
+class _Clock:
+    """``django.utils.timezone`` as the invoicing services see it, stopped at ``at``."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
+        from vetpms.timeutils import to_local
+
+        return to_local(self.at).date()
+
+
+@contextmanager
+def _services_clock(at: dt.datetime) -> Iterator[None]:
+    """Issue documents on the day they belong to. ``invoice_finalise`` dates and numbers an invoice "now"; a
+    history built in one go would otherwise be issued entirely today (and nothing could be overdue). Only the
+    invoicing services' clock is moved; everything else they do (numbering, snapshots, audit) is unchanged."""
+    from invoicing import services
+
+    with mock.patch.object(services, "timezone", _Clock(at)):
+        yield
+
+
+def seed_catalogue(ctx: SeedContext) -> None:
+    """The price list, through ``product_save`` as the manager."""
+    from invoicing.models import TaxCategory
+    from invoicing.services import product_save
+
+    categories = {c.code: c for c in TaxCategory.objects.all()}
+    for code, (name, category, unit, price, tax) in CATALOGUE.items():
+        data = {
+            "code": code,
+            "name": name,
+            "category": category,
+            "unit": unit,
+            "unit_price": Decimal(price),
+            "tax_category": categories[tax],
+            "is_active": True,
+        }
+        ctx.products[code] = product_save(by=ctx.staff["manager"], data=data)
+    ctx.counts["products"] = len(ctx.products)
+
+
+@dataclass
+class _Visit:
+    at: dt.datetime  # when the visit ended (the invoice is finalised a few minutes later)
+    animal: Any
+    vet: Any
+    items: list[tuple[str, Decimal]]
+    appointment: Any = None
+
+
+def _visits(ctx: SeedContext) -> list[_Visit]:
+    """What was charged: most completed appointments of the history, and a few earlier visits (before it)."""
+    from animals.models import Animal
+    from appointments.models import Appointment
+
+    visits = []
+    completed = Appointment.objects.filter(status="completed").select_related("animal__species", "type", "vet")
+    for appointment in completed.order_by("start", "pk"):
+        type_name = appointment.type.name
+        skip = 0.6 if type_name == "Post-op check" else 0.04  # most post-op checks are free
+        roll = ctx.rng.random()
+        # at most three lines a visit: the demo is charged through the services, which take a while per line
+        items = treatment_plan(ctx.rng, type_name, appointment.animal.species.name)[:3]
+        if roll >= skip:
+            visits.append(_Visit(appointment.end, appointment.animal, appointment.vet, items, appointment))
+    pets = list(
+        Animal.objects.filter(pk__in=[a.pk for a in ctx.animals], is_active=True, owner__is_active=True)
+        .select_related("species")
+        .order_by("pk")
+    )
+    first_history_day = ctx.today - dt.timedelta(days=HISTORY_DAYS)
+    for _ in range(EARLIER_VISITS):
+        animal = ctx.rng.choice(pets)
+        day = first_history_day - dt.timedelta(days=ctx.rng.randint(7, 50))
+        at = dt.datetime.combine(day, dt.time(ctx.rng.randint(9, 17), ctx.rng.choice([0, 15, 30, 45])))
+        items = treatment_plan(ctx.rng, "Consultation", animal.species.name)[:3]
+        vet = ctx.rng.choice(ctx.vets)
+        visits.append(_Visit(timezone.make_aware(at), animal, vet, items))
+    return sorted(visits, key=lambda v: v.at)
+
+
+def seed_charges(ctx: SeedContext) -> None:
+    """Charge the visits in the order they happened, each finalised by the receptionist minutes later (numbers
+    follow the dates); the very last ones stay on drafts. Appointments go through ``charge_appointment``, the
+    earlier visits through ``invoice_add_line`` (a charge made at the desk)."""
+    from invoicing.services import charge_appointment, invoice_add_line, invoice_draft_for, invoice_finalise
+    from vetpms.timeutils import to_local
+
+    reception = ctx.staff["reception"]
+    visits = _visits(ctx)
+    lines = 0
+    for n, visit in enumerate(visits):
+        items = [(ctx.products[code], quantity) for code, quantity in visit.items]
+        with _services_clock(visit.at):
+            if visit.appointment is not None:
+                invoice = charge_appointment(appointment=visit.appointment, by=visit.vet.user, items=items)
+            else:
+                invoice = invoice_draft_for(client=visit.animal.owner, by=reception)
+                for product, quantity in items:
+                    invoice_add_line(
+                        invoice=invoice,
+                        by=visit.vet.user,
+                        product=product,
+                        quantity=quantity,
+                        animal=visit.animal,
+                        vet=visit.vet,
+                        service_date=to_local(visit.at).date(),
+                    )
+            lines += len(items)
+            if n < len(visits) - OPEN_DRAFTS:
+                at = visit.at + dt.timedelta(minutes=ctx.rng.randint(2, 20))
+                with _services_clock(at):
+                    ctx.invoices.append(invoice_finalise(invoice=invoice, by=reception))
+    ctx.counts["invoices"] = len(ctx.invoices)
+    ctx.counts["invoice lines"] = lines
+
+
+def seed_corrections(ctx: SeedContext) -> None:
+    """A void invoice (charged to the wrong client, voided the same day) and a partial credit note (unused
+    tablets taken back a few days later), both by the manager."""
+    from invoicing.models import InvoiceLine
+    from invoicing.services import credit_note_issue, invoice_void
+
+    manager = ctx.staff["manager"]
+    older = [i for i in ctx.invoices if i.issue_date < ctx.today - dt.timedelta(days=10)]
+    voided = older[len(older) // 3]
+    tablets = InvoiceLine.objects.filter(invoice__in=older[len(older) // 2 :], unit="tablet", quantity__gte=10)
+    line = tablets.select_related("invoice").order_by("invoice__issue_date", "pk").first()
+    corrections = [(voided.finalised_at + dt.timedelta(hours=1), voided, None)]
+    if line is not None:
+        when = line.invoice.finalised_at + dt.timedelta(days=ctx.rng.randint(1, 4))
+        corrections.append((min(when, timezone.now()), line.invoice, line))
+    for at, invoice, line in sorted(corrections, key=lambda c: c[0]):
+        with _services_clock(at):
+            if line is None:
+                invoice_void(invoice=invoice, by=manager, reason="Charged to the wrong client's account.")
+            else:
+                back = (line.quantity / 2).to_integral_value()
+                reason = f"{back:f} unused tablets returned."
+                credit_note_issue(invoice=invoice, by=manager, reason=reason, lines=[(line, back)])
+    ctx.invoices = [i for i in ctx.invoices if i.pk != voided.pk]
+    ctx.counts["credit notes"] = len(corrections)
+
+
+def seed_insurance(ctx: SeedContext) -> None:
+    """Two insurers, policies for a few insured pets, and claims in every state through the claim services."""
+    from invoicing.models import InvoiceLine
+    from invoicing.services import (
+        claim_create,
+        claim_decide,
+        claim_settle,
+        claim_submit,
+        payor_save,
+        policy_save,
+    )
+    from vetpms.money import quantize_money
+
+    manager, reception = ctx.staff["manager"], ctx.staff["reception"]
+    payors = []
+    for name, (contact, email, address, phone, reference) in PAYORS.items():
+        data = {
+            "name": name,
+            "contact_name": contact,
+            "claims_email": email,
+            "address": address,
+            "phone": phone,
+            "reference": reference,
+            "is_active": True,
+        }
+        payors.append(payor_save(by=manager, data=data))
+
+    credited = set(
+        InvoiceLine.objects.filter(credited_line__isnull=False).values_list("credited_line__invoice", flat=True)
+    )
+    claimable: dict[int, list] = {}
+    for invoice in ctx.invoices:
+        if invoice.status != "finalised" or invoice.pk in credited:
+            continue
+        for line in InvoiceLine.objects.filter(invoice=invoice, animal__isnull=False).select_related("animal"):
+            claimable.setdefault(line.animal_id, []).append((invoice, line))
+    # The pets with the biggest bills are the insured ones (that is why they were insured).
+    ranked = sorted(claimable, key=lambda pk: -sum(line.gross for _i, line in claimable[pk]))[:INSURED_ANIMALS]
+    claims = []
+    for n, animal_pk in enumerate(ranked):
+        animal = claimable[animal_pk][0][1].animal
+        payor = payors[n % len(payors)]
+        starts = ctx.today - dt.timedelta(days=ctx.rng.randint(60, 300))
+        policy = policy_save(
+            by=manager,
+            data={
+                "animal": animal,
+                "payor": payor,
+                "policy_number": f"{payor.reference[:3]}{ctx.rng.randint(10**6, 10**7 - 1)}",
+                "starts_on": starts,
+                "ends_on": starts + dt.timedelta(days=364),
+                "excess": Decimal(ctx.rng.choice(["0.00", "50.00", "99.00", "120.00"])),
+                "copay_percent": Decimal(ctx.rng.choice(["0", "0", "10", "20"])),
+            },
+        )
+        by_invoice: dict[int, list] = {}
+        for invoice, line in claimable[animal_pk]:
+            by_invoice.setdefault(invoice.pk, [invoice, []])[1].append(line)
+        biggest = max(by_invoice.values(), key=lambda pair: sum(line.gross for line in pair[1]))
+        claims.append((policy, biggest[0], biggest[1]))
+    claims.sort(key=lambda c: c[1].issue_date)
+    states = []
+    for n, (policy, invoice, lines) in enumerate(claims):
+        fate = CLAIM_FATES[n % len(CLAIM_FATES)] if n < len(claims) - 1 else "draft"
+        claim = claim_create(invoice=invoice, policy=policy, lines=lines, by=reception)
+        if fate != "draft" and claim.amount_claimed > 0:
+            submitted = min(ctx.today, invoice.issue_date + dt.timedelta(days=ctx.rng.randint(1, 3)))
+            claim = claim_submit(claim=claim, by=reception, on=submitted)
+            if fate in ("accepted", "partly_accepted", "declined", "settled"):
+                decided = min(ctx.today, submitted + dt.timedelta(days=ctx.rng.randint(5, 12)))
+                accepted = {
+                    "declined": Decimal(0),
+                    "partly_accepted": quantize_money(claim.amount_claimed * Decimal("0.8")),
+                }
+                amount = accepted.get(fate, claim.amount_claimed)
+                reference = f"{policy.payor.reference[:3]}-C{ctx.rng.randint(10**5, 10**6 - 1)}"
+                claim = claim_decide(claim=claim, by=reception, accepted=amount, reference=reference, on=decided)
+                if fate == "settled":
+                    paid_on = min(ctx.today, decided + dt.timedelta(days=ctx.rng.randint(3, 10)))
+                    claim = claim_settle(claim=claim, by=reception, amount=amount, received_on=paid_on)
+        states.append(claim.status)
+    ctx.counts.update(payors=len(payors), policies=len(claims), claims=len(states))
+
+
+def seed_payments(ctx: SeedContext) -> None:
+    """Most invoices paid at the desk when issued (card or cash; some by bank transfer days later), through
+    ``payment_record``. Left unpaid: a share of the last week's invoices, a few of the earlier visits (overdue
+    by now) and invoices whose claim is still a draft (waiting for the insurer's share)."""
+    from invoicing.models import Claim
+    from invoicing.selectors import client_outstanding
+    from invoicing.services import payment_record
+    from vetpms.money import quantize_money
+
+    reception = ctx.staff["reception"]
+    waiting = set(Claim.objects.filter(status="draft").values_list("invoice_id", flat=True))
+    overdue_before = ctx.today - dt.timedelta(days=HISTORY_DAYS)
+    paid = 0
+    for invoice in ctx.invoices:
+        roll = ctx.rng.random()
+        method = ctx.rng.choices(["card", "cash", "bank_transfer"], weights=[70, 20, 10])[0]
+        if invoice.pk in waiting:
+            continue
+        if invoice.issue_date < overdue_before and roll < 0.3:
+            continue  # overdue
+        if invoice.issue_date > ctx.today - dt.timedelta(days=7) and roll < UNPAID_RECENT:
+            continue  # issued this week, not paid yet
+        owed = quantize_money(client_outstanding(invoice))  # SQLite sums come back with more places
+        if owed <= 0:
+            continue
+        received = invoice.issue_date
+        if method == "bank_transfer":
+            received = min(ctx.today, received + dt.timedelta(days=ctx.rng.randint(2, 9)))
+        payment_record(
+            client=invoice.client,
+            amount=owed,
+            method=method,
+            by=reception,
+            received_on=received,
+            reference=invoice.reference if method == "bank_transfer" else "",
+            allocate_to=[(invoice, owed)],
+        )
+        paid += 1
+    ctx.counts["payments"] = paid
+
+
+INVOICING_STEPS: list[Step] = [seed_catalogue, seed_charges, seed_corrections, seed_insurance, seed_payments]
+
 STEPS: list[Step] = [
     seed_staff,
     seed_clients,
@@ -394,4 +685,5 @@ STEPS: list[Step] = [
     seed_book_setup,
     seed_appointment_history,
     seed_appointment_book,
+    *INVOICING_STEPS,
 ]

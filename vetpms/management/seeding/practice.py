@@ -7,16 +7,24 @@ the services would give it (``search_text`` from the models' own ``build_search_
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from invoicing import calc
 from vetpms.management.seeding import names
 from vetpms.management.seeding.common import (
     APPOINTMENT_TYPES,
     CANCEL_REASONS,
+    CATALOGUE,
+    PAYORS,
     PRACTICE_VETS,
     REASONS,
     SeedContext,
@@ -31,9 +39,11 @@ from vetpms.management.seeding.common import (
     pet_name,
     pick_species,
     seed_staff,
+    treatment_plan,
     type_deck,
     week_sessions,
 )
+from vetpms.money import ZERO, quantize_money
 
 CLIENTS = 60_000
 ANIMALS = 90_000
@@ -350,6 +360,483 @@ def seed_appointments(ctx: SeedContext) -> None:
     ctx.counts["appointments"] = total
 
 
+# --- Invoicing (issue 4) ----------------------------------------------------------------------------------------
+
+INVOICE_BATCH = 20_000  # invoices written (with their lines, claims and payments) per transaction
+SKIP_POST_OP = 0.5  # most post-op checks are free
+SKIP_OTHER = 0.03  # and a few other visits were never charged (goodwill, staff pets)
+SHOP_SALES_PER_DAY = (0, 1, 2, 3, 4, 5)  # over-the-counter sales (food, flea treatment) without an appointment
+INSURED_SHARE = 0.08  # animals with a policy at some point
+CLAIM_FROM = Decimal("100.00")  # bills worth claiming
+CLAIM_CHANCE = 0.7
+CREDIT_CHANCE = 0.012  # a line credited on a later credit note
+VOID_CHANCE = 0.003  # charged to the wrong client: voided by a full credit note
+DISCOUNT_CHANCE = 0.04  # a 10% loyalty discount on the whole bill
+
+
+def _columns(model, fields: list[str]) -> list[str]:
+    return [model._meta.get_field(name).column for name in fields]
+
+
+def _reserve_ids(model, count: int) -> int:
+    """The first of ``count`` consecutive primary keys nobody else will get (rows are then written with COPY,
+    which cannot return the keys it made)."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+                [table, table, count],
+            )
+            return cursor.fetchone()[0] - count + 1
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (a model's table name)
+        return cursor.fetchone()[0] + 1
+
+
+def _write(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``fields`` order): COPY on PostgreSQL, executemany elsewhere."""
+    from django.db import connection
+
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _columns(model, fields))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def _issue(rows: list[tuple[int, int, str]]) -> None:
+    """Draft -> finalised (or void) with its number, one statement per batch. The documents were written as
+    drafts so that their lines could be inserted (the triggers of migration 0002 refuse lines on issued
+    documents); everything else about them (date, totals, snapshots) was written in its final state."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE invoicing_invoice AS i SET status = v.status, number = v.number "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, number, status) WHERE i.id = v.id",
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+            )
+        else:
+            cursor.executemany(
+                "UPDATE invoicing_invoice SET number = %s, status = %s WHERE id = %s", [(n, s, i) for i, n, s in rows]
+            )
+
+
+INVOICE_FIELDS = [
+    "id", "kind", "status", "client", "series", "issue_date", "due_date", "credits", "reason", "client_name",
+    "client_address", "net_total", "tax_total", "gross_total", "notes", "created_by", "finalised_by", "finalised_at",
+    "created_at", "updated_at",
+]  # fmt: skip
+LINE_FIELDS = [
+    "id", "invoice", "position", "product", "description", "animal", "vet", "appointment", "service_date",
+    "category", "quantity", "unit", "unit_price", "price_overridden", "discount_percent", "discount_amount",
+    "tax_rate", "net", "tax", "gross", "credited_line",
+]  # fmt: skip
+CLAIM_FIELDS = [
+    "id", "policy", "invoice", "status", "direct_settlement", "amount_claimed", "amount_accepted", "amount_paid",
+    "insurer_reference", "notes", "submitted_on", "decided_on", "settled_on", "created_by", "created_at",
+    "updated_at",
+]  # fmt: skip
+CLAIM_LINE_FIELDS = ["claim", "line", "live"]
+PAYMENT_FIELDS = [
+    "id", "kind", "client", "payor", "method", "amount", "received_on", "reference", "notes", "created_by",
+    "created_at",
+]  # fmt: skip
+ALLOCATION_FIELDS = ["payment", "invoice", "claim", "amount", "created_at"]
+
+
+def seed_catalogue(ctx: SeedContext) -> None:
+    """The price list (the same as the demo's) and the two insurers."""
+    from invoicing.models import Payor, Product, TaxCategory
+
+    categories = {c.code: c for c in TaxCategory.objects.all()}
+    Product.objects.bulk_create(
+        [
+            Product(code=code, name=name, category=category, unit=unit, unit_price=Decimal(price),
+                    tax_category=categories[tax])
+            for code, (name, category, unit, price, tax) in CATALOGUE.items()
+        ]
+    )  # fmt: skip
+    ctx.products = {p.code: p for p in Product.objects.select_related("tax_category")}
+    Payor.objects.bulk_create(
+        [
+            Payor(name=name, contact_name=contact, claims_email=email, address=address, phone=phone, reference=ref)
+            for name, (contact, email, address, phone, ref) in PAYORS.items()
+        ]
+    )
+    ctx.counts["products"] = len(ctx.products)
+
+
+def seed_policies(ctx: SeedContext) -> None:
+    """Policies for INSURED_SHARE of the animals: one to four years of cover from a day of their life."""
+    from animals.models import Animal
+    from invoicing.models import Payor, Policy
+
+    payors = list(Payor.objects.order_by("name"))
+    first = _first_day(ctx)
+    rows = []
+    for pk, born, died in Animal.objects.order_by("pk").values_list("pk", "date_of_birth", "deceased_on"):
+        if ctx.rng.random() >= INSURED_SHARE:
+            continue
+        start = max(first, born) + dt.timedelta(days=ctx.rng.randint(0, 2000))
+        if start > (died or ctx.today):
+            continue
+        payor = payors[len(rows) % len(payors)]
+        rows.append(
+            Policy(
+                animal_id=pk,
+                payor=payor,
+                policy_number=f"{payor.reference[:3]}{len(rows) + 1:07d}",
+                starts_on=start,
+                ends_on=start + dt.timedelta(days=365 * ctx.rng.randint(1, 4) - 1),
+                excess=Decimal(ctx.rng.choice(["0.00", "50.00", "99.00", "120.00", "150.00"])),
+                copay_percent=Decimal(ctx.rng.choice(["0", "0", "0", "10", "20"])),
+            )
+        )
+    ctx.counts["policies"] = len(_bulk(Policy, rows))
+
+
+class _Amounts:
+    """invoicing.calc.line_amounts, remembered: two million lines are made of a few hundred distinct ones."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple, Any] = {}
+
+    def __call__(self, quantity: Decimal, price: Decimal, rate: Decimal, discount: Decimal) -> Any:
+        key = (quantity, price, rate, discount)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = calc.line_amounts(
+                quantity=quantity, unit_price=price, tax_rate=rate, discount_percent=discount
+            )
+        return found
+
+
+class _Ledger:
+    """Numbers, rows and the running counts of the invoicing load."""
+
+    def __init__(self, ctx: SeedContext) -> None:
+        self.ctx = ctx
+        self.counters: dict[str, int] = {}
+        self.invoices: list[tuple] = []
+        self.lines: list[tuple] = []
+        self.claims: list[tuple] = []
+        self.claim_lines: list[tuple] = []
+        self.payments: list[tuple] = []
+        self.allocations: list[tuple] = []
+        self.issue: list[tuple[int, int, str]] = []
+        self.credit_notes: list[dict] = []  # written last, numbered in date order
+        self.totals = {"invoices": 0, "lines": 0, "claims": 0, "payments": 0}
+
+    def number(self, prefix: str, day: dt.date) -> tuple[str, int]:
+        series = f"{prefix}{day.year}"
+        self.counters[series] = self.counters.get(series, 0) + 1
+        return series, self.counters[series]
+
+    def flush(self) -> None:
+        from invoicing.models import Allocation, Claim, ClaimLine, Invoice, InvoiceLine, Payment
+
+        with transaction.atomic():
+            _write(Invoice, INVOICE_FIELDS, self.invoices)
+            _write(InvoiceLine, LINE_FIELDS, self.lines)
+            _issue(self.issue)
+            _write(Claim, CLAIM_FIELDS, self.claims)
+            _write(ClaimLine, CLAIM_LINE_FIELDS, self.claim_lines)
+            _write(Payment, PAYMENT_FIELDS, self.payments)
+            _write(Allocation, ALLOCATION_FIELDS, self.allocations)
+        self.totals["invoices"] += len(self.invoices)
+        self.totals["lines"] += len(self.lines)
+        self.totals["claims"] += len(self.claims)
+        self.totals["payments"] += len(self.payments)
+        for rows in (self.invoices, self.lines, self.issue, self.claims, self.claim_lines, self.payments):
+            rows.clear()
+        self.allocations.clear()
+
+
+def _visits(ctx: SeedContext) -> Iterator[tuple]:
+    """(end, appointment id, animal id, client id, vet id, type name, start) of the completed appointments to
+    charge, merged in time order with over-the-counter sales (appointment id None)."""
+    from animals.models import Animal
+    from appointments.models import Appointment, AppointmentType
+
+    types = dict(AppointmentType.objects.values_list("pk", "name"))
+    now = timezone.now()
+    rows = Appointment.objects.filter(status="completed", end__lte=now).order_by("start", "pk")
+    visits = []
+    for pk, animal, client, vet, type_id, start, end in rows.values_list(
+        "pk", "animal_id", "client_id", "vet_id", "type_id", "start", "end"
+    ).iterator(chunk_size=20_000):
+        name = types[type_id]
+        if ctx.rng.random() < (SKIP_POST_OP if name == "Post-op check" else SKIP_OTHER):
+            continue
+        visits.append((end, pk, animal, client, vet, name, start))
+    first = visits[0][0].date() if visits else ctx.today
+    pets: dict[int, list[int]] = {}
+    for pk, owner in Animal.objects.filter(is_active=True).values_list("pk", "owner_id"):
+        pets.setdefault(owner, []).append(pk)
+    owners = sorted(pets)
+    from vetpms.timeutils import practice_tz
+
+    tz = practice_tz()
+    shop = []
+    day = first
+    while day < ctx.today:
+        if day.weekday() != 6:
+            for _ in range(ctx.rng.choice(SHOP_SALES_PER_DAY)):
+                client = owners[int(ctx.rng.random() * len(owners))]
+                at = dt.datetime.combine(day, dt.time(ctx.rng.randint(9, 17), ctx.rng.randint(0, 59)), tzinfo=tz)
+                shop.append((at, None, ctx.rng.choice(pets[client]), client, None, "", at))
+        day += dt.timedelta(days=1)
+    shop.sort(key=lambda v: v[0])
+    return heapq.merge(visits, shop, key=lambda v: v[0])
+
+
+def seed_invoices(ctx: SeedContext) -> None:
+    """About 500k invoices with 2M lines over ten years, their claims and payments (DESIGN.md section 5).
+
+    One invoice per charged completed appointment (line animal, vet and service date from the appointment), plus
+    over-the-counter sales; numbered in date order per yearly series; amounts by invoicing.calc, totals the sums
+    of the lines; a snapshot of the client's name and address. Claims for insured pets' bigger bills, in states by
+    age; payments for about 95% (the client's share, allocated to the invoice); some credit notes and voids.
+    Written with COPY in batches: each invoice as a draft, its lines, then draft -> finalised in one UPDATE per
+    batch (the triggers accept lines on drafts only). Counters end at the last numbers.
+    """
+    from animals.models import Animal
+    from clients.models import Client
+    from invoicing.models import Claim, DocumentCounter, Invoice, InvoiceLine, Payment, Policy, Product, TaxRate
+    from invoicing.services import claim_amount
+    from vetpms.models import Vet
+    from vetpms.timeutils import practice_tz
+
+    started = time.perf_counter()
+    rng, today, tz = ctx.rng, ctx.today, practice_tz()
+    reception = ctx.staff["reception"].pk
+    vet_users = dict(Vet.objects.values_list("pk", "user_id"))
+    species = dict(Animal.objects.values_list("pk", "species__name"))
+    snapshot = {
+        c.pk: (c.display_name, "\n".join(c.address_lines))
+        for c in Client.objects.only(
+            "title", "first_name", "last_name", "organisation", "address_line1", "address_line2", "town", "county",
+            "postcode", "country",
+        )
+    }  # fmt: skip
+    rates: dict[int, list[tuple]] = {}
+    for rate in TaxRate.objects.order_by("valid_from"):
+        rates.setdefault(rate.category_id, []).append((rate.valid_from, rate.valid_until or dt.date.max, rate.rate))
+
+    def rate_on(category_id: int, day: dt.date) -> Decimal:
+        for start, until, rate in rates[category_id]:
+            if start <= day < until:
+                return rate
+        raise ValueError(f"no tax rate on {day}")
+
+    products = ctx.products or {p.code: p for p in Product.objects.all()}
+    policies: dict[int, list] = {}
+    for policy in Policy.objects.select_related("payor"):
+        policies.setdefault(policy.animal_id, []).append(policy)
+    amounts = _Amounts()
+    ledger = _Ledger(ctx)
+    due_days = dt.timedelta(days=settings.INVOICE_DUE_DAYS)
+    shop_codes = ["RET-GI", "RET-RENAL", "RET-FLEA", "MED-WORM", "RET-FLEA"]
+
+    visits = list(_visits(ctx))
+    invoice_id = _reserve_ids(Invoice, len(visits))
+    next_line = _reserve_ids(InvoiceLine, len(visits) * 7)  # more than enough; the sequence just skips the rest
+    ledger.next_claim = _reserve_ids(Claim, len(visits) // 20 + 1000)
+    ledger.next_payment = _reserve_ids(Payment, len(visits) * 2)
+    voids = credits = 0
+
+    for end, appointment, animal, client, vet, type_name, start in visits:
+        day = start.astimezone(tz).date()
+        if appointment is None:
+            plan = [(code, Decimal(rng.choice([1, 1, 2]))) for code in rng.sample(shop_codes, rng.choice([1, 1, 2]))]
+            created_by = reception
+        else:
+            plan = treatment_plan(rng, type_name, species[animal])
+            created_by = vet_users[vet]
+        discount = Decimal(10) if rng.random() < DISCOUNT_CHANCE else Decimal(0)
+        lines = []
+        for position, (code, quantity) in enumerate(plan, start=1):
+            product = products[code]
+            rate = rate_on(product.tax_category_id, day)
+            money = amounts(quantity, product.unit_price, rate, discount)
+            lines.append(
+                (next_line, invoice_id, position, product.pk, product.name, animal, vet, appointment, day,
+                 product.category, quantity, product.unit, product.unit_price, False, discount, ZERO, rate,
+                 money.net, money.tax, money.gross, None)
+            )  # fmt: skip
+            next_line += 1
+        net = sum((line[17] for line in lines), ZERO)
+        tax = sum((line[18] for line in lines), ZERO)
+        gross = sum((line[19] for line in lines), ZERO)
+        finalised = end + dt.timedelta(minutes=rng.randint(2, 25))
+        name, address = snapshot[client]
+        series, number = ledger.number(settings.INVOICE_SERIES_PREFIX, day)
+        ledger.invoices.append(
+            (invoice_id, "invoice", "draft", client, series, day, day + due_days, None, "", name, address, net, tax,
+             gross, "", created_by, reception, finalised, end, finalised)
+        )  # fmt: skip
+        ledger.lines.extend(lines)
+        age = (today - day).days
+        roll = rng.random()
+        if roll < VOID_CHANCE:
+            ledger.issue.append((invoice_id, number, "void"))
+            ledger.credit_notes.append(
+                {"credits": invoice_id, "client": client, "day": day, "at": finalised + dt.timedelta(hours=2),
+                 "lines": lines, "reason": "Charged to the wrong client's account.", "name": name, "address": address}
+            )  # fmt: skip
+            voids += 1
+            invoice_id += 1
+            continue
+        ledger.issue.append((invoice_id, number, "finalised"))
+        owed = gross
+        claim_status = None
+        cover = next((p for p in policies.get(animal, ()) if p.starts_on <= day <= p.ends_on), None)
+        if roll < VOID_CHANCE + CREDIT_CHANCE and len(lines) > 1:
+            credited = lines[-1]
+            when = min(today, day + dt.timedelta(days=rng.randint(0, 10)))
+            at = max(finalised, dt.datetime.combine(when, dt.time(16, 30), tzinfo=tz))
+            ledger.credit_notes.append(
+                {"credits": invoice_id, "client": client, "day": when, "at": at, "lines": [credited],
+                 "reason": "Not given: taken off the bill.", "name": name, "address": address}
+            )  # fmt: skip
+            owed -= credited[19]
+            credits += 1
+        elif cover is not None and gross >= CLAIM_FROM and rng.random() < CLAIM_CHANCE:
+            claimed = claim_amount(lines=[_Gross(line[19]) for line in lines], policy=cover)
+            if claimed > 0:
+                claim_status, share = _claim(ledger, cover, invoice_id, lines, claimed, day)
+                owed -= share
+        pay_chance = 0.985 if age > 60 else (0.9 if age > 30 else 0.6)
+        if claim_status != "draft" and owed > 0 and rng.random() < pay_chance:
+            method = rng.choices(["card", "cash", "bank_transfer"], weights=[72, 16, 12])[0]
+            received = day if method != "bank_transfer" else min(today, day + dt.timedelta(days=rng.randint(2, 14)))
+            at = max(finalised, dt.datetime.combine(received, dt.time(12), tzinfo=tz))
+            reference = f"{series}-{number:05d}" if method == "bank_transfer" else ""
+            ledger.payments.append(
+                (ledger.next_payment, "payment", client, None, method, owed, received, reference, "", reception, at)
+            )
+            ledger.allocations.append((ledger.next_payment, invoice_id, None, owed, at))
+            ledger.next_payment += 1
+        invoice_id += 1
+        if len(ledger.invoices) >= INVOICE_BATCH:
+            ledger.flush()
+            ctx.out.write(f"    {ledger.totals['invoices']:,} invoices ({time.perf_counter() - started:.0f} s)\n")
+    ledger.flush()
+    _credit_notes(ledger)
+    DocumentCounter.objects.bulk_create(
+        [DocumentCounter(series=series, last_number=last) for series, last in sorted(ledger.counters.items())]
+    )
+    elapsed = time.perf_counter() - started
+    total = ledger.totals
+    ctx.out.write(
+        f"  invoicing: {total['invoices']:,} documents, {total['lines']:,} lines, {total['claims']:,} claims, "
+        f"{total['payments']:,} payments in {elapsed:.0f} s ({total['lines'] / elapsed:,.0f} lines/s)\n"
+    )
+    ctx.counts.update(
+        {
+            "invoices and credit notes": total["invoices"],
+            "invoice lines": total["lines"],
+            "credit notes": credits + voids,
+            "void invoices": voids,
+            "claims": total["claims"],
+            "payments": total["payments"],
+        }
+    )
+
+
+@dataclass
+class _Gross:
+    gross: Decimal
+
+
+def _claim(ledger: _Ledger, policy, invoice_id: int, lines: list[tuple], claimed: Decimal, day: dt.date):
+    """A claim for every line of an insured pet's bill, in a state that fits its age; returns (status, the
+    insurer's share as the balance counts it). Settled claims come with the insurer's payment."""
+    rng, today = ledger.ctx.rng, ledger.ctx.today
+    age, roll = (today - day).days, rng.random()
+    if age > 60:
+        status = "settled" if roll < 0.8 else ("declined" if roll < 0.88 else "partly_settled")
+    elif age > 20:
+        status = "accepted" if roll < 0.4 else ("settled" if roll < 0.8 else "submitted")
+    else:
+        status = "draft" if roll < 0.3 else ("submitted" if roll < 0.9 else "accepted")
+    accepted = None
+    submitted = decided = settled = None
+    if status != "draft":
+        submitted = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
+    if status in ("accepted", "settled", "partly_settled", "declined"):
+        decided = min(today, submitted + dt.timedelta(days=rng.randint(7, 30)))
+        accepted = {"declined": ZERO, "partly_settled": quantize_money(claimed * Decimal("0.75"))}.get(status, claimed)
+    if status in ("settled", "partly_settled"):
+        settled = min(today, decided + dt.timedelta(days=rng.randint(3, 14)))
+        status = "settled"
+    share = ZERO if status in ("draft", "declined") else (claimed if accepted is None else accepted)
+    paid = accepted if settled else ZERO
+    reference = f"{policy.payor.reference[:3]}-C{ledger.next_claim:07d}" if decided else ""
+    stamp = dt.datetime.combine(submitted or day, dt.time(15), tzinfo=dt.UTC)
+    changed = dt.datetime.combine(settled or decided or submitted or day, dt.time(15), tzinfo=dt.UTC)
+    claim_id = ledger.next_claim
+    ledger.next_claim += 1
+    ledger.claims.append(
+        (claim_id, policy.pk, invoice_id, status, True, claimed, accepted, paid, reference, "", submitted, decided,
+         settled, ledger.ctx.staff["reception"].pk, stamp, changed)
+    )  # fmt: skip
+    ledger.claim_lines.extend((claim_id, line[0], status != "declined") for line in lines)
+    if settled:
+        ledger.payments.append(
+            (ledger.next_payment, "payment", None, policy.payor_id, "insurance", paid, settled, reference, "",
+             ledger.ctx.staff["reception"].pk, changed)
+        )  # fmt: skip
+        ledger.allocations.append((ledger.next_payment, invoice_id, claim_id, paid, changed))
+        ledger.next_payment += 1
+    return status, share
+
+
+def _credit_notes(ledger: _Ledger) -> None:
+    """The credit notes (full ones for the voided invoices), numbered in date order per yearly series."""
+    from invoicing.models import Invoice, InvoiceLine
+
+    notes = sorted(ledger.credit_notes, key=lambda n: (n["day"], n["credits"]))
+    if not notes:
+        return
+    manager = ledger.ctx.staff["manager"].pk
+    note_id = _reserve_ids(Invoice, len(notes))
+    line_id = _reserve_ids(InvoiceLine, sum(len(n["lines"]) for n in notes))
+    for note in notes:
+        lines = []
+        for position, line in enumerate(note["lines"], start=1):
+            lines.append(
+                (line_id, note_id, position, *line[3:10], -line[10], *line[11:17], -line[17], -line[18], -line[19],
+                 line[0])
+            )  # fmt: skip
+            line_id += 1
+        net, tax, gross = (sum((line[i] for line in lines), ZERO) for i in (17, 18, 19))
+        at = note["at"]
+        series, number = ledger.number(settings.CREDIT_NOTE_SERIES_PREFIX, note["day"])
+        ledger.invoices.append(
+            (note_id, "credit_note", "draft", note["client"], series, note["day"], None, note["credits"],
+             note["reason"], note["name"], note["address"], net, tax, gross, "", manager, manager, at, at, at)
+        )  # fmt: skip
+        ledger.lines.extend(lines)
+        ledger.issue.append((note_id, number, "finalised"))
+        note_id += 1
+    ledger.flush()
+
+
+INVOICING_STEPS: list[Step] = [seed_catalogue, seed_policies, seed_invoices]
+
+
 def analyse(ctx: SeedContext) -> None:
     """Fresh planner statistics, so the first search after a bulk load uses the trigram indexes."""
     from django.db import connection
@@ -367,5 +854,6 @@ STEPS: list[Step] = [
     seed_weights,
     seed_book_setup,
     seed_appointments,
+    *INVOICING_STEPS,
     analyse,
 ]
