@@ -306,19 +306,9 @@ APPOINTMENT_TYPE_FIELDS = frozenset(
 def appointment_type_save(
     *, by: User, data: dict[str, Any], appointment_type: AppointmentType | None = None
 ) -> AppointmentType:
-    unknown = set(data) - APPOINTMENT_TYPE_FIELDS
-    if unknown:
-        raise ValueError(f"Not editable appointment type fields: {', '.join(sorted(unknown))}")
-    obj = appointment_type or AppointmentType()
-    before = audit.snapshot(obj) if obj.pk else {}
-    for name, value in data.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit.record(
-        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
+    return audit.save_fields(
+        obj=appointment_type or AppointmentType(), data=data, allowed=APPOINTMENT_TYPE_FIELDS, by=by
     )
-    return obj
 
 
 @transaction.atomic

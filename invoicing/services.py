@@ -51,19 +51,7 @@ PRODUCT_FIELDS = frozenset({"code", "name", "category", "unit", "unit_price", "t
 @transaction.atomic
 def product_save(*, by: User, data: dict[str, Any], product: Product | None = None) -> Product:
     """Create or change a catalogue entry. Issued invoices keep the price they were issued with."""
-    unknown = set(data) - PRODUCT_FIELDS
-    if unknown:
-        raise ValueError(f"Not editable product fields: {', '.join(sorted(unknown))}")
-    obj = product or Product()
-    before = audit.snapshot(obj) if obj.pk else {}
-    for name, value in data.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit.record(
-        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
-    )
-    return obj
+    return audit.save_fields(obj=product or Product(), data=data, allowed=PRODUCT_FIELDS, by=by)
 
 
 @transaction.atomic
@@ -643,29 +631,14 @@ PAYOR_FIELDS = frozenset({"name", "contact_name", "claims_email", "address", "ph
 POLICY_FIELDS = frozenset({"animal", "payor", "policy_number", "starts_on", "ends_on", "excess", "copay_percent"})
 
 
-def _save_simple(*, obj: Any, data: dict[str, Any], allowed: frozenset[str], by: User) -> Any:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValueError(f"Not editable fields: {', '.join(sorted(unknown))}")
-    before = audit.snapshot(obj) if obj.pk else {}
-    for name, value in data.items():
-        setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    audit.record(
-        actor=by, obj=obj, action="update" if before else "create", changes=audit.diff(before, audit.snapshot(obj))
-    )
-    return obj
-
-
 @transaction.atomic
 def payor_save(*, by: User, data: dict[str, Any], payor: Payor | None = None) -> Payor:
-    return _save_simple(obj=payor or Payor(), data=data, allowed=PAYOR_FIELDS, by=by)
+    return audit.save_fields(obj=payor or Payor(), data=data, allowed=PAYOR_FIELDS, by=by)
 
 
 @transaction.atomic
 def policy_save(*, by: User, data: dict[str, Any], policy: Policy | None = None) -> Policy:
-    return _save_simple(obj=policy or Policy(), data=data, allowed=POLICY_FIELDS, by=by)
+    return audit.save_fields(obj=policy or Policy(), data=data, allowed=POLICY_FIELDS, by=by)
 
 
 def claim_amount(*, lines: list[InvoiceLine], policy: Policy) -> Decimal:

@@ -73,3 +73,21 @@ def entries_for(obj: models.Model):
     return AuditEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(obj.__class__), object_id=str(obj.pk)
     ).select_related("actor")
+
+
+def save_fields(*, obj: models.Model, data: dict[str, Any], allowed: frozenset[str], by: User | None) -> Any:
+    """Set ``data`` on ``obj`` (only names in ``allowed``), validate, save and record what changed.
+
+    The shared body of the simple "create or edit a reference record" services (catalogue entries, payors,
+    appointment types); the caller owns the transaction.
+    """
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"Not editable {obj._meta.verbose_name} fields: {', '.join(sorted(unknown))}")
+    before = snapshot(obj) if obj.pk else {}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    record(actor=by, obj=obj, action="update" if before else "create", changes=diff(before, snapshot(obj)))
+    return obj
