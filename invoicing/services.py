@@ -151,6 +151,7 @@ def _line_values(
     discount_amount: Decimal,
     service_date: dt.date,
     tax_category: TaxCategory | None,
+    previous_price: Decimal | None = None,
 ) -> dict[str, Any]:
     if product is None and tax_category is None:
         raise ValidationError({"product": "Choose a product, or give a description, price and tax category."})
@@ -163,7 +164,13 @@ def _line_values(
         unit_price = catalogue_price
     unit_price = Decimal(unit_price)
     overridden = catalogue_price is None or unit_price != catalogue_price
-    if overridden and product is not None and not by.has_perm("invoicing.override_price"):
+    # Keeping a line's existing price (changing only its quantity, say) needs no permission; setting one does.
+    if (
+        overridden
+        and product is not None
+        and unit_price != previous_price
+        and not by.has_perm("invoicing.override_price")
+    ):
         raise PermissionDenied(f"Your role cannot change the price of {product.name} ({catalogue_price}).")
     _check_line_inputs(
         unit_price=unit_price, discount_percent=Decimal(discount_percent), discount_amount=Decimal(discount_amount)
@@ -262,6 +269,7 @@ def invoice_change_line(*, line: InvoiceLine, by: User, data: dict[str, Any]) ->
         discount_amount=data.get("discount_amount", line.discount_amount),
         service_date=data.get("service_date", line.service_date),
         tax_category=None if line.product else TaxCategory.objects.filter(rates__rate=line.tax_rate).first(),
+        previous_price=line.unit_price,
     )
     for name, value in values.items():
         setattr(line, name, value)

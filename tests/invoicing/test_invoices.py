@@ -204,3 +204,15 @@ def test_numbers_are_consecutive_per_series(owner_pet, consult_fee, receptionist
     assert refs == [1, 2, 3]
     note = credit_note_issue(invoice=Invoice.objects.get(number=2), by=manager, reason="x")
     assert note.number == 1 and note.series.startswith("CN-")
+
+
+def test_changing_the_quantity_of_a_line_keeps_its_agreed_price_without_the_permission(
+    owner_pet, consult_fee, receptionist, manager
+):
+    client, _ = owner_pet
+    draft = invoice_draft_for(client=client, by=manager)
+    line = invoice_add_line(invoice=draft, by=manager, product=consult_fee, quantity=D(1), unit_price=D("30.00"))
+    changed = invoice_change_line(line=line, by=receptionist, data={"quantity": D(2)})
+    assert changed.unit_price == D("30.00") and changed.net == D("60.00")
+    with pytest.raises(PermissionDenied):
+        invoice_change_line(line=line, by=receptionist, data={"unit_price": D("25.00")})
