@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Case, F, Sum, When
 from django.utils import timezone
 
 from animals.models import Animal
 from appointments.models import Appointment, AppointmentEvent, AppointmentType, BookException, WorkingHours
 from clients.models import Client
+from invoicing import calc
+from invoicing.models import Allocation, Claim, DocumentCounter, Invoice, InvoiceLine, Payment, Payor, Product
+from invoicing.selectors import client_balance, client_outstanding
 from vetpms.management.seeding.common import DEMO_STAFF
 from vetpms.models import AuditEntry, Role, User, Vet
 from vetpms.timeutils import local_day_bounds, to_local
@@ -30,6 +35,15 @@ def _seed(*args: str) -> str:
     return out.getvalue()
 
 
+def _invoicing() -> list:
+    """The issued documents and their lines, in number order (what the seed decided, not when it ran)."""
+    return list(
+        InvoiceLine.objects.exclude(invoice__status="draft")
+        .order_by("invoice__series", "invoice__number", "position", "id")
+        .values_list("invoice__series", "invoice__number", "invoice__client__last_name", "description", "gross")
+    )
+
+
 def _names() -> tuple[list, list, list]:
     clients = list(Client.objects.order_by("id").values_list("last_name", "first_name", "organisation", "home_phone"))
     animals = list(Animal.objects.order_by("id").values_list("name", "species__name", "microchip", "owner__last_name"))
@@ -43,16 +57,18 @@ def _names() -> tuple[list, list, list]:
 @pytest.mark.django_db
 def test_seed_demo_is_deterministic_with_a_seed():
     _seed("--seed", "11")
-    first = _names()
+    first, invoices = _names(), _invoicing()
     _seed("--seed", "11", "--reset")
     assert _names() == first
-    _seed("--seed", "12", "--reset")
+    assert _invoicing() == invoices and invoices
+    _seed("--seed", "12", "--reset", "--skip", "invoicing")
     assert _names() != first
+    assert not Invoice.objects.exists() and not Product.objects.exists()
 
 
 @pytest.mark.django_db
 def test_seed_demo_creates_each_role_and_a_believable_practice():
-    output = _seed("--seed", "3")
+    output = _seed("--seed", "3", "--skip", "invoicing")
     for username, (_first, _last, role, password) in DEMO_STAFF.items():
         user = User.objects.get(username=username)
         assert user.check_password(password)
@@ -76,7 +92,7 @@ def test_seed_demo_creates_each_role_and_a_believable_practice():
 
 @pytest.mark.django_db
 def test_seed_demo_leaves_existing_data_alone_without_reset():
-    _seed("--seed", "5")
+    _seed("--seed", "5", "--skip", "invoicing")
     before = _names()
     output = _seed("--seed", "6")
     assert "already loaded" in output
@@ -85,7 +101,7 @@ def test_seed_demo_leaves_existing_data_alone_without_reset():
 
 @pytest.mark.django_db
 def test_seed_demo_books_the_vets_today_without_overlaps():
-    _seed("--seed", "4")
+    _seed("--seed", "4", "--skip", "invoicing")
     vets = list(Vet.objects.filter(user__username__in=["vet", "vet2"]))
     start, end = local_day_bounds(timezone.localdate())
     for vet in vets:
@@ -128,3 +144,91 @@ def test_seed_demo_books_the_vets_today_without_overlaps():
         assert appointment.client_id == appointment.animal.owner_id
         assert to_local(appointment.start).date() == to_local(appointment.end).date()
     assert AppointmentEvent.objects.filter(to_status="cancelled", note="").count() == 0
+
+
+def _sums(qs, key: str, value) -> dict:
+    return {row[key]: row["s"] for row in qs.values(key).annotate(s=Sum(value)).values(key, "s")}
+
+
+@pytest.mark.django_db
+def test_seed_demo_invoicing_obeys_the_money_rules():
+    output = _seed("--seed", "9")
+    assert "seed_charges" in output
+    today = timezone.localdate()
+
+    # The catalogue: every category, units, more than one tax category.
+    products = Product.objects.all()
+    assert products.count() >= 30
+    assert set(products.values_list("category", flat=True)) == set(Product.Category.values)
+    assert {"ml", "tablet", "each", "day"} <= set(products.values_list("unit", flat=True))
+    assert products.values("tax_category").distinct().count() >= 2
+
+    issued = Invoice.objects.exclude(status="draft")
+    # Most completed past appointments are charged; each line comes from its appointment.
+    completed = Appointment.objects.filter(status="completed").count()
+    charged = Appointment.objects.filter(status="completed", invoice_lines__isnull=False).distinct().count()
+    assert charged >= completed * 0.7
+    for line in InvoiceLine.objects.filter(appointment__isnull=False).select_related("appointment"):
+        assert line.animal_id == line.appointment.animal_id and line.vet_id == line.appointment.vet_id
+        assert line.service_date == to_local(line.appointment.start).date()
+
+    # Every issued document's totals are the sums of its lines, every line computed by invoicing.calc.
+    for invoice in issued.prefetch_related("lines"):
+        lines = list(invoice.lines.all())
+        assert lines, invoice
+        totals = calc.document_totals(lines)
+        assert (invoice.net_total, invoice.tax_total, invoice.gross_total) == (totals.net, totals.tax, totals.gross)
+        assert invoice.client_name and invoice.client_address
+        for line in lines:
+            if invoice.kind == "invoice":
+                amounts = calc.line_amounts(
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    tax_rate=line.tax_rate,
+                    discount_percent=line.discount_percent,
+                    discount_amount=line.discount_amount,
+                )
+                assert (line.net, line.tax, line.gross) == (amounts.net, amounts.tax, amounts.gross)
+
+    # Numbers 1..N without gaps per series, the counter at N, dated in number order.
+    series = set(issued.values_list("series", flat=True))
+    assert any(s.startswith("INV-") for s in series) and any(s.startswith("CN-") for s in series)
+    for name in series:
+        rows = list(issued.filter(series=name).order_by("number").values_list("number", "issue_date"))
+        assert [n for n, _ in rows] == list(range(1, len(rows) + 1)), name
+        assert [d for _, d in rows] == sorted(d for _, d in rows), name
+        assert DocumentCounter.objects.get(series=name).last_number == len(rows)
+
+    # The client balance of every client equals an independent sum of raw aggregates.
+    docs = _sums(issued, "client_id", "gross_total")
+    share = Case(When(amount_accepted__isnull=False, then=F("amount_accepted")), default=F("amount_claimed"))
+    sharing = Claim.objects.filter(direct_settlement=True).exclude(status__in=["draft", "declined"])
+    insurer = _sums(sharing, "invoice__client_id", share)
+    paid = _sums(Payment.objects.filter(kind="payment"), "client_id", "amount")
+    refunded = _sums(Payment.objects.filter(kind="refund"), "client_id", "amount")
+    zero = Decimal("0.00")
+    for client in Client.objects.all():
+        pk = client.pk
+        expected = docs.get(pk, zero) - insurer.get(pk, zero) - paid.get(pk, zero) + refunded.get(pk, zero)
+        assert client_balance(client=client).balance == expected, client
+    # Allocations never exceed a payment, and no invoice is paid beyond what is owed on it.
+    for payment in Payment.objects.annotate(allocated=Sum("allocations__amount")):
+        assert (payment.allocated or zero) <= payment.amount
+    for invoice in issued.filter(kind="invoice", status="finalised"):
+        assert client_outstanding(invoice) >= 0, invoice
+
+    # The states a demo should show.
+    assert issued.filter(kind="credit_note").count() >= 2  # a partial credit note and the void's
+    assert issued.filter(status="void").count() == 1
+    assert Invoice.objects.filter(status="draft").exists()
+    assert {"card", "cash"} <= set(Payment.objects.values_list("method", flat=True))
+    finalised = issued.filter(kind="invoice", status="finalised")
+    paid_share = Allocation.objects.filter(payment__client__isnull=False).values("invoice").distinct().count()
+    assert paid_share >= finalised.count() * 0.6
+    unpaid = [i for i in finalised if client_outstanding(i) > 0]
+    assert any(i.due_date < today for i in unpaid), "an overdue invoice"
+    assert any(i.due_date >= today for i in unpaid), "an invoice outstanding, not yet due"
+    assert set(Payor.objects.values_list("name", flat=True)) == {"Petsure Insurance", "Animal Friends Cover"}
+    assert {"draft", "submitted", "accepted", "settled"} <= set(Claim.objects.values_list("status", flat=True))
+    assert Payment.objects.filter(payor__isnull=False, method="insurance").exists()
+    assert AuditEntry.objects.filter(action="finalise").count() == issued.count()  # through the services
