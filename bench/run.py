@@ -12,6 +12,10 @@ appointment books go to docs/explain/appointments.md.
 Targets (issue 2): global search <= 50 ms p95; client list and client detail <= 10 queries whatever the page size.
 Targets (issue 3, bench/appointments.py): vet day list <= 30 ms p95 and <= 8 queries; free-slot search for a day
 <= 30 ms p95; the 10-vet day grid <= 100 ms p95; booking throughput and its ratio to a bare INSERT.
+Targets (issue 4, bench/invoicing.py): finalise <= 50 ms p95; the PDF of a 20-line invoice <= 100 ms p95; a
+client's balance with 300 documents <= 20 ms p95; the invoice list page <= 10 queries whatever the page size.
+
+    python -m bench --only invoicing      # measure one part; the other sections of latest.md are kept
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/vetpms_bench"
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
+EXPLAIN_INVOICING = ROOT / "docs" / "explain" / "invoicing.md"
+PARTS = ("search", "appointments", "invoicing")
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -73,13 +79,18 @@ def load_data(*, reseed: bool) -> float | None:
 
     from appointments.models import Appointment
     from clients.models import Client
+    from invoicing.models import Invoice
     from vetpms.models import User
 
     call_command("migrate", verbosity=0)
     loaded = Client.objects.count() >= 60_000 and Appointment.objects.count() >= 500_000
     if not reseed and loaded and User.objects.filter(username="manager").exists():
         print(f"practice-scale data already loaded ({Client.objects.count():,} clients)")
-        return None
+        if Invoice.objects.count() >= 400_000:
+            return None
+        started = time.perf_counter()  # loaded before invoicing existed: add it to what is there
+        call_command("seed_demo", scale="practice", only="invoicing")
+        return time.perf_counter() - started
     started = time.perf_counter()
     call_command("seed_demo", scale="practice", reset=True)
     return time.perf_counter() - started
@@ -453,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--appointment-samples", type=int, default=100, help="days per appointment measure")
     parser.add_argument("--bookings", type=int, default=400, help="bookings in the throughput test (default 400)")
     parser.add_argument("--threads", type=int, default=8, help="threads in the throughput test (default 8)")
+    parser.add_argument("--finalise", type=int, default=101, help="drafts finalised in the invoicing bench")
+    parser.add_argument("--pdf-runs", type=int, default=50, help="renders of the 20-line invoice (default 50)")
+    parser.add_argument("--only", choices=PARTS, action="append", help="measure only this part (repeatable)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reseed", action="store_true", help="reload the practice-scale data first")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -471,39 +485,76 @@ def main(argv: list[str] | None = None) -> int:
     setup_test_environment()  # lets the test client in ('testserver'), keeps e-mail in memory
     seeded = load_data(reseed=args.reseed)
     # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
+    parts = set(args.only or PARTS)
+    results: list[Result] = []
+    books: list[Result] = []
+    billing: list[Result] = []
+    facts: dict[str, str] = {}
+    explain = explain_invoicing = ""
+    # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     with override_settings(
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ):
-        results, facts = bench(args)
-        from bench.appointments import bench_appointments
+        if "search" in parts:
+            results, facts = bench(args)
+        if "appointments" in parts:
+            from bench.appointments import bench_appointments
 
-        as_reception = HttpClient()
-        as_reception.force_login(User.objects.get(username="reception"))
-        books, book_facts, explain = bench_appointments(args, random.Random(args.seed), as_reception)
-    facts |= book_facts
+            as_reception = HttpClient()
+            as_reception.force_login(User.objects.get(username="reception"))
+            books, book_facts, explain = bench_appointments(args, random.Random(args.seed), as_reception)
+            facts |= book_facts
+        if "invoicing" in parts:
+            from bench.invoicing import bench_invoicing
+
+            billing, billing_facts, explain_invoicing = bench_invoicing(args, random.Random(args.seed))
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
 
     header = "\n".join(f"- {key}: {value}" for key, value in facts.items())
-    report = (
+    sections = {}
+    if "search" in parts:
+        sections["Issue 2"] = f"## Issue 2: search and client pages\n\n{table(results)}"
+    if "appointments" in parts:
+        sections["Issue 3"] = (
+            "## Issue 3: appointment books\n\n"
+            "Day lists and grids on random days of the ten years and the eight weeks ahead; free slots on days ahead.\n"
+            "Throughput: threads on their own connections, each booking its share of distinct free 15-minute slots a\n"
+            "year ahead, then the same rows as one bare INSERT each (autocommit), in the same run; all deleted after.\n"
+            "Query plans: [docs/explain/appointments.md](../../docs/explain/appointments.md).\n\n"
+            f"{table(books)}"
+        )
+    if "invoicing" in parts:
+        billing_header = "\n".join(f"- {key}: {value}" for key, value in billing_facts.items())
+        sections["Issue 4"] = (
+            "## Issue 4: invoicing\n\n"
+            "Finalise: fresh drafts of 5 lines (made through the services, not timed) finalised one by one by\n"
+            "the receptionist, each committed. PDF: an issued 20-line invoice read with its prefetches and rendered.\n"
+            "Balance: a client given 300 issued documents over ten years for the run. Pages as the receptionist.\n"
+            "Everything the run made is deleted afterwards, the invoice counter put back (numbering stays gapless).\n"
+            "Query plans: [docs/explain/invoicing.md](../../docs/explain/invoicing.md).\n\n"
+            f"{billing_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(billing)}"
+        )
+    intro = (
         "# VetPMS benchmark: latest run\n\n"
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
         "against PostgreSQL loaded with `seed_demo --scale practice`. Times are wall-clock milliseconds per request\n"
         "or call; p50/p95 over n runs.\n\n"
         f"{header}\n\n"
-        "## Issue 2: search and client pages\n\n"
-        f"{table(results)}\n"
-        "## Issue 3: appointment books\n\n"
-        "Day lists and grids on random days of the ten years and the eight weeks ahead; free slots on days ahead.\n"
-        "Throughput: threads on their own connections, each booking its share of distinct free 15-minute slots a\n"
-        "year ahead, then the same rows as one bare INSERT each (autocommit), in the same run; all deleted after.\n"
-        "Query plans: [docs/explain/appointments.md](../../docs/explain/appointments.md).\n\n"
-        f"{table(books)}"
     )
+    if parts != set(PARTS) and args.out.exists():
+        # A partial run: keep the other sections (and the header facts of the run that measured them).
+        previous = args.out.read_text(encoding="utf-8").split("\n## ")
+        if "search" not in parts:
+            intro = previous[0].rstrip("\n") + "\n\n"
+        for chunk in previous[1:]:
+            key = chunk.split(":", 1)[0]
+            sections.setdefault(key, "## " + chunk.rstrip("\n") + "\n")
+    report = intro + "\n".join(sections[key] for key in sorted(sections))
     print("\n" + report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
@@ -511,7 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     if explain:
         EXPLAIN.parent.mkdir(parents=True, exist_ok=True)
         EXPLAIN.write_text(explain, encoding="utf-8")
-    results = results + books
+    if explain_invoicing:
+        EXPLAIN_INVOICING.parent.mkdir(parents=True, exist_ok=True)
+        EXPLAIN_INVOICING.write_text(explain_invoicing, encoding="utf-8")
+    results = results + books + billing
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))
