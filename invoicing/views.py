@@ -486,10 +486,18 @@ def invoice_void(request, pk: int):
 @permission_required("invoicing.view_invoice")
 def invoice_list(request):
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list())
-    table = InvoiceTable(with_outstanding(invoice_filter.qs))
+    table = InvoiceTable(invoice_filter.qs)
     RequestConfig(request, paginate=False).configure(table)
     table.paginate(per_page=_per_page(request))
     table.page = table.paginator.get_page(request.GET.get("page"))
+    # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the paginated
+    # query, where the database would work it out for every row an OFFSET skips on a deep page.
+    records = [row.record for row in table.page.object_list]
+    owed = dict(
+        with_outstanding(Invoice.objects.filter(pk__in=[r.pk for r in records])).values_list("pk", "outstanding")
+    )
+    for record in records:
+        record.outstanding = owed.get(record.pk)
     return render(
         request,
         "invoicing/list.html",
