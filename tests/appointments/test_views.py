@@ -551,3 +551,20 @@ def test_a_duplicate_type_name_is_a_form_error(as_manager, consult):
         reverse("appointments:type_create"), {"name": "Consultation", "default_minutes": 15, "colour": "#112233"}
     )
     assert response.status_code == 200 and "already exists" in response.content.decode()
+
+
+def test_day_grid_query_count_is_flat_with_rebooked_slots(as_receptionist, vet, consult, receptionist, monday):
+    """A cancelled appointment whose slot was booked again is listed under the grid; that list must not cost a
+    query per entry either."""
+
+    def cancel_and_rebook(hour):
+        first = appointment_book(animal=AnimalFactory(), vet=vet, type=consult, start=at(monday, hour), by=receptionist)
+        appointment_transition(appointment=first, to="cancelled", by=receptionist, note="owner rang")
+        appointment_book(animal=AnimalFactory(), vet=vet, type=consult, start=at(monday, hour), by=receptionist)
+
+    url = reverse("appointments:day_grid") + f"?date={monday}"
+    cancel_and_rebook(9)
+    few = _queries(as_receptionist, url)
+    for hour in range(10, 16):
+        cancel_and_rebook(hour)
+    assert _queries(as_receptionist, url) == few
