@@ -137,7 +137,9 @@ def test_seed_demo_books_the_vets_today_without_overlaps():
         "cancelled",
     }
     assert future.filter(start__gt=now + timezone.timedelta(days=12)).exists()  # two weeks ahead
-    assert AuditEntry.objects.filter(action="book").count() == future.count()  # booked through the service
+    # booked through the service (what starts within the next minutes may have been written as history)
+    booked = {int(pk) for pk in AuditEntry.objects.filter(action="book").values_list("object_id", flat=True)}
+    assert set(future.filter(start__gt=now + timezone.timedelta(minutes=10)).values_list("pk", flat=True)) <= booked
     for appointment in Appointment.objects.select_related("animal").prefetch_related("events"):
         events = list(appointment.events.all())
         assert events[0].to_status == "booked" and events[-1].to_status == appointment.status

@@ -53,7 +53,12 @@ def empty_tables(models: list) -> None:
     if connection.vendor == "postgresql" and Invoice in models:
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in frozen)
         with connection.cursor() as cursor:
+            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: rows inserted earlier in this transaction
+            # (a test's, say) leave checks pending, and PostgreSQL refuses to TRUNCATE a table with pending
+            # trigger events. Running the checks now empties that queue.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         models = [m for m in models if m not in frozen]
     for model in models:
         model.objects.all()._raw_delete(model.objects.db)
