@@ -10,7 +10,7 @@ from animals.services import animal_mark_deceased
 from appointments.models import Appointment, AppointmentStatus, AppointmentType
 from appointments.services import appointment_book, appointment_transition
 from tests.api.conftest import error_fields
-from tests.appointments.conftest import at, next_weekday
+from tests.appointments.conftest import at, next_dst_change, next_weekday
 from tests.factories import AnimalFactory, ClientFactory, UserFactory, WeightFactory, breed
 from vetpms.models import Role
 
@@ -284,26 +284,15 @@ def test_inactive_type_cannot_be_booked(booking, consult, receptionist, api_as):
 # --- DST: Europe/London, last Sunday of March (gap 01:00-02:00) and of October (01:00-02:00 twice) ------------
 
 
-def _last_sunday(year: int, month: int) -> dt.date:
-    day = dt.date(year, month, 31)
-    return day - dt.timedelta(days=(day.weekday() - 6) % 7)
-
-
-def _next_dst_day(month: int) -> dt.date:
-    year = timezone.localdate().year
-    day = _last_sunday(year, month)
-    return day if day > timezone.localdate() else _last_sunday(year + 1, month)
-
-
 def test_a_naive_time_that_does_not_exist_is_422_with_the_message(booking, receptionist, api_as, settings):
-    spring = _next_dst_day(3)
+    spring = next_dst_change(3)
     response = api_as(receptionist).post(URL, booking | {"start": naive(spring, 1, 30), "override_hours": True})
     assert error_fields(response) == ["start"]
     assert "does not exist" in response.json()["detail"][0]["msg"]
 
 
 def test_a_repeated_fall_back_time_means_the_first_unless_an_offset_says(booking, receptionist, api_as):
-    autumn = _next_dst_day(10)
+    autumn = next_dst_change(10)
     api = api_as(receptionist)
     first = api.post(URL, booking | {"start": naive(autumn, 1, 30), "override_hours": True}).json()
     assert first["start"] == f"{autumn.isoformat()}T01:30:00+01:00"
@@ -537,7 +526,7 @@ def test_filters(book, vet, monday, receptionist, api_as):
 
 
 def test_the_date_range_follows_local_days_across_a_dst_change(book, vet, receptionist, api_as):
-    autumn = _next_dst_day(10)  # a 25-hour day
+    autumn = next_dst_change(10)  # a 25-hour day
     late = book(at(autumn, 23, 30), override_hours=True)
     next_day = book(at(autumn + dt.timedelta(days=1), 0, 0), override_hours=True)
     api = api_as(receptionist)

@@ -9,6 +9,17 @@ from tests.factories import AnimalFactory
 from vetpms.timeutils import local_datetime
 
 
+def next_dst_change(month: int) -> dt.date:
+    """The next Europe/London clock change in ``month`` (3: spring forward, 10: fall back): its last Sunday."""
+
+    def last_sunday(year: int) -> dt.date:
+        day = dt.date(year, month, 31)
+        return day - dt.timedelta(days=(day.weekday() - 6) % 7)
+
+    today = timezone.localdate()
+    return last_sunday(today.year) if last_sunday(today.year) > today else last_sunday(today.year + 1)
+
+
 def next_weekday(weekday: int, weeks_ahead: int = 1) -> dt.date:
     today = timezone.localdate()
     return today + dt.timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)

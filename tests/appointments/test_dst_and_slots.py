@@ -9,12 +9,13 @@ from django.test import override_settings
 from appointments.models import WorkingHours
 from appointments.selectors import find_free_slots
 from appointments.services import appointment_book
+from tests.appointments.conftest import next_dst_change
 from tests.factories import AnimalFactory
 from vetpms.timeutils import local_datetime, local_day_bounds, to_local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("london")]
-SPRING = dt.date(2027, 3, 28)  # 01:00 -> 02:00 local
-AUTUMN = dt.date(2027, 10, 31)  # 02:00 -> 01:00 local
+SPRING = next_dst_change(3)  # 01:00 -> 02:00 local
+AUTUMN = next_dst_change(10)  # 02:00 -> 01:00 local
 
 
 @pytest.fixture
@@ -68,14 +69,22 @@ def test_free_slots_offer_the_repeated_hour_twice(night_vet):
 def test_a_time_that_does_not_exist_is_refused_with_a_message(night_vet, consult, receptionist):
     with pytest.raises(ValidationError) as exc:
         appointment_book(
-            animal=AnimalFactory(), vet=night_vet, type=consult, by=receptionist, start=dt.datetime(2027, 3, 28, 1, 30)
+            animal=AnimalFactory(),
+            vet=night_vet,
+            type=consult,
+            by=receptionist,
+            start=dt.datetime.combine(SPRING, dt.time(1, 30)),
         )
     assert "does not exist" in exc.value.messages[0]
 
 
 def test_booking_in_the_repeated_hour_lands_where_meant(night_vet, consult, receptionist):
     first = appointment_book(
-        animal=AnimalFactory(), vet=night_vet, type=consult, by=receptionist, start=dt.datetime(2027, 10, 31, 1, 30)
+        animal=AnimalFactory(),
+        vet=night_vet,
+        type=consult,
+        by=receptionist,
+        start=dt.datetime.combine(AUTUMN, dt.time(1, 30)),
     )
     assert to_local(first.start).utcoffset() == dt.timedelta(hours=1)
     assert first.start.astimezone(dt.UTC).time() == dt.time(0, 30)
@@ -84,7 +93,7 @@ def test_booking_in_the_repeated_hour_lands_where_meant(night_vet, consult, rece
         vet=night_vet,
         type=consult,
         by=receptionist,
-        start=dt.datetime(2027, 10, 31, 1, 30, fold=1),
+        start=dt.datetime.combine(AUTUMN, dt.time(1, 30, fold=1)),
     )
     assert second.start.astimezone(dt.UTC).time() == dt.time(1, 30)
     # the two share a wall-clock time, not an instant: no clash
@@ -93,7 +102,11 @@ def test_booking_in_the_repeated_hour_lands_where_meant(night_vet, consult, rece
 
 def test_booking_after_the_spring_change_keeps_wall_time(night_vet, consult, receptionist):
     appointment = appointment_book(
-        animal=AnimalFactory(), vet=night_vet, type=consult, by=receptionist, start=dt.datetime(2027, 3, 28, 2, 30)
+        animal=AnimalFactory(),
+        vet=night_vet,
+        type=consult,
+        by=receptionist,
+        start=dt.datetime.combine(SPRING, dt.time(2, 30)),
     )
     assert to_local(appointment.start).time() == dt.time(2, 30)
     assert appointment.start.astimezone(dt.UTC).time() == dt.time(1, 30)

@@ -26,6 +26,7 @@ from appointments.models import (
     WorkingHours,
 )
 from appointments.services import appointment_book, appointment_transition, calendar_feed_create
+from tests.appointments.conftest import next_dst_change
 from tests.factories import AnimalFactory, UserFactory, WeightFactory
 from vetpms.models import Role
 from vetpms.timeutils import local_datetime, to_local
@@ -255,7 +256,7 @@ def test_the_free_slot_partial_follows_type_duration_vet_and_date(as_receptionis
 
 @override_settings(TIME_ZONE="Europe/London")
 def test_free_slots_on_the_autumn_change_show_both_half_past_ones(as_receptionist, vet):
-    autumn = dt.date(2027, 10, 31)
+    autumn = next_dst_change(10)
     WorkingHours.objects.filter(vet=vet).delete()
     WorkingHours.objects.create(vet=vet, weekday=autumn.weekday(), start_time=dt.time(0), end_time=dt.time(4))
     body = as_receptionist.get(
