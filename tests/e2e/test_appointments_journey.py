@@ -49,9 +49,12 @@ def test_receptionist_books_and_vet_completes_the_appointment(page, log_in, scre
     page.wait_for_url("**/search/?q=Bramble")
     page.get_by_role("link", name="Book Bramble").click()
     expect(page.get_by_role("heading", name="Book Bramble")).to_be_visible()
+    page.wait_for_load_state("load")  # htmx (a deferred script) listens for changes only once the page has loaded
     expect(page.get_by_text("Bites when muzzled").first).to_be_visible()
     page.select_option("#id_vet", label=vet.display_name)
     page.fill("#id_date", monday.isoformat())
+    page.press("#id_date", "Tab")  # leave the field, as a person does: the change reloads the free slots
+    expect(page.locator("#slots")).to_contain_text("08:00", timeout=15_000)
     slot = page.locator(f'button[name=slot][value="{vet.pk}|{first_slot}"]')
     expect(slot).to_be_visible()
     expect(slot).to_have_text("08:00")

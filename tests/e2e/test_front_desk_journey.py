@@ -41,6 +41,7 @@ def test_receptionist_registers_a_client_and_a_dog_then_finds_it(page, log_in, s
     assert client.reminder_consent and client.consent_changed_at is not None
 
     page.get_by_role("link", name="Add a pet").first.click()
+    page.wait_for_load_state("load")  # htmx (a deferred script) reloads the breeds once it is listening
     page.fill("input[name=name]", "Pickle")
     page.select_option("select[name=species]", label="Dog")
     # the breed list reloads for the chosen species
@@ -59,6 +60,7 @@ def test_receptionist_registers_a_client_and_a_dog_then_finds_it(page, log_in, s
     screenshot("animal-page")
 
     # Find her by name from the header box: results appear as you type.
+    page.wait_for_load_state("load")
     search = page.locator("#global-q")
     search.fill("pick")
     result = page.locator("#global-search-results a", has_text="Pickle")

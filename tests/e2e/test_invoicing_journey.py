@@ -84,6 +84,7 @@ def test_vet_charges_and_receptionist_finalises_takes_payment_and_downloads_the_
     expect(lines.nth(0)).to_contain_text("Consultation")
     expect(lines.nth(1)).to_contain_text("Rabies vaccine")
     # The htmx search shows results as she types (she closes it without adding anything).
+    page.wait_for_load_state("load")  # htmx (a deferred script) must be listening before she types
     page.fill("#product-q", "rab")
     expect(page.locator("#product-results")).to_contain_text("Rabies vaccine")
     screenshot("editor-with-lines")
