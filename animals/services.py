@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from animals.models import Animal, Breed, Ownership, Species, Weight, normalise_microchip
+from animals.signals import animal_retired
 from clients.models import Client
 from vetpms import audit
 from vetpms.errors import DomainError
@@ -133,6 +134,7 @@ def animal_mark_deceased(*, animal: Animal, on: dt.date, by: User, note: str = "
         raise ValidationError({"deceased_on": "The date of death is before the date of birth."})
     animal.deceased_on = on
     animal.save(update_fields=["deceased_on", "updated_at"])
+    animal_retired.send(sender=Animal, animal=animal, by=by, reason="deceased")
     audit.record(
         actor=by,
         obj=animal,
@@ -152,6 +154,8 @@ def animal_set_active(*, animal: Animal, active: bool, by: User) -> Animal:
         _check_microchip_free(animal)
     animal.is_active = active
     animal.save(update_fields=["is_active", "updated_at"])
+    if not active:
+        animal_retired.send(sender=Animal, animal=animal, by=by, reason="deactivated")
     audit.record(
         actor=by,
         obj=animal,

@@ -3,3 +3,43 @@ from django.apps import AppConfig
 
 class RemindersConfig(AppConfig):
     name = "reminders"
+
+    def ready(self) -> None:
+        # The rules react to events of the apps below, which cannot import this one (DESIGN.md section 1).
+        from animals.signals import animal_retired
+        from appointments.signals import appointment_status_changed
+        from clients.signals import client_changed
+        from invoicing.signals import document_finalised
+
+        document_finalised.connect(_on_document_finalised, dispatch_uid="reminders.renew")
+        appointment_status_changed.connect(_on_appointment_status, dispatch_uid="reminders.recall")
+        animal_retired.connect(_on_animal_retired, dispatch_uid="reminders.animal_retired")
+        client_changed.connect(_on_client_changed, dispatch_uid="reminders.client_changed")
+
+
+def _on_document_finalised(sender, *, invoice, by=None, **kwargs) -> None:
+    from reminders.services import renew_from_invoice
+
+    renew_from_invoice(invoice=invoice, by=by)
+
+
+def _on_appointment_status(sender, *, appointment, to_status, by=None, **kwargs) -> None:
+    if to_status == "completed":
+        from reminders.services import recall_from_appointment
+
+        recall_from_appointment(appointment=appointment, by=by)
+
+
+def _on_animal_retired(sender, *, animal, by=None, reason: str = "", **kwargs) -> None:
+    from reminders.services import cancel_for_animal
+
+    cancel_for_animal(animal=animal, by=by, reason=f"animal {reason}")
+
+
+def _on_client_changed(sender, *, client, fields=(), **kwargs) -> None:
+    if "is_active" in fields and not client.is_active:
+        from animals.models import Animal
+        from reminders.services import cancel_for_animal
+
+        for animal in Animal.objects.filter(owner=client):
+            cancel_for_animal(animal=animal, by=None, reason="owner deactivated")

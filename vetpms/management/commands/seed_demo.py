@@ -37,8 +37,23 @@ def invoicing_models() -> list:
         Policy,
         Product,
     )
+    from reminders.models import ProductReminder, Reminder, ReminderType
 
-    return [Allocation, ClaimLine, Claim, Payment, Policy, Payor, InvoiceLine, Invoice, DocumentCounter, Product]
+    # Reminders point at invoice lines and products, so they go with them (and their types, which the demo makes).
+    reminders = [Reminder, ProductReminder, ReminderType.species.through, ReminderType]
+    return [
+        *reminders,
+        Allocation,
+        ClaimLine,
+        Claim,
+        Payment,
+        Policy,
+        Payor,
+        InvoiceLine,
+        Invoice,
+        DocumentCounter,
+        Product,
+    ]
 
 
 def empty_tables(models: list) -> None:

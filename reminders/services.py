@@ -1,0 +1,231 @@
+"""Every write to reminder types and reminders, and the rules that create and complete reminders.
+
+The rules (DESIGN.md section 3): a finalised invoice line whose product carries a reminder type completes the
+animal's pending reminder of that type and creates the next one, due at the service date plus the interval;
+completing an appointment whose type has a recall creates one; a deceased or inactive animal, or an inactive
+client, has its pending reminders cancelled; an animal never has two pending reminders of one type (a partial
+unique index backs the service's check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from animals.models import Animal
+from appointments.models import Appointment
+from invoicing.models import Invoice, InvoiceLine
+from reminders.models import ProductReminder, Reminder, ReminderType
+from vetpms import audit
+from vetpms.errors import DomainError
+from vetpms.models import User
+from vetpms.timeutils import to_local
+
+TYPE_FIELDS = frozenset(
+    {
+        "name",
+        "interval",
+        "interval_unit",
+        "stages",
+        "subject",
+        "body_text",
+        "body_html",
+        "is_active",
+        "appointment_type",
+    }
+)
+
+
+@transaction.atomic
+def reminder_type_save(
+    *, by: User, data: dict[str, Any], reminder_type: ReminderType | None = None, species: list | None = None
+) -> ReminderType:
+    """Create or change a reminder type; a template with an unknown placeholder is refused with the list of the
+    ones that exist."""
+    obj = audit.save_fields(obj=reminder_type or ReminderType(), data=data, allowed=TYPE_FIELDS, by=by)
+    if species is not None:
+        obj.species.set(species)
+    return obj
+
+
+def _pending(animal: Animal, reminder_type: ReminderType) -> Reminder | None:
+    return Reminder.objects.select_for_update().filter(animal=animal, type=reminder_type, status="pending").first()
+
+
+def _create(
+    *, animal: Animal, reminder_type: ReminderType, due_on: dt.date, source: str, by: User | None, **links: Any
+) -> Reminder:
+    reminder = Reminder(animal=animal, type=reminder_type, due_on=due_on, source=source, **links)
+    reminder.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            reminder.save()
+    except IntegrityError as exc:
+        raise DomainError(
+            f"{animal.name} already has a pending {reminder_type} reminder.", field="type", code="duplicate"
+        ) from exc
+    audit.record(
+        actor=by,
+        obj=animal,
+        action="reminder created",
+        changes={"reminder": [None, f"{reminder_type} due {due_on.isoformat()}"]},
+        note=source,
+    )
+    return reminder
+
+
+def _check_animal(animal: Animal) -> None:
+    if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
+        raise DomainError(
+            f"{animal.name} cannot have reminders (deceased, inactive or with an inactive owner).", field="animal"
+        )
+
+
+@transaction.atomic
+def reminder_create(
+    *, animal: Animal, reminder_type: ReminderType, due_on: dt.date, by: User, source: str = Reminder.Source.MANUAL
+) -> Reminder:
+    """Add a reminder by hand (or by import). Refused when one of that type is already pending."""
+    animal = Animal.objects.select_related("owner").get(pk=animal.pk)
+    _check_animal(animal)
+    if not reminder_type.is_active:
+        raise DomainError(f"{reminder_type} is no longer in use.", field="type")
+    if not reminder_type.applies_to(animal):
+        raise DomainError(f"{reminder_type} is not for {animal.species}.", field="type")
+    if _pending(animal, reminder_type) is not None:
+        raise DomainError(
+            f"{animal.name} already has a pending {reminder_type} reminder.", field="type", code="duplicate"
+        )
+    return _create(animal=animal, reminder_type=reminder_type, due_on=due_on, source=source, by=by)
+
+
+def _close(
+    reminder: Reminder, *, status: str, by: User | None, note: str = "", line: InvoiceLine | None = None
+) -> Reminder:
+    reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if reminder.status != Reminder.Status.PENDING:
+        raise DomainError(f"This reminder is already {reminder.get_status_display().lower()}.", code="not_pending")
+    reminder.status = status
+    reminder.closed_at = timezone.now()
+    reminder.closed_by = by
+    reminder.note = note[:300]
+    reminder.completed_by_line = line
+    reminder.save()
+    audit.record(
+        actor=by,
+        obj=reminder.animal,
+        action=f"reminder {status}",
+        changes={"reminder": [f"{reminder.type} due {reminder.due_on.isoformat()}", status]},
+        note=note,
+    )
+    return reminder
+
+
+@transaction.atomic
+def reminder_complete(*, reminder: Reminder, by: User, note: str = "") -> Reminder:
+    return _close(reminder, status=Reminder.Status.COMPLETED, by=by, note=note)
+
+
+@transaction.atomic
+def reminder_cancel(*, reminder: Reminder, by: User | None, note: str) -> Reminder:
+    if not (note or "").strip():
+        raise ValidationError({"note": "Say why the reminder is cancelled."})
+    return _close(reminder, status=Reminder.Status.CANCELLED, by=by, note=note)
+
+
+@transaction.atomic
+def reminder_reschedule(*, reminder: Reminder, due_on: dt.date, by: User) -> Reminder:
+    reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
+    if reminder.status != Reminder.Status.PENDING:
+        raise DomainError("Only a pending reminder can be moved.", code="not_pending")
+    before = reminder.due_on
+    reminder.due_on = due_on
+    reminder.save(update_fields=["due_on", "updated_at"])
+    audit.record(
+        actor=by,
+        obj=reminder.animal,
+        action="reminder moved",
+        changes={"due_on": [before.isoformat(), due_on.isoformat()]},
+    )
+    return reminder
+
+
+# --- Rules fed by the apps below (connected in reminders.apps) ---------------------------------------------------
+
+
+def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
+    """A finalised invoice: every line whose product carries a reminder type completes the animal's pending
+    reminder of that type and creates the next, due at the line's service date plus the interval."""
+    if invoice.kind != Invoice.Kind.INVOICE:
+        return []
+    links = {
+        link.product_id: link.reminder_type
+        for link in ProductReminder.objects.select_related("reminder_type").filter(
+            product__in=InvoiceLine.objects.filter(invoice=invoice).values("product_id")
+        )
+    }
+    created: list[Reminder] = []
+    lines = InvoiceLine.objects.filter(invoice=invoice, product_id__in=list(links), animal__isnull=False)
+    for line in lines.select_related("animal__owner").order_by("service_date", "position"):
+        animal = line.animal
+        if animal is None or line.product_id is None:  # excluded by the query; narrows the types
+            continue
+        reminder_type = links[line.product_id]
+        if not reminder_type.is_active or not reminder_type.applies_to(animal):
+            continue
+        current = _pending(animal, reminder_type)
+        if current is not None:
+            _close(current, status=Reminder.Status.COMPLETED, by=by, line=line, note=f"given on {invoice.reference}")
+        if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
+            continue
+        created.append(
+            _create(
+                animal=animal,
+                reminder_type=reminder_type,
+                due_on=reminder_type.next_due(line.service_date),
+                source=Reminder.Source.INVOICE,
+                by=by,
+                source_line=line,
+            )
+        )
+    return created
+
+
+def recall_from_appointment(*, appointment: Appointment, by: User | None) -> Reminder | None:
+    """A completed appointment whose type has a recall creates that reminder (unless one is already pending)."""
+    reminder_type = ReminderType.objects.filter(appointment_type_id=appointment.type_id, is_active=True).first()
+    if reminder_type is None:
+        return None
+    animal = Animal.objects.select_related("owner").get(pk=appointment.animal_id)
+    if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
+        return None
+    if not reminder_type.applies_to(animal) or _pending(animal, reminder_type) is not None:
+        return None
+    appointment_type = appointment.type
+    day = to_local(appointment.start).date()
+    if appointment_type.recall_interval and appointment_type.recall_unit:
+        probe = ReminderType(interval=appointment_type.recall_interval, interval_unit=appointment_type.recall_unit)
+        due = probe.next_due(day)
+    else:
+        due = reminder_type.next_due(day)
+    return _create(
+        animal=animal,
+        reminder_type=reminder_type,
+        due_on=due,
+        source=Reminder.Source.RECALL,
+        by=by,
+        source_appointment=appointment,
+    )
+
+
+def cancel_for_animal(*, animal: Animal, by: User | None, reason: str) -> int:
+    """Cancel every pending reminder of ``animal`` (deceased, deactivated, or its owner deactivated)."""
+    count = 0
+    for reminder in Reminder.objects.filter(animal=animal, status=Reminder.Status.PENDING):
+        _close(reminder, status=Reminder.Status.CANCELLED, by=by, note=reason)
+        count += 1
+    return count
