@@ -41,7 +41,6 @@ from animals.models import Animal
 from clients.models import Client
 from invoicing import calc, selectors, services
 from invoicing.models import (
-    Allocation,
     Claim,
     ClaimLine,
     Invoice,
@@ -481,10 +480,7 @@ class PaymentFilters(QuerySchema):
 
 
 def _payments():
-    allocations = Allocation.objects.select_related("invoice").order_by("id")
-    return Payment.objects.select_related("client", "payor").prefetch_related(
-        Prefetch("allocations", queryset=allocations)
-    )
+    return selectors.payment_list()
 
 
 def _payment_out(payment: Payment) -> dict[str, Any]:
@@ -519,18 +515,13 @@ class _PaymentPage(Page):
 def list_payments(request: HttpRequest, filters: Query[PaymentFilters]):
     require_perm(request.user, P + "view_payment")
     _range(filters.received_from, filters.received_to, "received_to")
-    qs = _payments().order_by("-received_on", "-id")
-    if filters.client is not None:
-        qs = qs.filter(client_id=filters.client)
-    if filters.payor is not None:
-        qs = qs.filter(payor_id=filters.payor)
-    if filters.kind is not None:
-        qs = qs.filter(kind=filters.kind)
-    if filters.received_from is not None:
-        qs = qs.filter(received_on__gte=filters.received_from)
-    if filters.received_to is not None:
-        qs = qs.filter(received_on__lte=filters.received_to)
-    return qs
+    return selectors.payment_list(
+        client_id=filters.client,
+        payor_id=filters.payor,
+        kind=filters.kind,
+        received_from=filters.received_from,
+        received_to=filters.received_to,
+    )
 
 
 @payments_router.get("/{int:payment_id}", response=PaymentOut, summary="One payment with its allocations")
@@ -774,7 +765,7 @@ class ClaimFilters(QuerySchema):
 
 
 def _claims():
-    return Claim.objects.select_related("invoice", "policy__payor", "policy__animal")
+    return selectors.claim_list()
 
 
 def _claim(pk: int) -> Claim:
@@ -786,14 +777,7 @@ def _claim(pk: int) -> Claim:
 @paginate(Page)
 def list_claims(request: HttpRequest, filters: Query[ClaimFilters]):
     require_perm(request.user, P + "view_claim")
-    qs = _claims().order_by("-created_at", "-id")
-    if filters.status is not None:
-        qs = qs.filter(status=filters.status)
-    if filters.payor is not None:
-        qs = qs.filter(policy__payor_id=filters.payor)
-    if filters.invoice is not None:
-        qs = qs.filter(invoice_id=filters.invoice)
-    return qs
+    return selectors.claim_list(status=filters.status, payor_id=filters.payor, invoice_id=filters.invoice)
 
 
 @claims_router.get("/{int:claim_id}", response=ClaimDetailOut, summary="One claim with its lines")

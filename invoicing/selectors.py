@@ -311,3 +311,45 @@ def product_search(*, query: str = "", limit: int = 20, active_only: bool = True
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(code__istartswith=query))
     return qs.order_by("name")[:limit]
+
+
+def payment_list(
+    *,
+    client_id: int | None = None,
+    payor_id: int | None = None,
+    kind: str | None = None,
+    received_from: dt.date | None = None,
+    received_to: dt.date | None = None,
+) -> QuerySet[Payment]:
+    """Payments newest first, with client, payor and allocations (and their invoices) joined."""
+    from django.db.models import Prefetch
+
+    allocations = Allocation.objects.select_related("invoice").order_by("id")
+    qs = Payment.objects.select_related("client", "payor").prefetch_related(
+        Prefetch("allocations", queryset=allocations)
+    )
+    if client_id is not None:
+        qs = qs.filter(client_id=client_id)
+    if payor_id is not None:
+        qs = qs.filter(payor_id=payor_id)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if received_from is not None:
+        qs = qs.filter(received_on__gte=received_from)
+    if received_to is not None:
+        qs = qs.filter(received_on__lte=received_to)
+    return qs.order_by("-received_on", "-id")
+
+
+def claim_list(
+    *, status: str | None = None, payor_id: int | None = None, invoice_id: int | None = None
+) -> QuerySet[Claim]:
+    """Claims newest first, with invoice, policy, payor and animal joined."""
+    qs = Claim.objects.select_related("invoice", "policy__payor", "policy__animal")
+    if status is not None:
+        qs = qs.filter(status=status)
+    if payor_id is not None:
+        qs = qs.filter(policy__payor_id=payor_id)
+    if invoice_id is not None:
+        qs = qs.filter(invoice_id=invoice_id)
+    return qs.order_by("-created_at", "-id")
