@@ -1,7 +1,13 @@
-"""Reminder types (what is due, for which species, how often, when owners are told) and reminders per animal.
+"""Reminder types (what is due, for which species, how often, when owners are told), reminders per animal, and
+the sending side: the notice outbox, the emails it groups notices into, and the runs of the daily job.
 
-The sending side (the notice outbox, the daily django-q2 job, unsubscribe links) builds on these in the next step
-of the reminders issue; the rules for creating and completing reminders live in reminders.services.
+How a notice travels (reminders.sending does the work):
+
+    Reminder --(a stage's date has come)--> ReminderNotice (unique per reminder and stage: the outbox key)
+             --(grouped per owner)--------> ReminderDelivery (one email, or one phone call when there is no channel)
+             --(claimed, sent, accepted)--> sent; or retried with backoff; or failed; or on the follow-up list
+
+The rules for creating and completing reminders live in reminders.services.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+from clients.models import Client
 
 from animals.models import Animal, Species
 from appointments.models import Appointment, AppointmentType
@@ -168,3 +176,133 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} for {self.animal} due {self.due_on}"
+
+
+class ReminderRun(models.Model):
+    """One run of the notice job: planned by the daily schedule, started by a manager, or sending retries."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Daily schedule"
+        MANUAL = "manual", "Started by hand"
+        RETRY = "retry", "Retries"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    for_date = models.DateField(help_text="The practice's local day the run sends for.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Progress, written as the run goes (a manager watches these).
+    notices_planned = models.PositiveIntegerField(default=0)
+    emails_total = models.PositiveIntegerField(default=0, help_text="Emails this run tried to send.")
+    emails_sent = models.PositiveIntegerField(default=0)
+    emails_failed = models.PositiveIntegerField(default=0)
+    emails_deferred = models.PositiveIntegerField(default=0, help_text="Temporary failures, to be retried.")
+    no_channel = models.PositiveIntegerField(default=0, help_text="Owners put on the follow-up list.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("run_reminders", "Can start the reminder job by hand")]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} run for {self.for_date}"
+
+    @property
+    def emails_done(self) -> int:
+        return self.emails_sent + self.emails_failed + self.emails_deferred
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ReminderDelivery(models.Model):
+    """One email to one owner listing every pet and item due, or, when the owner has no channel (no consent or no
+    email address), one entry on the follow-up list for a phone call."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        NONE = "none", "No channel"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        RETRY = "retry", "Will retry"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        NO_CHANNEL = "no_channel", "No channel: phone"
+        SKIPPED = "skipped", "Nothing left to send"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="reminder_deliveries")
+    run = models.ForeignKey(ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why there is no channel, or why it failed.")
+    to_email = models.EmailField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    followed_up_at = models.DateTimeField(null=True, blank=True)
+    followed_up_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    follow_up_note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "reminder deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_idx"),
+            models.Index(fields=["client", "-created_at"], name="delivery_client_idx"),
+            models.Index(fields=["-created_at"], name="delivery_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.client} ({self.get_status_display()})"
+
+
+class ReminderNotice(models.Model):
+    """The outbox: one row per (reminder, stage), the key that makes each notice go out at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        NO_CHANNEL = "no_channel", "No channel"
+        SKIPPED = "skipped", "Skipped"
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="notices")
+    stage = models.SmallIntegerField(help_text="Days from the due date.")
+    send_on = models.DateField()
+    delivery = models.ForeignKey(
+        ReminderDelivery, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["send_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["reminder", "stage"], name="reminder_notice_once")]
+        indexes = [
+            models.Index(fields=["status", "delivery"], name="notice_status_delivery_idx"),
+            models.Index(fields=["sent_at"], name="notice_sent_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reminder} at {self.stage:+d} days ({self.get_status_display()})"

@@ -28,6 +28,14 @@ _FRONT_DESK_MONEY = [
     "invoicing.view_claim",
     "invoicing.manage_claims",
 ]
+_REMINDERS = [
+    "reminders.view_reminder",
+    "reminders.add_reminder",
+    "reminders.change_reminder",
+    "reminders.view_remindertype",
+    "reminders.view_reminderdelivery",
+    "reminders.change_reminderdelivery",
+]
 _BOOKING = ["appointments.view_appointment", "appointments.add_appointment", "appointments.change_appointment"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -48,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "appointments.override_working_hours",
         *_CHARGING,
         *_FRONT_DESK_MONEY,
+        *_REMINDERS,
     ],
     Role.VET: [
         "clients.view_client",
@@ -61,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_BOOKING,
         *_CHARGING,
         "invoicing.view_policy",
+        *_REMINDERS,
+        "reports.view_own_figures",
     ],
     Role.MANAGER: [
         "clients.view_client",
@@ -100,6 +111,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.add_taxrate",
         "invoicing.add_payor",
         "invoicing.change_payor",
+        *_REMINDERS,
+        "reminders.add_remindertype",
+        "reminders.change_remindertype",
+        "reminders.view_reminderrun",
+        "reminders.run_reminders",
+        "reports.view_reports",
+        "reports.view_own_figures",
     ],
 }
 

@@ -270,6 +270,21 @@ if env_str("Q_REDIS_URL"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Reminders -------------------------------------------------------------------------------------------------
+# The daily notice job runs at this local time (HH:MM in TIME_ZONE); `migrate` (or `manage.py reminders_schedule`)
+# writes it into the django-q2 schedule.
+REMINDER_SEND_TIME = env_str("REMINDER_SEND_TIME", "07:00")
+REMINDER_CATCH_UP_DAYS = env_int("REMINDER_CATCH_UP_DAYS", 7)  # missed days a run still sends for (once)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)  # temporary SMTP failures before an email fails
+REMINDER_RETRY_SECONDS = env_int("REMINDER_RETRY_SECONDS", 300)  # first retry delay; doubles per attempt
+REMINDER_RETRY_EVERY_MINUTES = env_int("REMINDER_RETRY_EVERY_MINUTES", 10)  # how often retries are picked up
+# An email claimed by a worker that died is sent again after this long (longer than any SMTP exchange).
+REMINDER_SEND_LEASE_SECONDS = env_int("REMINDER_SEND_LEASE_SECONDS", 600)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)  # emails claimed and loaded together
+REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS", 400)
+# Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

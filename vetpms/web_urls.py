@@ -19,6 +19,8 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),
     path("", include("invoicing.urls")),
+    path("reminders/", include("reminders.urls")),
+    path("reports/", include("reports.urls")),
     path("calendar/<str:token>.ics", appointment_views.calendar_feed, name="calendar_feed"),
     path("", include("animals.urls")),
 ]
