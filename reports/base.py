@@ -1,0 +1,88 @@
+"""What every report is made of, shared by the report builders (reports.selectors) and the ways a report is shown
+(the page, the CSV, the PDF, the JSON API). A builder computes one ``ReportResult``; every output renders that same
+object, so the screen, the CSV and the PDF cannot disagree.
+
+- ``ReportParams`` is the validated filter (reports.forms.ReportFilterForm builds it from a query string, for the
+  pages and the API alike).
+- ``ReportResult`` holds columns, rows (dicts keyed by column key), optional totals, an optional chart, and notes
+  (e.g. "the period was capped to 20 years").
+- ``REPORTS`` maps a report's name (the URL and API slug) to its ``ReportSpec``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+ColumnKind = Literal["text", "money", "int", "percent", "date"]
+Grain = Literal["day", "week", "month", "quarter", "year"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: ColumnKind = "text"
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    start: dt.date  # first local day, inclusive
+    end: dt.date  # last local day, inclusive
+    grain: Grain = "month"
+    vet_ids: tuple[int, ...] = ()
+    category_ids: tuple[int, ...] = ()
+    payor_ids: tuple[int, ...] = ()
+    top_n: int = 10
+    only_vet_id: int | None = None  # set when a vet sees their own figures: every figure is limited to them
+
+
+@dataclass
+class Chart:
+    kind: Literal["bar", "line", "stacked_bar"]
+    title: str
+    x_label: str
+    y_label: str
+    categories: list[str]
+    series: list[tuple[str, list[Decimal | int]]]  # (series name, one value per category)
+
+    def text_alternative(self) -> str:
+        """The chart's figures in words, for screen readers and the PDF's alt text."""
+        parts = []
+        for name, values in self.series:
+            pairs = ", ".join(f"{c}: {v}" for c, v in zip(self.categories, values, strict=False))
+            parts.append(f"{name}: {pairs}" if pairs else f"{name}: no data")
+        return f"{self.title}. " + "; ".join(parts) + "."
+
+
+@dataclass
+class ReportResult:
+    name: str
+    title: str
+    params: ReportParams
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any] | None = None
+    chart: Chart | None = None
+    notes: list[str] = field(default_factory=list)
+    sections: list[ReportResult] = field(default_factory=list)  # a report with several tables (e.g. breakdowns)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: str
+    description: str
+    build: Callable[[ReportParams], ReportResult]
+    filters: tuple[str, ...] = ("period",)  # which of period, grain, vet, category, payor, top_n the form shows
+
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def register(spec: ReportSpec) -> ReportSpec:
+    REPORTS[spec.name] = spec
+    return spec
