@@ -34,7 +34,7 @@ class ReportParams:
     end: dt.date  # last local day, inclusive
     grain: Grain = "month"
     vet_ids: tuple[int, ...] = ()
-    category_ids: tuple[int, ...] = ()
+    categories: tuple[str, ...] = ()  # invoicing.models.Product.Category codes (a line keeps its own copy)
     payor_ids: tuple[int, ...] = ()
     top_n: int = 10
     only_vet_id: int | None = None  # set when a vet sees their own figures: every figure is limited to them
