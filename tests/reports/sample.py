@@ -1,0 +1,82 @@
+"""A small report registered by the presentation tests, so the pages, exports and charts can be tested on figures
+the test chose, independently of the real report builders (reports.selectors).
+
+``sample_spec`` registers it under the name "sample" for the test's duration and removes it afterwards; nothing
+registered by anyone else is touched.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from reports.base import REPORTS, Chart, Column, ReportParams, ReportResult, ReportSpec
+
+D = Decimal
+NAME = "sample"
+TITLE = "Sample takings by vet"
+COLUMNS = [
+    Column("vet", "Vet"),
+    Column("net", "Net", "money"),
+    Column("gross", "Gross", "money"),
+    Column("invoices", "Invoices", "int"),
+    Column("share", "Share", "percent"),
+]
+# Names a spreadsheet would run as formulas, a non-ASCII name, and genuine negative figures (a credit).
+ROWS = [
+    {"vet": "Zoë Ångström", "net": D("12345.50"), "gross": D("14814.60"), "invoices": 120, "share": D("60.5")},
+    {"vet": "=HYPERLINK(\"http://x\",\"y\")", "net": D("-150.00"), "gross": D("-180.00"), "invoices": -2,
+     "share": D("-0.7")},
+    {"vet": "@SUM(A1)", "net": D("8210.05"), "gross": D("9852.06"), "invoices": 75, "share": D("40.2")},
+]  # fmt: skip
+TOTALS = {"net": D("20405.55"), "gross": D("24486.66"), "invoices": 193, "share": D("100")}
+SECTION_COLUMNS = [Column("category", "Category"), Column("net", "Net", "money")]
+SECTION_ROWS = [{"category": "Vaccines", "net": D("1000.10")}, {"category": "-Discounts", "net": D("-99.99")}]
+SECTION_TOTALS = {"net": D("900.11")}
+NOTE = "The period was shortened to 20 years."
+
+calls: list[ReportParams] = []
+
+
+def build(params: ReportParams) -> ReportResult:
+    calls.append(params)
+    chart = Chart(
+        kind="bar",
+        title="Net by vet, this period and a year before",
+        x_label="Vet",
+        y_label="Net (£)",
+        categories=[r["vet"] for r in ROWS],
+        series=[("This period", [r["net"] for r in ROWS]), ("A year before", [D("10000.00"), D("0.00"), D("7000")])],
+    )
+    section = ReportResult(
+        name=NAME, title="By category", params=params, columns=SECTION_COLUMNS, rows=SECTION_ROWS,
+        totals=SECTION_TOTALS,
+    )  # fmt: skip
+    return ReportResult(
+        name=NAME,
+        title=TITLE,
+        params=params,
+        columns=COLUMNS,
+        rows=[dict(r) for r in ROWS],
+        totals=dict(TOTALS),
+        chart=chart,
+        notes=[NOTE],
+        sections=[section],
+    )
+
+
+def sample_result(params: ReportParams) -> ReportResult:
+    return build(params)
+
+
+@pytest.fixture
+def sample_spec():
+    """The sample report, registered as "sample" while the test runs."""
+    assert NAME not in REPORTS, "a report called 'sample' is registered by someone else"
+    spec = ReportSpec(name=NAME, title=TITLE, description="Figures chosen by the test.", build=build,
+                      filters=("period", "grain", "vet"))  # fmt: skip
+    REPORTS[NAME] = spec
+    calls.clear()
+    yield spec
+    REPORTS.pop(NAME, None)
