@@ -16,6 +16,23 @@ class RemindersConfig(AppConfig):
         animal_retired.connect(_on_animal_retired, dispatch_uid="reminders.animal_retired")
         client_changed.connect(_on_client_changed, dispatch_uid="reminders.client_changed")
 
+        # The job's django-q2 schedules are written by every `migrate` (the deploy step), never by hand.
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="reminders.schedules")
+
+
+def _ensure_schedules(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+            apps.get_model("reminders", "ReminderRun")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from reminders.schedule import ensure_schedules
+
+    ensure_schedules()
+
 
 def _on_document_finalised(sender, *, invoice, by=None, **kwargs) -> None:
     from reminders.services import renew_from_invoice

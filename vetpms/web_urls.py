@@ -20,6 +20,7 @@ urlpatterns = [
     path("appointments/", include("appointments.urls")),
     path("", include("invoicing.urls")),
     path("reminders/", include("reminders.urls")),
+    path("r/", include("reminders.public_urls")),
     path("reports/", include("reports.urls")),
     path("calendar/<str:token>.ics", appointment_views.calendar_feed, name="calendar_feed"),
     path("", include("animals.urls")),
