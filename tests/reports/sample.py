@@ -10,8 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django import forms
 
 from reports.base import REPORTS, Chart, Column, ReportParams, ReportResult, ReportSpec
+from vetpms.models import Vet
 
 D = Decimal
 NAME = "sample"
@@ -80,3 +82,45 @@ def sample_spec():
     calls.clear()
     yield spec
     REPORTS.pop(NAME, None)
+
+
+class StandInFilterForm(forms.Form):
+    """A filter form with the contract of reports.forms.ReportFilterForm (``Form(data, user=...)``, ``.params()``,
+    errors as a normal Django form), so the pages can be tested on their own. A user without
+    ``reports.view_reports`` sees only their own figures."""
+
+    start = forms.DateField(label="From")
+    end = forms.DateField(label="To")
+    grain = forms.ChoiceField(label="By", choices=[("month", "Month"), ("quarter", "Quarter")], initial="month")
+    vet = forms.ModelChoiceField(label="Vet", queryset=Vet.objects.order_by("display_name"), required=False)
+
+    def __init__(self, data=None, *, user, **kwargs):
+        data = data.copy() if data is not None else {}
+        for name in ("start", "end", "grain"):
+            data.setdefault(name, DEFAULTS[name])
+        super().__init__(data, **kwargs)
+        self.user = user
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["end"] < cleaned["start"]:
+            raise forms.ValidationError("The period ends before it starts.")
+        return cleaned
+
+    def params(self) -> ReportParams:
+        data = self.cleaned_data
+        own = None if self.user.has_perm("reports.view_reports") else self.user.vet.pk
+        vet_ids = (data["vet"].pk,) if data.get("vet") else ()
+        return ReportParams(data["start"], data["end"], data["grain"], vet_ids=vet_ids, only_vet_id=own)
+
+
+DEFAULTS = {"start": "2025-07-01", "end": "2025-09-30", "grain": "month"}
+
+
+@pytest.fixture
+def stand_in_form(monkeypatch):
+    """The pages use StandInFilterForm instead of the real form."""
+    from reports import views
+
+    monkeypatch.setattr(views, "_filter_form", lambda request: StandInFilterForm(request.GET, user=request.user))
+    return StandInFilterForm
