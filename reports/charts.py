@@ -91,7 +91,7 @@ def tick_label(value: float, step: float, top: float | None = None) -> str:
     """Readable axis numbers: 1,500 / 12.5k / 2M, one unit for the whole axis (``top``: its largest size).
     Exact figures live in the table, so ticks may abbreviate."""
     if abs(value) < step / 1e6:
-        value = 0.0
+        return "0"
     size = max(abs(top if top is not None else value), step)
     if size >= 1_000_000:
         divisor, suffix = 1_000_000, "M"
@@ -290,7 +290,7 @@ def chart_drawing(chart: Chart, width: float, height: float, font: str = "Helvet
     scale = value_scale(chart)
     muted = colors.HexColor("#495057")
     drawing = Drawing(width, height)
-    left, bottom, top = 58, 42, 24
+    left, bottom, top = 58, 36, 24
     if chart.kind == "line":
         plot = HorizontalLineChart()
     else:

@@ -13,6 +13,7 @@ import pytest
 from django import forms
 
 from reports.base import REPORTS, Chart, Column, ReportParams, ReportResult, ReportSpec
+from vetpms.forms import BootstrapMixin
 from vetpms.models import Vet
 
 D = Decimal
@@ -84,7 +85,7 @@ def sample_spec():
     REPORTS.pop(NAME, None)
 
 
-class StandInFilterForm(forms.Form):
+class StandInFilterForm(BootstrapMixin, forms.Form):
     """A filter form with the contract of reports.forms.ReportFilterForm (``Form(data, user=...)``, ``.params()``,
     errors as a normal Django form), so the pages can be tested on their own. A user without
     ``reports.view_reports`` sees only their own figures."""

@@ -130,3 +130,8 @@ def test_the_pdf_drawing_renders_every_kind(kind):
     body = renderPDF.drawToString(drawing)
     assert body.startswith(b"%PDF")
     assert drawing.width == 480 and drawing.height == 200
+
+
+def test_zero_is_written_plainly():
+    assert tick_label(0.0, 2500, 12500) == "0"
+    assert tick_label(1e-12, 0.5, 2) == "0"
