@@ -33,6 +33,7 @@ from reports.formats import EMPTY, day_text, display, filename, money_text, peri
 from reports.pdf import render_report
 from reports.tables import MINUS, report_table
 from vetpms.errors import DomainError
+from vetpms.models import Vet
 from vetpms.permissions import MESSAGES, permission_required
 
 PERMS = ("reports.view_reports", "reports.view_own_figures")
@@ -132,7 +133,11 @@ def _download(request: HttpRequest, name: str, extension: str) -> HttpResponse:
     if extension == "csv":
         response = HttpResponse(report_csv(result), content_type="text/csv; charset=utf-8")
     else:
-        body = render_report(result, filters=describe_filters(form))
+        filters = describe_filters(form)
+        if result.params.only_vet_id is not None:
+            vet = Vet.objects.filter(pk=result.params.only_vet_id).first()
+            filters.append(("Figures of", str(vet) if vet else "you only"))
+        body = render_report(result, filters=filters)
         response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(True, filename(spec.name, result.params, extension))
     return response

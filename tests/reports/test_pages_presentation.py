@@ -232,3 +232,9 @@ def test_the_pdf_names_the_chosen_filters(as_manager, manager, tmp_path):
     text = _pdf_text(as_manager.get(f"/reports/sample/pdf?{QUERY}&vet={dr.pk}").content, tmp_path)
     assert "Vet: Dr Zoë Ng" in text
     assert "By: Quarter" not in text  # the grain is in the period line
+
+
+def test_a_vets_page_and_pdf_say_the_figures_are_their_own(as_vet, vet_user, tmp_path):
+    assert "Your own figures" in as_vet.get(f"/reports/sample/?{QUERY}").content.decode()
+    text = _pdf_text(as_vet.get(f"/reports/sample/pdf?{QUERY}").content, tmp_path)
+    assert f"Figures of: {vet_user.vet.display_name}" in text
