@@ -109,6 +109,7 @@ def smtp_server(settings):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     inbox = _Inbox()
+    inbox.port = port  # for tests that start worker processes pointed at this server
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
