@@ -157,3 +157,14 @@ def test_a_wide_report_is_landscape(tmp_path):
     info = subprocess.run([shutil.which("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert width > height
+
+
+def test_times_are_written_in_the_practice_zone_across_a_clock_change(settings):
+    settings.TIME_ZONE = "Europe/London"
+    before = dt.datetime(2025, 3, 30, 0, 30, tzinfo=dt.UTC)  # 00:30 GMT
+    after = dt.datetime(2025, 3, 30, 1, 30, tzinfo=dt.UTC)  # 02:30 BST: the clocks went forward at 01:00 GMT
+    assert display(before, "date") == "30 Mar 2025 00:30"
+    assert display(after, "date") == "30 Mar 2025 02:30"
+    assert csv_cell(after, "date") == "2025-03-30 02:30"
+    late = dt.datetime(2025, 10, 31, 23, 30, tzinfo=dt.UTC)  # 23:30 GMT on the last day of October
+    assert csv_cell(late, "date") == "2025-10-31 23:30"
