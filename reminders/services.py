@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from animals.models import Animal
 from appointments.models import Appointment
-from invoicing.models import Invoice, InvoiceLine
-from reminders.models import ProductReminder, Reminder, ReminderType
+from invoicing.models import Invoice, InvoiceLine, Product
+from reminders.models import ProductReminder, Reminder, ReminderDelivery, ReminderType
 from vetpms import audit
 from vetpms.errors import DomainError
 from vetpms.models import User
@@ -42,14 +42,47 @@ TYPE_FIELDS = frozenset(
 
 @transaction.atomic
 def reminder_type_save(
-    *, by: User, data: dict[str, Any], reminder_type: ReminderType | None = None, species: list | None = None
+    *,
+    by: User,
+    data: dict[str, Any],
+    reminder_type: ReminderType | None = None,
+    species: list | None = None,
+    products: list[Product] | None = None,
 ) -> ReminderType:
     """Create or change a reminder type; a template with an unknown placeholder is refused with the list of the
-    ones that exist."""
+    ones that exist. ``products`` (when given) become the catalogue products that renew this type; a product
+    renews one type only, so one that already renews another type is refused, naming it."""
     obj = audit.save_fields(obj=reminder_type or ReminderType(), data=data, allowed=TYPE_FIELDS, by=by)
     if species is not None:
         obj.species.set(species)
+    if products is not None:
+        _set_products(obj, products, by=by)
     return obj
+
+
+def _set_products(reminder_type: ReminderType, products: list[Product], *, by: User) -> None:
+    wanted = {p.pk: p for p in products}
+    taken = ProductReminder.objects.filter(product_id__in=wanted).exclude(reminder_type=reminder_type)
+    clash = taken.select_related("product", "reminder_type").first()
+    if clash is not None:
+        raise DomainError(
+            f"{clash.product} already renews {clash.reminder_type}; remove it there first.",
+            field="products",
+            code="product_taken",
+        )
+    current = set(ProductReminder.objects.filter(reminder_type=reminder_type).values_list("product_id", flat=True))
+    if current == set(wanted):
+        return
+    ProductReminder.objects.filter(reminder_type=reminder_type).exclude(product_id__in=wanted).delete()
+    ProductReminder.objects.bulk_create(
+        [ProductReminder(product=wanted[pk], reminder_type=reminder_type) for pk in set(wanted) - current]
+    )
+    audit.record(
+        actor=by,
+        obj=reminder_type,
+        action="update",
+        changes={"products": [sorted(current), sorted(wanted)]},
+    )
 
 
 def _pending(animal: Animal, reminder_type: ReminderType) -> Reminder | None:
@@ -229,3 +262,31 @@ def cancel_for_animal(*, animal: Animal, by: User | None, reason: str) -> int:
         _close(reminder, status=Reminder.Status.CANCELLED, by=by, note=reason)
         count += 1
     return count
+
+
+# --- The follow-up list ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delivery_follow_up(*, delivery: ReminderDelivery, by: User, note: str) -> ReminderDelivery:
+    """Mark a follow-up-list entry (an owner without a channel) as phoned, with what was said. Once only."""
+    delivery = ReminderDelivery.objects.select_for_update().select_related("client").get(pk=delivery.pk)
+    if delivery.status != ReminderDelivery.Status.NO_CHANNEL:
+        raise DomainError("Only an owner on the follow-up list (no channel) is phoned.", code="not_follow_up")
+    if delivery.followed_up_at is not None:
+        raise DomainError("This owner has already been phoned about these reminders.", code="already_followed_up")
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise ValidationError({"note": "Keep the note to 300 characters."})
+    delivery.followed_up_at = timezone.now()
+    delivery.followed_up_by = by
+    delivery.follow_up_note = note
+    delivery.save(update_fields=["followed_up_at", "followed_up_by", "follow_up_note", "updated_at"])
+    audit.record(
+        actor=by,
+        obj=delivery.client,
+        action="reminders phoned",
+        changes={"reminder delivery": [delivery.pk, "phoned"]},
+        note=note,
+    )
+    return delivery

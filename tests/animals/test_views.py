@@ -144,8 +144,8 @@ def test_animal_detail_query_count_is_flat(as_vet, django_assert_max_num_queries
     animal = AnimalFactory()
     for i in range(30):
         WeightFactory(animal=animal, kg=str(10 + i), measured_on=timezone.localdate() - dt.timedelta(days=i))
-    # 10, plus the animal's latest appointments and charges in the history card and its insurance policies
-    with django_assert_max_num_queries(13):
+    # 10, plus the animal's latest appointments, charges and reminders (2) in the history card and its policies
+    with django_assert_max_num_queries(15):
         assert as_vet.get(reverse("animals:detail", args=[animal.pk])).status_code == 200
 
 
