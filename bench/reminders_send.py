@@ -213,8 +213,11 @@ def queries_per_email(*, sizes: tuple[int, ...], port: int, skip: int) -> list[t
         assert result.sent == made, (result, made)
         rows.append((made, len(everything.captured_queries), len(sends.captured_queries), elapsed))
         kinds = Counter(q["sql"].split()[0].upper() for q in sends.captured_queries)
-        print(f"{made} emails, sending statements by kind: {dict(kinds)}")
+        KINDS[made] = ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items()))
     return rows
+
+
+KINDS: dict[int, str] = {}  # statements of the sending step by kind, per measured size
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         "and discards; the server runs in the bench process, on the same two cores.",
         "",
         f"- date: {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, {os.cpu_count()} cores",
-        f"- due notices: {made:,} for {args.owners:,} owners ({args.second_pets:,} with two pets) -> "
+        f"- due notices: {made:,} for {args.owners:,} owners ({made - args.owners:,} with two pets) -> "
         f"{worker['emails']:,} emails of {worker['mean_size_kb']:.1f} kB",
         f"- worker said: `{worker['output']}`",
         "",
@@ -278,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| SQL queries, in-process run of {n:,} emails: whole run / sending only | {q:,} / {s:,} "
             f"({p:.2f} / {sp:.2f} per email, {n / secs:.0f} emails/s) | constant per email | |"
         )
+    lines += ["", "Statements of the sending step (psycopg logs BEGIN and COMMIT as statements):", ""]
+    lines += [f"- {n:,} emails: {KINDS.get(n, '')}" for n, *_ in per_email]
     report = "\n".join(lines) + "\n"
     print("\n" + report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
