@@ -104,6 +104,9 @@ def test_the_preview_renders_the_typed_templates_for_a_sample_owner(as_manager):
     assert "Rex and Bella &amp; Co: due" in body  # the sample pets, escaped
     assert "Hello Jane" in body
     assert 'sandbox=""' in body and "<script" not in body
+    # The whole email sits escaped inside srcdoc: its quotes cannot end the attribute.
+    srcdoc = body.split('srcdoc="', 1)[1].split('"', 1)[0]
+    assert srcdoc.startswith("&lt;!doctype html&gt;") and "&lt;/html&gt;" in srcdoc
 
 
 def test_the_preview_names_an_unknown_placeholder(as_manager):

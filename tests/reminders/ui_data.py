@@ -4,6 +4,7 @@ rows (deliveries with their notices) written directly, as the sending job would 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from django.utils import timezone
 
@@ -11,6 +12,8 @@ from appointments.models import Appointment, AppointmentStatus, AppointmentType
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderType
 from tests.factories import AnimalFactory
 
+_SLOT = itertools.count()  # each appointment in its own 20 minutes: one vet's book never overlaps (PostgreSQL
+# refuses an overlap with an exclusion constraint)
 TEXT = "Dear {owner_name}, {items} Call {practice_phone}."
 
 
@@ -41,7 +44,7 @@ def seen_by(animal, vet, *, days_ago: int = 30) -> Appointment:
     """A past, completed appointment of ``animal`` with ``vet`` (written directly: bookings in the past are
     refused by the booking service)."""
     kind, _ = AppointmentType.objects.get_or_create(name="Check-up", defaults={"default_minutes": 15})
-    start = timezone.now() - dt.timedelta(days=days_ago)
+    start = timezone.now() - dt.timedelta(days=days_ago, minutes=20 * next(_SLOT))
     return Appointment.objects.create(
         animal=animal,
         client=animal.owner,
