@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from clients.models import Client
@@ -354,12 +354,14 @@ def _finish(claim: Q, delivery: Delivery, *, status: str, attempts: int, error: 
         Notice.objects.filter(delivery=delivery, status=Notice.Status.PENDING).update(status=notice_status)
 
 
-@transaction.atomic
-def _mark_sent(delivery: Delivery, notices: list[Notice], *, token: uuid.UUID, message: EmailMultiAlternatives) -> bool:
-    now = timezone.now()
+def _mark_sent(delivery: Delivery, *, token: uuid.UUID, message: EmailMultiAlternatives) -> bool:
+    """Record the server's acceptance: one UPDATE, in autocommit, straight after the reply, so the window in which
+    a killed worker leaves a sent email unrecorded is one round trip to the database. Its notices follow in
+    ``settle_sent_notices`` (the email's notices are fixed while it is claimed: grouping only joins waiting
+    emails)."""
     updated = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=Delivery.Status.SENDING).update(
         status=Delivery.Status.SENT,
-        sent_at=now,
+        sent_at=timezone.now(),
         attempts=F("attempts") + 1,
         subject=message.subject[:300],
         message_id=message.extra_headers["Message-ID"],
@@ -370,9 +372,19 @@ def _mark_sent(delivery: Delivery, notices: list[Notice], *, token: uuid.UUID, m
     if not updated:
         # Our lease ran out and another worker took the email over: it may go twice. Leave its record alone.
         logger.warning("delivery %s was sent after its claim expired", delivery.pk)
-        return False
-    Notice.objects.filter(pk__in=[n.pk for n in notices]).update(status=Notice.Status.SENT, sent_at=now)
-    return True
+    return bool(updated)
+
+
+def settle_sent_notices(delivery_ids: list[int] | None = None) -> int:
+    """Mark the notices of sent emails sent, with their email's time: after each batch, and at the start of a run
+    for a batch whose worker died before doing it."""
+    notices = Notice.objects.filter(status=Notice.Status.PENDING, delivery__status=Delivery.Status.SENT)
+    if delivery_ids is not None:
+        notices = notices.filter(delivery_id__in=delivery_ids)
+    return notices.update(
+        status=Notice.Status.SENT,
+        sent_at=Subquery(Delivery.objects.filter(pk=OuterRef("delivery_id")).values("sent_at")[:1]),
+    )
 
 
 def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
@@ -434,7 +446,7 @@ def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
         _close_quietly(connection)
         _defer(delivery, now=now, error=f"SMTP server unavailable: {exc}", token=token)
         raise SmtpUnavailable(str(exc)) from exc
-    _mark_sent(delivery, notices, token=token, message=message)
+    _mark_sent(delivery, token=token, message=message)
     return Delivery.Status.SENT
 
 
@@ -476,6 +488,7 @@ def send_due(*, run: ReminderRun | None = None, batch_size: int | None = None) -
     connection. Stops early, leaving the rest for the retry schedule, when the server is unavailable."""
     result = SendResult()
     release_stale_claims()
+    settle_sent_notices()
     size = batch_size or settings.REMINDER_BATCH_SIZE
     connection = get_connection(fail_silently=False)
     try:
@@ -501,6 +514,7 @@ def send_due(*, run: ReminderRun | None = None, batch_size: int | None = None) -
                     progress.no_channel += 1
                 else:
                     progress.skipped += 1
+            settle_sent_notices([d.pk for d in batch])
             for name in ("sent", "failed", "deferred", "no_channel", "skipped"):
                 setattr(result, name, getattr(result, name) + getattr(progress, name))
             if run is not None:
