@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Case, F, Sum, When
+from django.db.models import Case, Count, F, Sum, When
 from django.utils import timezone
 
 from animals.models import Animal
@@ -17,7 +18,17 @@ from clients.models import Client
 from invoicing import calc
 from invoicing.models import Allocation, Claim, DocumentCounter, Invoice, InvoiceLine, Payment, Payor, Product
 from invoicing.selectors import client_balance, client_outstanding
-from vetpms.management.seeding.common import DEMO_STAFF
+from reminders.models import (
+    PLACEHOLDERS,
+    ProductReminder,
+    Reminder,
+    ReminderDelivery,
+    ReminderNotice,
+    ReminderRun,
+    ReminderType,
+    template_placeholders,
+)
+from vetpms.management.seeding.common import DEMO_STAFF, REMINDER_TYPES
 from vetpms.models import AuditEntry, Role, User, Vet
 from vetpms.timeutils import local_day_bounds, to_local
 
@@ -54,13 +65,23 @@ def _names() -> tuple[list, list, list]:
     return clients, animals, book
 
 
+def _reminders() -> list:
+    return list(
+        Reminder.objects.order_by("animal__name", "type__name", "due_on", "status").values_list(
+            "animal__name", "type__name", "due_on", "status", "source"
+        )
+    )
+
+
 @pytest.mark.django_db
 def test_seed_demo_is_deterministic_with_a_seed():
     _seed("--seed", "11")
-    first, invoices = _names(), _invoicing()
-    _seed("--seed", "11", "--reset")
+    first, invoices, reminders = _names(), _invoicing(), _reminders()
+    assert ReminderNotice.objects.exists()
+    _seed("--seed", "11", "--reset")  # empties the outbox too
     assert _names() == first
     assert _invoicing() == invoices and invoices
+    assert _reminders() == reminders and reminders
     _seed("--seed", "12", "--reset", "--skip", "invoicing")
     assert _names() != first
     assert not Invoice.objects.exists() and not Product.objects.exists()
@@ -234,3 +255,156 @@ def test_seed_demo_invoicing_obeys_the_money_rules():
     assert {"draft", "submitted", "accepted", "settled"} <= set(Claim.objects.values_list("status", flat=True))
     assert Payment.objects.filter(payor__isnull=False, method="insurance").exists()
     assert AuditEntry.objects.filter(action="finalise").count() == issued.count()  # through the services
+
+
+# --- Reminders --------------------------------------------------------------------------------------------------
+
+
+def _local_day(value: dt.datetime | None) -> dt.date | None:
+    return None if value is None else to_local(value).date()
+
+
+def _assert_reminders_obey_the_rules() -> list[Reminder]:
+    """Types valid, one pending reminder per animal and type, none for retired animals; returns the reminders."""
+    types = list(ReminderType.objects.prefetch_related("species"))
+    assert {t.name for t in types} == set(REMINDER_TYPES)
+    for reminder_type in types:
+        reminder_type.full_clean()  # templates with known placeholders only, stages within a year, interval >= 1
+        for text in (reminder_type.subject, reminder_type.body_text, reminder_type.body_html):
+            assert template_placeholders(text) <= set(PLACEHOLDERS), reminder_type
+        assert "{items}" in reminder_type.body_text and "{items}" in reminder_type.body_html
+        assert reminder_type.stages == sorted(reminder_type.stages)
+        assert sorted(s.name for s in reminder_type.species.all()) == sorted(REMINDER_TYPES[reminder_type.name].species)
+    dental = ReminderType.objects.get(name="Dental recheck")
+    assert dental.appointment_type is not None and dental.appointment_type.name == "Dental"
+
+    duplicates = Reminder.objects.filter(status="pending").values("animal", "type").annotate(n=Count("id"))
+    assert not duplicates.filter(n__gt=1).exists()
+    reminders = list(Reminder.objects.select_related("animal__owner", "animal__species", "type"))
+    for reminder in reminders:
+        assert reminder.type.applies_to(reminder.animal), reminder
+        if reminder.status == "pending":
+            animal = reminder.animal
+            assert animal.is_active and animal.deceased_on is None and animal.owner.is_active, reminder
+            assert reminder.closed_at is None
+        else:
+            assert reminder.closed_at is not None, reminder
+        if reminder.status == "cancelled":
+            assert reminder.note, reminder
+    assert {"pending", "completed", "cancelled"} <= {r.status for r in reminders}
+    return reminders
+
+
+def _assert_outbox_consistent(*, since: dt.date) -> None:
+    """Every notice is a stage of its reminder that fell between ``since`` and yesterday while the reminder was
+    open, sent to its animal's owner in that day's run; one delivery per owner and day; the runs' counts add up."""
+    today = timezone.localdate()
+    notices = list(ReminderNotice.objects.select_related("reminder__type", "reminder__animal__owner", "delivery__run"))
+    assert notices
+    for notice in notices:
+        reminder, delivery = notice.reminder, notice.delivery
+        owner = reminder.animal.owner
+        assert notice.stage in reminder.type.stages
+        assert notice.send_on == reminder.due_on + dt.timedelta(days=notice.stage)
+        assert since <= notice.send_on < today
+        closed = _local_day(reminder.closed_at)
+        assert closed is None or notice.send_on < closed, notice
+        assert delivery.client_id == owner.pk and delivery.run.for_date == notice.send_on
+        if owner.reminder_consent and owner.email:
+            assert delivery.channel == "email" and delivery.to_email == owner.email
+            assert notice.status == delivery.status and notice.status in ("sent", "failed")
+            assert (notice.sent_at is not None) == (notice.status == "sent")
+            assert notice.sent_at == delivery.sent_at
+        else:
+            assert delivery.channel == "none" and delivery.status == notice.status == "no_channel"
+            assert notice.sent_at is None and delivery.reason
+    assert not ReminderDelivery.objects.filter(notices__isnull=True).exists()
+    per_day = ReminderDelivery.objects.values("client", "run").annotate(n=Count("id"))
+    assert not per_day.filter(n__gt=1).exists()
+    assert ReminderRun.objects.count() == (today - since).days  # one run a day, up to yesterday
+    assert ReminderRun.objects.filter(for_date=today).count() == 0
+    for run in ReminderRun.objects.annotate(
+        planned=Count("deliveries__notices"),
+    ):
+        deliveries = run.deliveries.all()
+        assert run.notices_planned == run.planned
+        assert run.emails_sent == deliveries.filter(status="sent").count()
+        assert run.emails_failed == deliveries.filter(status="failed").count()
+        assert run.no_channel == deliveries.filter(status="no_channel").count()
+        assert run.status == "finished" and run.started_at <= run.finished_at
+    assert ReminderDelivery.objects.filter(status="sent").exists()
+    assert ReminderDelivery.objects.filter(status="no_channel").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_reminders_are_due_overdue_done_and_ready_for_todays_run():
+    _seed("--seed", "6")
+    today = timezone.localdate()
+    reminders = _assert_reminders_obey_the_rules()
+    links = dict(ProductReminder.objects.values_list("product__code", "reminder_type__name"))
+    assert links == {"VAC-RAB": "Rabies vaccination", "VAC-DHPP": "DHPP booster", "VAC-FELV": "FeLV"}
+    pending = [r for r in reminders if r.status == "pending"]
+    assert any(today <= r.due_on <= today + dt.timedelta(days=14) for r in pending), "due in the coming fortnight"
+    assert any(r.due_on < today for r in pending), "overdue"
+    # Written through the services: an audit entry per reminder created and closed.
+    assert AuditEntry.objects.filter(action="reminder created").count() == len(reminders)
+    closed = [r for r in reminders if r.status != "pending"]
+    assert AuditEntry.objects.filter(action__in=["reminder completed", "reminder cancelled"]).count() == len(closed)
+
+    # Finalising the demo's vaccinations completed the imported reminders and renewed them (the invoicing hook).
+    renewed = [r for r in reminders if r.source == "invoice"]
+    assert renewed
+    for reminder in renewed:
+        line = reminder.source_line
+        assert line is not None and line.animal_id == reminder.animal_id
+        assert reminder.due_on == reminder.type.next_due(line.service_date)
+    done_by_invoice = [r for r in reminders if r.completed_by_line_id]
+    assert done_by_invoice
+    for reminder in done_by_invoice:
+        assert reminder.status == "completed"
+        assert _local_day(reminder.closed_at) == reminder.completed_by_line.service_date  # when it was given
+    assert any(r.status == "completed" and not r.completed_by_line_id for r in reminders)  # by hand
+    recalls = [r for r in reminders if r.source == "recall"]
+    assert recalls
+    for reminder in recalls:
+        assert reminder.source_appointment.type.name == "Dental" and reminder.type.name == "Dental recheck"
+        assert reminder.due_on == reminder.type.next_due(to_local(reminder.source_appointment.start).date())
+
+    # Today's run has notices to email and owners to phone.
+    sent_today = {
+        bool(r.animal.owner.reminder_consent and r.animal.owner.email)
+        for r in pending
+        if any(r.due_on + dt.timedelta(days=stage) == today for stage in r.type.stages)
+    }
+    assert sent_today == {True, False}
+    _assert_outbox_consistent(since=today - dt.timedelta(days=28))
+
+
+@pytest.mark.django_db
+def test_practice_scale_reminders_on_loaded_data():
+    """``--only reminders`` runs the practice-scale reminder load (bulk, ten years, with the sent history) on the
+    data already there: here the demo's, loaded without reminders."""
+    _seed("--seed", "8", "--skip", "invoicing", "--skip", "reminders")
+    assert not ReminderType.objects.exists() and not Reminder.objects.exists()
+    output = _seed("--scale", "practice", "--only", "reminders")
+    assert "seed_reminders" in output
+    today = timezone.localdate()
+    reminders = _assert_reminders_obey_the_rules()
+    assert len(reminders) > 200
+    assert {r.source for r in reminders} >= {"import", "invoice", "manual"}
+    delays = [(_local_day(r.closed_at) - r.due_on).days for r in reminders if r.status == "completed"]
+    assert all(-14 <= d <= 180 for d in delays)
+    assert sum(0 <= d <= 90 for d in delays) >= 0.6 * len(delays)  # most done within 0-90 days of due
+    for reminder in reminders:
+        if reminder.source == "recall":
+            appointment = reminder.source_appointment
+            assert appointment.type.name == "Dental" and appointment.animal_id == reminder.animal_id
+            assert reminder.due_on == reminder.type.next_due(to_local(appointment.start).date())
+    first_day = today.replace(year=today.year - 10, day=min(today.day, 28))
+    _assert_outbox_consistent(since=first_day)
+    assert ReminderDelivery.objects.filter(followed_up_at__isnull=False).exists()
+
+    # Again: emptied and rebuilt the same.
+    before = _reminders()
+    _seed("--scale", "practice", "--only", "reminders")
+    assert _reminders() == before

@@ -3,10 +3,12 @@
     manage.py seed_demo                      # demo practice; does nothing if it is already there
     manage.py seed_demo --reset --seed 7     # wipe clients/animals/audit and the demo staff, build again
     manage.py seed_demo --scale practice     # 60k clients, 90k animals, 10 vets with ten years of appointments
-                                             # (about 600k) and invoices (about 500k, 2M lines; DESIGN.md section 5),
-                                             # bulk inserts
+                                             # (about 600k), invoices (about 500k, 2M lines) and reminders (about
+                                             # 300k, with their sent notices; DESIGN.md section 5), bulk inserts
     manage.py seed_demo --scale practice --skip invoicing     # the same without invoicing
     manage.py seed_demo --scale practice --only invoicing     # (re)build only the invoicing data on what is there
+                                                              # (and the reminders, which point at it)
+    manage.py seed_demo --scale practice --only reminders     # (re)build only the reminders and their sent history
 
 The same --seed always gives the same names, pets and relative dates. See vetpms/management/seeding/.
 """
@@ -37,12 +39,10 @@ def invoicing_models() -> list:
         Policy,
         Product,
     )
-    from reminders.models import ProductReminder, Reminder, ReminderType
 
     # Reminders point at invoice lines and products, so they go with them (and their types, which the demo makes).
-    reminders = [Reminder, ProductReminder, ReminderType.species.through, ReminderType]
     return [
-        *reminders,
+        *reminder_models(),
         Allocation,
         ClaimLine,
         Claim,
@@ -56,6 +56,21 @@ def invoicing_models() -> list:
     ]
 
 
+def reminder_models() -> list:
+    """The reminder tables, dependants first: the outbox (notices, deliveries, runs), reminders, types."""
+    from reminders.models import (
+        ProductReminder,
+        Reminder,
+        ReminderDelivery,
+        ReminderNotice,
+        ReminderRun,
+        ReminderType,
+    )
+
+    outbox = [ReminderNotice, ReminderDelivery, ReminderRun]
+    return [*outbox, Reminder, ProductReminder, ReminderType.species.through, ReminderType]
+
+
 def empty_tables(models: list) -> None:
     """Delete every row of ``models`` (dependants first) without Django's cascade collector.
 
@@ -63,9 +78,14 @@ def empty_tables(models: list) -> None:
     fire per row); TRUNCATE fires no row triggers, so the invoicing tables are emptied with one TRUNCATE.
     """
     from invoicing.models import Invoice
+    from reminders.models import Reminder
 
-    frozen = invoicing_models()
+    frozen = []
     if connection.vendor == "postgresql" and Invoice in models:
+        frozen = invoicing_models()
+    elif connection.vendor == "postgresql" and Reminder in models:
+        frozen = reminder_models()  # --only reminders: TRUNCATE is also the fast way to empty 300k rows
+    if frozen:
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in frozen)
         with connection.cursor() as cursor:
             # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: rows inserted earlier in this transaction
@@ -97,6 +117,12 @@ def reset_models() -> list:
     return [*invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
 
 
+def _parts(module, skip: list[str]) -> set:
+    """The steps of ``module`` (demo or practice) that ``--skip`` leaves out."""
+    groups = {"invoicing": module.INVOICING_STEPS, "reminders": module.REMINDER_STEPS}
+    return {step for part in skip for step in groups[part]}
+
+
 class Command(BaseCommand):
     help = "Load a demo practice (or practice-scale data with --scale practice)."
 
@@ -108,15 +134,17 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--skip",
-            choices=["invoicing"],
+            choices=["invoicing", "reminders"],
             action="append",
             default=[],
-            help="Leave out a part (invoicing: no catalogue, charges, payments or claims).",
+            help="Leave out a part (invoicing: no catalogue, charges, payments or claims; reminders: no reminder "
+            "types, reminders or sent history).",
         )
         parser.add_argument(
             "--only",
-            choices=["invoicing"],
-            help="Practice scale: empty and rebuild only this part, on the clients and appointments already loaded.",
+            choices=["invoicing", "reminders"],
+            help="Practice scale: empty and rebuild only this part, on the clients and appointments already loaded "
+            "(invoicing empties the reminders too, which point at it, and rebuilds them after it).",
         )
 
     def handle(self, *args, seed: int, scale: str, reset: bool, skip: list, only: str | None, **options) -> None:
@@ -125,7 +153,7 @@ class Command(BaseCommand):
         if only:
             if scale != "practice":
                 raise CommandError("--only works with --scale practice.")
-            self.only_invoicing(seed)
+            self.only_part(seed, only)
             return
         if reset:
             self.reset()
@@ -141,27 +169,30 @@ class Command(BaseCommand):
             # The demo books a few hundred appointments through the service; their confirmation emails (sent when
             # the transaction commits) would only flood the console.
             no_email = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
-            steps = [s for s in demo.STEPS if "invoicing" not in skip or s not in demo.INVOICING_STEPS]
+            left_out = _parts(demo, skip)
             with no_email, transaction.atomic():
-                run_steps(ctx, steps)
+                run_steps(ctx, [s for s in demo.STEPS if s not in left_out])
         else:
-            steps = [s for s in practice.STEPS if "invoicing" not in skip or s not in practice.INVOICING_STEPS]
-            run_steps(ctx, steps)
+            left_out = _parts(practice, skip)
+            run_steps(ctx, [s for s in practice.STEPS if s not in left_out])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
         self.print_logins()
 
-    def only_invoicing(self, seed: int) -> None:
+    def only_part(self, seed: int, part: str) -> None:
         from appointments.models import Appointment
 
         if not Appointment.objects.exists():
             raise CommandError("No appointments loaded: run seed_demo --scale practice first.")
         started = time.perf_counter()
         with transaction.atomic():
-            empty_tables(invoicing_models())
-        self.stdout.write(f"Invoicing data emptied in {time.perf_counter() - started:.1f} s.")
+            empty_tables(invoicing_models() if part == "invoicing" else reminder_models())
+        self.stdout.write(f"{part.capitalize()} data emptied in {time.perf_counter() - started:.1f} s.")
         ctx = SeedContext.create(seed=seed, out=self.stdout)
-        run_steps(ctx, [seed_staff, *practice.INVOICING_STEPS, practice.analyse])
+        steps = practice.REMINDER_STEPS
+        if part == "invoicing":
+            steps = [*practice.INVOICING_STEPS, *steps]
+        run_steps(ctx, [seed_staff, *steps, practice.analyse])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
 

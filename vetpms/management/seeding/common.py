@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, TextIO
 
 from django.utils import timezone
@@ -41,6 +42,7 @@ class SeedContext:
     planned: list[Any] = field(default_factory=list)  # appointments still to book (demo scale)
     products: dict[str, Any] = field(default_factory=dict)  # the catalogue by code
     invoices: list[Any] = field(default_factory=list)  # issued invoices, oldest first (demo scale)
+    reminder_types: dict[str, Any] = field(default_factory=dict)  # by name
 
     @classmethod
     def create(cls, *, seed: int, out: TextIO) -> SeedContext:
@@ -404,3 +406,326 @@ def treatment_plan(rng: random.Random, type_name: str, species: str) -> list[tup
     if rng.random() < 0.35:
         items.append(("PRO-NAIL", Decimal(1)))
     return items + _extras(rng, species, max(1, extra - 1))
+
+
+# --- Reminders (issue 5) ----------------------------------------------------------------------------------------
+
+SIGN_OFF_TEXT = "Warm wishes,\nThe team at {practice_name}\n{practice_phone}"
+SIGN_OFF_HTML = "<p>Warm wishes,<br>The team at {practice_name}<br>{practice_phone}</p>"
+
+
+@dataclass(frozen=True)
+class ReminderTypeSpec:
+    """A reminder type of the demo practice: what it is for, how often, when owners hear, and its email."""
+
+    species: tuple[str, ...]  # empty: every species
+    interval: int
+    unit: str
+    stages: tuple[int, ...]
+    products: tuple[str, ...]  # catalogue codes that renew it when invoiced
+    appointment_type: str  # the appointment type whose completion recalls it ("" for none)
+    subject: str
+    opening: str  # the paragraph before the list of items (text; the HTML part uses the same words)
+    closing: str  # the paragraph after it
+
+    def body_text(self) -> str:
+        return f"Dear {{owner_first_name}},\n\n{self.opening}\n\n{{items}}\n\n{self.closing}\n\n{SIGN_OFF_TEXT}"
+
+    def body_html(self) -> str:
+        opening, closing = f"<p>{self.opening}</p>", f"<p>{self.closing}</p>"
+        return f"<p>Dear {{owner_first_name}},</p>\n{opening}\n{{items}}\n{closing}\n{SIGN_OFF_HTML}"
+
+    def data(self, name: str) -> dict[str, Any]:
+        """The fields ``reminder_type_save`` takes (species and products are linked separately)."""
+        return {
+            "name": name,
+            "interval": self.interval,
+            "interval_unit": self.unit,
+            "stages": list(self.stages),
+            "subject": self.subject,
+            "body_text": self.body_text(),
+            "body_html": self.body_html(),
+            "is_active": True,
+        }
+
+
+# Placeholders from reminders.models.PLACEHOLDERS only. An owner with several things due gets one email written
+# with the most urgent item's template, so each text reads well whatever else ``{items}`` lists.
+REMINDER_TYPES: dict[str, ReminderTypeSpec] = {
+    "Rabies vaccination": ReminderTypeSpec(
+        species=("Dog", "Cat", "Ferret"),
+        interval=12,
+        unit="months",
+        stages=(-14, 0, 30),
+        products=("VAC-RAB",),
+        appointment_type="",
+        subject="Rabies vaccination due for {pets}",
+        opening="A friendly reminder that it is nearly time for a rabies booster. Here is what is coming up:",
+        closing="Keeping the booster on time keeps the protection, and any pet passport, valid. "
+        "To book a visit, {booking_contact}.",
+    ),
+    "DHPP booster": ReminderTypeSpec(
+        species=("Dog",),
+        interval=12,
+        unit="months",
+        stages=(-14, 0, 30),
+        products=("VAC-DHPP",),
+        appointment_type="",
+        subject="Booster time for {pets}",
+        opening="It is time for the yearly booster against distemper, hepatitis, parvovirus and parainfluenza:",
+        closing="The visit takes about fifteen minutes and includes a quick health check. To book, {booking_contact}.",
+    ),
+    "FeLV": ReminderTypeSpec(
+        species=("Cat",),
+        interval=12,
+        unit="months",
+        stages=(-14, 0, 30),
+        products=("VAC-FELV",),
+        appointment_type="",
+        subject="FeLV vaccination due for {pets}",
+        opening="The feline leukaemia (FeLV) vaccination comes round again soon:",
+        closing="Cats who go outdoors are best kept protected without a gap. To book, {booking_contact}.",
+    ),
+    "Dental recheck": ReminderTypeSpec(
+        species=(),
+        interval=6,
+        unit="months",
+        stages=(-7, 0, 14),
+        products=(),
+        appointment_type="Dental",
+        subject="Time for a dental recheck for {pets}",
+        opening="At the last dental visit we suggested a quick look at teeth and gums in a few months, "
+        "and that time has come:",
+        closing="It is a short, gentle appointment that helps us catch problems early. To book, {booking_contact}.",
+    ),
+    "Annual health check": ReminderTypeSpec(
+        species=(),
+        interval=12,
+        unit="months",
+        stages=(-14, 14),
+        products=(),
+        appointment_type="",
+        subject="An annual health check for {pets}",
+        opening="It has been about a year, so a nose-to-tail health check is due:",
+        closing="It is a good moment to ask us anything about diet, weight or behaviour too. "
+        "To book, {booking_contact}.",
+    ),
+}
+
+CANCEL_NOTES = {
+    "lapsed": "No response after three reminders",
+    "declined": "Owner declined",
+    "deceased": "animal deceased",
+    "inactive": "animal inactive",
+    "owner": "owner deactivated",
+}
+FOLLOW_UP_NOTES = ["Rang: booked in", "Rang: will call back to book", "Left a voicemail", "Rang: seen elsewhere"]
+FAILED_EMAIL = "550 5.1.1 Recipient address rejected: mailbox unavailable"
+
+
+def reserve_ids(model, count: int) -> int:
+    """The first of ``count`` consecutive primary keys nobody else will get (rows are then written with COPY,
+    which cannot return the keys it made)."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
+                [table, table, count],
+            )
+            return cursor.fetchone()[0] - count + 1
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (a model's table name)
+        return cursor.fetchone()[0] + 1
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``fields`` order, written as given: no auto_now): COPY on PostgreSQL; elsewhere
+    each value prepared as the field would save it (SQLite stores datetimes as naive UTC text), then executemany."""
+    from django.db import connection
+
+    if not rows:
+        return
+    model_fields = [model._meta.get_field(name) for name in fields]
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        prepare = [f.get_db_prep_save for f in model_fields]
+        prepared = [tuple(p(v, connection) for p, v in zip(prepare, row, strict=True)) for row in rows]
+        marks = ", ".join(["%s"] * len(fields))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)  # noqa: S608
+
+
+@dataclass(frozen=True)
+class NoticeSource:
+    """A reminder as the outbox history sees it: whose, what, when due, and the days it could be told about."""
+
+    reminder_id: int
+    client_id: int
+    pet: str
+    type_id: int
+    due_on: dt.date
+    from_day: dt.date  # the reminder existed from this day
+    closed_on: dt.date | None  # completed or cancelled that day (no notice on or after it)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """What the history needs of an owner (the attributes ``reminders.sending.channel_for`` reads)."""
+
+    email: str
+    reminder_consent: bool
+    owner_name: str
+    owner_first_name: str
+
+
+@dataclass
+class Outbox:
+    runs: list[tuple] = field(default_factory=list)
+    deliveries: list[tuple] = field(default_factory=list)
+    notices: list[tuple] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+RUN_FIELDS = [
+    "id", "trigger", "for_date", "status", "task_id", "created_at", "started_at", "finished_at", "notices_planned",
+    "emails_total", "emails_sent", "emails_failed", "emails_deferred", "no_channel", "error",
+]  # fmt: skip
+DELIVERY_FIELDS = [
+    "id", "client", "run", "channel", "status", "reason", "to_email", "subject", "message_id", "attempts",
+    "claimed_at", "sent_at", "last_error", "followed_up_at", "followed_up_by", "follow_up_note", "created_at",
+    "updated_at",
+]  # fmt: skip
+NOTICE_FIELDS = ["reminder", "stage", "send_on", "delivery", "status", "skip_reason", "created_at", "sent_at"]
+
+
+def outbox_history(
+    *,
+    reminders: list[NoticeSource],
+    addressees: dict[int, Addressee],
+    types: dict[int, Any],
+    first_day: dt.date,
+    today: dt.date,
+    rng: random.Random,
+    reception_id: int,
+) -> Outbox:
+    """What the daily notice job would have recorded from ``first_day`` to yesterday, as rows to insert.
+
+    One run a day at the send time; each notice whose stage day fell then, while its reminder was still open,
+    grouped per owner into one delivery: an email (sent; about one in a hundred refused by the owner's mail
+    server, failed), or, for owners without consent or an email address, an entry on the follow-up list (most
+    older ones marked as rung). Today's notices are left for the job (``run now`` sends them). Rows are tuples
+    in RUN_FIELDS / DELIVERY_FIELDS / NOTICE_FIELDS order, keys reserved from the tables' sequences.
+    """
+    from django.conf import settings
+
+    from reminders.models import PLACEHOLDER, ReminderDelivery, ReminderRun
+    from reminders.sending import channel_for, message_id
+    from vetpms.timeutils import practice_tz
+
+    tz = practice_tz()
+    send_hour, send_minute = (int(part) for part in getattr(settings, "REMINDER_SEND_TIME", "07:00").split(":"))
+    due: list[tuple[dt.date, int, int, int]] = []  # (send_on, client, reminder index, stage)
+    for index, reminder in enumerate(reminders):
+        for stage in types[reminder.type_id].stages:
+            send_on = reminder.due_on + dt.timedelta(days=stage)
+            if not (first_day <= send_on < today and send_on >= reminder.from_day):
+                continue
+            if reminder.closed_on is not None and send_on >= reminder.closed_on:
+                continue
+            due.append((send_on, reminder.client_id, index, stage))
+    due.sort()
+    days = (today - first_day).days
+    outbox = Outbox()
+    run_id = reserve_ids(ReminderRun, max(days, 1))
+    delivery_id = reserve_ids(ReminderDelivery, max(len(due), 1))  # at most one delivery per notice
+    practice = settings.PRACTICE
+    position = 0
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        started = dt.datetime.combine(day, dt.time(send_hour, send_minute), tzinfo=tz).astimezone(dt.UTC)
+        clock = started + dt.timedelta(seconds=2)
+        planned = sent = failed = no_channel = 0
+        while position < len(due) and due[position][0] == day:
+            client_id = due[position][1]
+            group = []
+            while position < len(due) and due[position][:2] == (day, client_id):
+                group.append(due[position])
+                position += 1
+            planned += len(group)
+            owner = addressees[client_id]
+            items = sorted((reminders[i] for _d, _c, i, _s in group), key=lambda r: (r.due_on, types[r.type_id].name))
+            pets = list(dict.fromkeys(r.pet for r in items))
+            values = {
+                "pets": pets[0] if len(pets) == 1 else ", ".join(pets[:-1]) + " and " + pets[-1],
+                "owner_name": owner.owner_name,
+                "owner_first_name": owner.owner_first_name,
+                "first_due_date": f"{items[0].due_on.day} {items[0].due_on:%B %Y}",
+                "practice_name": practice["name"],
+                "practice_phone": practice["phone"],
+            }
+            subject = _fill(PLACEHOLDER, types[items[0].type_id].subject, values)
+            clock += dt.timedelta(milliseconds=rng.randint(20, 400))
+            followed = None
+            channel, reason = channel_for(owner)  # type: ignore[arg-type]  # an Addressee reads like a Client
+            if channel == "email":
+                attempts, sent_at, error = 1, clock, ""
+                if rng.random() < 0.01:  # a permanent rejection: failed at once, not retried
+                    status, notice_status, sent_at, error = "failed", "failed", None, FAILED_EMAIL
+                    failed += 1
+                else:
+                    status, notice_status = "sent", "sent"
+                    if rng.random() < 0.03:  # a temporary failure first, sent on the retry
+                        attempts, sent_at = 2, clock + dt.timedelta(minutes=5)
+                    sent += 1
+                stamp = message_id(SimpleNamespace(pk=delivery_id, created_at=clock)) if sent_at else ""
+                subject = subject if sent_at else ""  # the job records the subject it sent
+                delivery = (delivery_id, client_id, run_id, "email", status, "", owner.email, subject, stamp,
+                            attempts, clock, sent_at, error, None, None, "", clock, sent_at or clock)  # fmt: skip
+            else:
+                status = notice_status = "no_channel"
+                no_channel += 1
+                sent_at = None
+                note = ""
+                if (today - day).days > 21 and rng.random() < 0.8:
+                    followed = clock + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(1, 6))
+                    note = rng.choice(FOLLOW_UP_NOTES)
+                rung_by = reception_id if followed else None
+                delivery = (delivery_id, client_id, run_id, "none", status, reason, "", "", "", 0, None, None,
+                            "", followed, rung_by, note, clock, followed or clock)  # fmt: skip
+            outbox.deliveries.append(delivery)
+            for _d, _c, index, stage in group:
+                outbox.notices.append(
+                    (reminders[index].reminder_id, stage, day, delivery_id, notice_status, "", started, sent_at)
+                )
+            delivery_id += 1
+        emails = sent + failed
+        outbox.runs.append(
+            (run_id, "schedule", day, "finished", "", started, started + dt.timedelta(seconds=1),
+             clock + dt.timedelta(seconds=1), planned, emails, sent, failed, 0, no_channel, "")
+        )  # fmt: skip
+        run_id += 1
+    outbox.counts = {"reminder runs": len(outbox.runs), "deliveries": len(outbox.deliveries)}
+    outbox.counts["notices"] = len(outbox.notices)
+    return outbox
+
+
+def _fill(pattern: Any, template: str, values: dict[str, str]) -> str:
+    """A subject line as the job renders it (the placeholders it can fill from what the history knows)."""
+    return pattern.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+def write_outbox(outbox: Outbox) -> None:
+    from reminders.models import ReminderDelivery, ReminderNotice, ReminderRun
+
+    insert_rows(ReminderRun, RUN_FIELDS, outbox.runs)
+    for start in range(0, len(outbox.deliveries), 50_000):
+        insert_rows(ReminderDelivery, DELIVERY_FIELDS, outbox.deliveries[start : start + 50_000])
+    for start in range(0, len(outbox.notices), 50_000):
+        insert_rows(ReminderNotice, NOTICE_FIELDS, outbox.notices[start : start + 50_000])

@@ -23,6 +23,9 @@ from vetpms.management.seeding.common import (
     CATALOGUE,
     PAYORS,
     REASONS,
+    REMINDER_TYPES,
+    Addressee,
+    NoticeSource,
     SeedContext,
     Step,
     age_days,
@@ -30,6 +33,7 @@ from vetpms.management.seeding.common import (
     fiction_phone,
     historic_timestamps,
     organisation,
+    outbox_history,
     person,
     pet_name,
     pick_species,
@@ -37,6 +41,7 @@ from vetpms.management.seeding.common import (
     treatment_plan,
     type_deck,
     week_sessions,
+    write_outbox,
 )
 
 CLIENTS = 60
@@ -419,10 +424,13 @@ class _Clock:
 def _services_clock(at: dt.datetime) -> Iterator[None]:
     """Issue documents on the day they belong to. ``invoice_finalise`` dates and numbers an invoice "now"; a
     history built in one go would otherwise be issued entirely today (and nothing could be overdue). Only the
-    invoicing services' clock is moved; everything else they do (numbering, snapshots, audit) is unchanged."""
+    invoicing and reminder services' clocks are moved (a finalised vaccine completes its reminder when it was
+    given); everything else they do (numbering, snapshots, audit) is unchanged."""
     from invoicing import services
+    from reminders import services as reminder_services
 
-    with mock.patch.object(services, "timezone", _Clock(at)):
+    clock = _Clock(at)
+    with mock.patch.object(services, "timezone", clock), mock.patch.object(reminder_services, "timezone", clock):
         yield
 
 
@@ -674,7 +682,196 @@ def seed_payments(ctx: SeedContext) -> None:
     ctx.counts["payments"] = paid
 
 
-INVOICING_STEPS: list[Step] = [seed_catalogue, seed_charges, seed_corrections, seed_insurance, seed_payments]
+def seed_reminder_products(ctx: SeedContext) -> None:
+    """The vaccines renew their reminder types when invoiced. Linked before the charges, so finalising the demo's
+    vaccinations completes and renews reminders through the real hook."""
+    from reminders.models import ProductReminder
+
+    links = 0
+    for name, spec in REMINDER_TYPES.items():
+        if name not in ctx.reminder_types:
+            continue  # --skip reminders
+        for code in spec.products:
+            ProductReminder.objects.create(product=ctx.products[code], reminder_type=ctx.reminder_types[name])
+            links += 1
+    ctx.counts["vaccines renewing reminders"] = links
+
+
+# --- Reminders ----------------------------------------------------------------------------------------------------
+
+VACCINE_TYPE = {"Dog": "DHPP booster", "Cat": "FeLV", "Ferret": "Rabies vaccination"}
+# Due dates of the reminders brought over from the previous system, from today: (first, last day, weight).
+DUE_SPREAD = [(-75, -1, 22), (0, 14, 22), (15, 60, 16), (61, 330, 40)]
+HAND_COMPLETED = ["Checked over during another visit", "Given at another practice while on holiday"]
+HAND_CANCELLED = [
+    "Owner declined: keeps to a three-yearly schedule",
+    "Owner asked us to hold off for now",
+    "Seen at another practice while away",
+]
+
+
+def seed_reminder_types(ctx: SeedContext) -> None:
+    """The five reminder types with their email templates, through ``reminder_type_save`` as the manager. The
+    Dental recheck is the Dental appointment type's recall (created through the appointments service if the
+    book has no such type)."""
+    from animals.models import Species
+    from appointments.models import AppointmentType
+    from appointments.services import appointment_type_save
+    from reminders.services import reminder_type_save
+
+    manager = ctx.staff["manager"]
+    species = {s.name: s for s in Species.objects.all()}
+    for name, spec in REMINDER_TYPES.items():
+        data = spec.data(name)
+        if spec.appointment_type:
+            linked = (
+                ctx.types.get(spec.appointment_type)
+                or AppointmentType.objects.filter(name=spec.appointment_type).first()
+            )
+            if linked is None:
+                linked = appointment_type_save(
+                    by=manager,
+                    data={
+                        "name": spec.appointment_type,
+                        "default_minutes": 60,
+                        "colour": "#8e44ad",
+                        "recall_name": name,
+                        "recall_interval": spec.interval,
+                        "recall_unit": spec.unit,
+                        "is_active": True,
+                    },
+                )
+            data["appointment_type"] = linked
+        ctx.reminder_types[name] = reminder_type_save(by=manager, data=data, species=[species[s] for s in spec.species])
+    ctx.counts["reminder types"] = len(ctx.reminder_types)
+
+
+def _spread(ctx: SeedContext) -> dt.date:
+    low, high, _weight = ctx.rng.choices(DUE_SPREAD, weights=[w for _l, _h, w in DUE_SPREAD])[0]
+    return ctx.today + dt.timedelta(days=ctx.rng.randint(low, high))
+
+
+def seed_imported_reminders(ctx: SeedContext) -> None:
+    """What the previous system knew, through ``reminder_create`` (source: import), before the charges: a
+    booster due around each vaccination visit of the past weeks (charging the visit completes it and creates the
+    next), and for the other pets boosters, rabies for travellers and health checks due from ten weeks ago to
+    next year. A few are due exactly when today's run tells their owners (14 days ahead, today, 30 days ago), for
+    owners with and without an email channel, so "run now" has something to send and something to phone."""
+    from animals.models import Animal
+    from appointments.models import Appointment
+    from reminders.services import reminder_create
+    from vetpms.timeutils import to_local
+
+    vaccinated: dict[int, dt.date] = {}
+    visits = Appointment.objects.filter(status="completed", type__name="Vaccination").order_by("start", "pk")
+    for animal_id, start in visits.values_list("animal_id", "start"):
+        vaccinated.setdefault(animal_id, to_local(start).date())
+    pets = Animal.objects.filter(
+        pk__in=[a.pk for a in ctx.animals], is_active=True, deceased_on__isnull=True, owner__is_active=True
+    ).select_related("species", "owner")
+    plans: list[tuple[Any, str, dt.date]] = []
+    anchors: list[tuple[bool, dt.date]] = [
+        (True, ctx.today + dt.timedelta(days=14)),
+        (True, ctx.today),
+        (False, ctx.today + dt.timedelta(days=14)),
+        (True, ctx.today - dt.timedelta(days=30)),
+        (False, ctx.today),
+    ]
+    for pet in pets.order_by("pk"):
+        kind, vaccine = pet.species.name, VACCINE_TYPE.get(pet.species.name)
+        if vaccine and pet.pk in vaccinated:
+            plans.append((pet, vaccine, vaccinated[pet.pk] - dt.timedelta(days=ctx.rng.randint(-14, 40))))
+        elif vaccine and ctx.rng.random() < 0.8:
+            emailable = bool(pet.owner.reminder_consent and pet.owner.email)
+            anchor = next((a for a in anchors if a[0] == emailable), None)
+            if anchor is not None:
+                anchors.remove(anchor)
+            plans.append((pet, vaccine, anchor[1] if anchor else _spread(ctx)))
+        if kind in ("Dog", "Cat") and ctx.rng.random() < 0.12:
+            plans.append((pet, "Rabies vaccination", _spread(ctx)))
+        if ctx.rng.random() < 0.45:
+            plans.append((pet, "Annual health check", _spread(ctx)))
+    for pet, name, due in plans:
+        reminder_create(
+            animal=pet, reminder_type=ctx.reminder_types[name], due_on=due, by=ctx.staff["reception"], source="import"
+        )
+    ctx.counts["imported reminders"] = len(plans)
+
+
+def seed_reminder_activity(ctx: SeedContext) -> None:
+    """After the charges (whose vaccines completed and renewed reminders through the invoicing hook): the recalls
+    of the completed Dental appointments, through the hook's own function (the history was bulk-inserted, so no
+    status change fired it), and a few reminders completed and cancelled by hand, dated a few days after due."""
+    from appointments.models import Appointment
+    from reminders.models import Reminder
+    from reminders.services import recall_from_appointment, reminder_cancel, reminder_complete
+
+    dental = Appointment.objects.filter(status="completed", type__reminder_type__isnull=False)
+    recalls = 0
+    for appointment in dental.select_related("type", "vet__user").order_by("start", "pk"):
+        recalls += recall_from_appointment(appointment=appointment, by=appointment.vet.user) is not None
+    overdue = list(
+        Reminder.objects.filter(status="pending", source="import", due_on__lt=ctx.today - dt.timedelta(days=3))
+        .exclude(due_on=ctx.today - dt.timedelta(days=30))  # kept for today's run
+        .order_by("due_on", "pk")
+    )
+    ctx.rng.shuffle(overdue)
+    reception = ctx.staff["reception"]
+    closing = [(reminder_complete, note) for note in HAND_COMPLETED] + [(reminder_cancel, n) for n in HAND_CANCELLED]
+    for reminder, (service, note) in zip(overdue, closing, strict=False):
+        day = min(ctx.today, reminder.due_on + dt.timedelta(days=ctx.rng.randint(2, 12)))
+        at = timezone.make_aware(dt.datetime.combine(day, dt.time(ctx.rng.randint(9, 16), ctx.rng.randint(0, 59))))
+        with _services_clock(min(at, timezone.now())):
+            service(reminder=reminder, by=reception, note=note)
+    ctx.counts["recalls"] = recalls
+
+
+def seed_reminder_history(ctx: SeedContext) -> None:
+    """The daily job's record of the past four weeks (runs, one delivery per owner and day, a notice per
+    reminder stage), as it would have written it: the job itself sends only for today and would email the demo
+    owners, so the history is inserted. Today's notices are left for the job ("run now" on the reminders page)."""
+    from clients.models import Client
+    from reminders.models import Reminder
+    from vetpms.timeutils import to_local
+
+    sources = [
+        NoticeSource(pk, owner, pet, type_id, due, dt.date.min, to_local(closed).date() if closed else None)
+        for pk, owner, pet, type_id, due, closed in Reminder.objects.order_by("pk").values_list(
+            "pk", "animal__owner_id", "animal__name", "type_id", "due_on", "closed_at"
+        )
+    ]
+    addressees = {
+        c.pk: Addressee(c.email, c.reminder_consent, c.display_name, c.first_name or c.display_name)
+        for c in Client.objects.all()
+    }
+    outbox = outbox_history(
+        reminders=sources,
+        addressees=addressees,
+        types={t.pk: t for t in ctx.reminder_types.values()},
+        first_day=ctx.today - dt.timedelta(days=HISTORY_DAYS),
+        today=ctx.today,
+        rng=ctx.rng,
+        reception_id=ctx.staff["reception"].pk,
+    )
+    write_outbox(outbox)
+    ctx.counts["reminders"] = Reminder.objects.count()
+    ctx.counts.update(outbox.counts)
+
+
+INVOICING_STEPS: list[Step] = [
+    seed_catalogue,
+    seed_reminder_products,
+    seed_charges,
+    seed_corrections,
+    seed_insurance,
+    seed_payments,
+]
+REMINDER_STEPS: list[Step] = [
+    seed_reminder_types,
+    seed_imported_reminders,
+    seed_reminder_activity,
+    seed_reminder_history,
+]
 
 STEPS: list[Step] = [
     seed_staff,
@@ -685,5 +882,9 @@ STEPS: list[Step] = [
     seed_book_setup,
     seed_appointment_history,
     seed_appointment_book,
+    seed_reminder_types,
+    seed_imported_reminders,
     *INVOICING_STEPS,
+    seed_reminder_activity,
+    seed_reminder_history,
 ]

@@ -22,26 +22,34 @@ from invoicing import calc
 from vetpms.management.seeding import names
 from vetpms.management.seeding.common import (
     APPOINTMENT_TYPES,
+    CANCEL_NOTES,
     CANCEL_REASONS,
     CATALOGUE,
     PAYORS,
     PRACTICE_VETS,
     REASONS,
+    REMINDER_TYPES,
+    Addressee,
+    NoticeSource,
     SeedContext,
     Step,
     age_days,
     colour,
     fiction_phone_at,
     historic_timestamps,
+    insert_rows,
     microchip_at,
     organisation,
+    outbox_history,
     person,
     pet_name,
     pick_species,
+    reserve_ids,
     seed_staff,
     treatment_plan,
     type_deck,
     week_sessions,
+    write_outbox,
 )
 from vetpms.money import ZERO, quantize_money
 
@@ -378,23 +386,6 @@ def _columns(model, fields: list[str]) -> list[str]:
     return [model._meta.get_field(name).column for name in fields]
 
 
-def _reserve_ids(model, count: int) -> int:
-    """The first of ``count`` consecutive primary keys nobody else will get (rows are then written with COPY,
-    which cannot return the keys it made)."""
-    from django.db import connection
-
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), nextval(pg_get_serial_sequence(%s, 'id')) + %s - 1)",
-                [table, table, count],
-            )
-            return cursor.fetchone()[0] - count + 1
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 (a model's table name)
-        return cursor.fetchone()[0] + 1
-
-
 def _write(model, fields: list[str], rows: list[tuple]) -> None:
     """Insert ``rows`` (tuples in ``fields`` order): COPY on PostgreSQL, executemany elsewhere."""
     from django.db import connection
@@ -650,10 +641,10 @@ def seed_invoices(ctx: SeedContext) -> None:
     shop_codes = ["RET-GI", "RET-RENAL", "RET-FLEA", "MED-WORM", "RET-FLEA"]
 
     visits = list(_visits(ctx))
-    invoice_id = _reserve_ids(Invoice, len(visits))
-    next_line = _reserve_ids(InvoiceLine, len(visits) * 7)  # more than enough; the sequence just skips the rest
-    ledger.next_claim = _reserve_ids(Claim, len(visits) // 20 + 1000)
-    ledger.next_payment = _reserve_ids(Payment, len(visits) * 2)
+    invoice_id = reserve_ids(Invoice, len(visits))
+    next_line = reserve_ids(InvoiceLine, len(visits) * 7)  # more than enough; the sequence just skips the rest
+    ledger.next_claim = reserve_ids(Claim, len(visits) // 20 + 1000)
+    ledger.next_payment = reserve_ids(Payment, len(visits) * 2)
     voids = credits = 0
 
     for end, appointment, animal, client, vet, type_name, start in visits:
@@ -811,8 +802,8 @@ def _credit_notes(ledger: _Ledger) -> None:
     if not notes:
         return
     manager = ledger.ctx.staff["manager"].pk
-    note_id = _reserve_ids(Invoice, len(notes))
-    line_id = _reserve_ids(InvoiceLine, sum(len(n["lines"]) for n in notes))
+    note_id = reserve_ids(Invoice, len(notes))
+    line_id = reserve_ids(InvoiceLine, sum(len(n["lines"]) for n in notes))
     for note in notes:
         lines = []
         for position, line in enumerate(note["lines"], start=1):
@@ -837,6 +828,270 @@ def _credit_notes(ledger: _Ledger) -> None:
 INVOICING_STEPS: list[Step] = [seed_catalogue, seed_policies, seed_invoices]
 
 
+# --- Reminders (issue 5) ----------------------------------------------------------------------------------------
+
+# Which animals are on which reminder: species -> [(type, share of the animals of that species)]; Dental rechecks
+# come from the completed dental appointments (their recall), not from a share.
+REMINDER_SHARES: dict[str, list[tuple[str, float]]] = {
+    "Dog": [("DHPP booster", 0.55), ("Rabies vaccination", 0.08), ("Annual health check", 0.25)],
+    "Cat": [("FeLV", 0.45), ("Rabies vaccination", 0.05), ("Annual health check", 0.2)],
+    "Ferret": [("Rabies vaccination", 0.8), ("Annual health check", 0.3)],
+}
+OTHER_SPECIES_SHARES = [("Annual health check", 0.15)]
+LAPSE_CHANCE = 0.05  # no response after the notices: cancelled a few months after the due date
+DECLINE_CHANCE = 0.015  # the owner declined: cancelled, and that type stops for the animal
+RESTART_CHANCE = 0.4  # a lapsed owner comes back later and the reminders start again
+# Days from due to done for the completed ones: most within 0-90 days, some early, a few very late.
+DELAYS = [((-14, -1), 15), ((0, 30), 50), ((31, 90), 28), ((91, 180), 7)]
+REMINDER_FIELDS = [
+    "id", "animal", "type", "due_on", "status", "source", "source_appointment", "closed_at", "closed_by", "note",
+    "created_at", "updated_at",
+]  # fmt: skip
+
+
+def seed_reminder_types(ctx: SeedContext) -> None:
+    """The five reminder types of the demo (validated as the service would), their vaccine products, and the
+    Dental appointment type's recall."""
+    from animals.models import Species
+    from appointments.models import AppointmentType
+    from invoicing.models import Product
+    from reminders.models import ProductReminder, ReminderType
+
+    species = {s.name: s for s in Species.objects.all()}
+    products = {
+        p.code: p for p in Product.objects.filter(code__in=[c for t in REMINDER_TYPES.values() for c in t.products])
+    }
+    links = []
+    for name, spec in REMINDER_TYPES.items():
+        reminder_type = ReminderType(**spec.data(name))
+        if spec.appointment_type:
+            reminder_type.appointment_type = (
+                AppointmentType.objects.filter(name=spec.appointment_type).first()
+                or AppointmentType.objects.create(
+                    name=spec.appointment_type, default_minutes=60, recall_name=name, recall_interval=spec.interval,
+                    recall_unit=spec.unit,
+                )
+            )  # fmt: skip
+        reminder_type.full_clean()
+        reminder_type.save()
+        reminder_type.species.set([species[s] for s in spec.species])
+        links += [
+            ProductReminder(product=products[c], reminder_type=reminder_type) for c in spec.products if c in products
+        ]
+        ctx.reminder_types[name] = reminder_type
+    ProductReminder.objects.bulk_create(links)
+    ctx.counts["reminder types"] = len(ctx.reminder_types)
+
+
+@dataclass
+class _Pet:
+    pk: int
+    owner: int
+    name: str
+    species: str
+    joined: dt.date  # first day the practice could remind about it
+    stop: dt.date | None  # died, left or deactivated that day
+    stop_note: str
+
+
+def _pets(ctx: SeedContext) -> list[_Pet]:
+    from animals.models import Animal
+
+    first = _first_day(ctx)
+    pets = []
+    rows = Animal.objects.order_by("pk").values_list(
+        "pk", "owner_id", "name", "species__name", "date_of_birth", "deceased_on", "is_active", "owner__is_active"
+    )
+    for pk, owner, name, kind, born, died, active, owner_active in rows.iterator(chunk_size=10_000):
+        joined = max(first, (born or first) + dt.timedelta(days=60))
+        if joined > ctx.today:
+            continue  # too young for reminders yet
+        stop, note = None, ""
+        if died is not None:
+            stop, note = died, CANCEL_NOTES["deceased"]
+        elif not active or not owner_active:
+            # they left at some point of the ten years: the day they were marked inactive is not recorded
+            stop = ctx.today - dt.timedelta(days=ctx.rng.randint(0, 3000))
+            note = CANCEL_NOTES["inactive" if owner_active else "owner"]
+        if stop is not None and stop < joined:
+            stop = joined if joined <= ctx.today else None
+            if stop is None:
+                continue
+        pets.append(_Pet(pk, owner, name, kind, joined, stop, note))
+    return pets
+
+
+class _Chain:
+    """Writes one (animal, type) history: each reminder done (or not) and the next one due an interval later."""
+
+    def __init__(self, ctx: SeedContext, start_id: int) -> None:
+        self.ctx = ctx
+        self.rng = ctx.rng
+        self.next_id = start_id
+        self.rows: list[tuple] = []
+        self.sources: list[NoticeSource] = []
+        self.reception = ctx.staff["reception"].pk
+        self.tz = practice_tz_cached()
+        self.delay_ranges, self.delay_weights = zip(*DELAYS, strict=True)
+
+    def at(self, day: dt.date, hour: int | None = None) -> dt.datetime:
+        hour = self.rng.randint(9, 17) if hour is None else hour
+        return dt.datetime.combine(day, dt.time(hour, self.rng.randint(0, 59)), tzinfo=self.tz).astimezone(dt.UTC)
+
+    def add(
+        self,
+        pet: _Pet,
+        rtype: Any,
+        due: dt.date,
+        created: dt.date,
+        source: str,
+        *,
+        outcome: str,
+        closed: dt.date | None,
+        note: str = "",
+        appointment: int | None = None,
+    ) -> None:
+        created_at = self.at(created, 8 if source == "import" else None)
+        closed_at = None if closed is None else max(created_at, self.at(closed))
+        # An invoiced vaccine completes it without a person (the line itself is not matched at this scale).
+        by_hand = outcome == "cancelled" or (outcome == "completed" and source != "invoice")
+        self.rows.append(
+            (self.next_id, pet.pk, rtype.pk, due, outcome, source, appointment, closed_at,
+             self.reception if by_hand else None, note, created_at, closed_at or created_at)
+        )  # fmt: skip
+        self.sources.append(NoticeSource(self.next_id, pet.owner, pet.name, rtype.pk, due, created, closed))
+        self.next_id += 1
+
+    def outcome(self, due: dt.date) -> tuple[str, dt.date, str]:
+        roll = self.rng.random()
+        if roll < LAPSE_CHANCE:
+            return "lapsed", due + dt.timedelta(days=self.rng.randint(45, 150)), CANCEL_NOTES["lapsed"]
+        if roll < LAPSE_CHANCE + DECLINE_CHANCE:
+            return "declined", due + dt.timedelta(days=self.rng.randint(-20, 20)), CANCEL_NOTES["declined"]
+        low, high = self.rng.choices(self.delay_ranges, weights=self.delay_weights)[0]
+        return "completed", due + dt.timedelta(days=self.rng.randint(low, high)), ""
+
+    def close(self, pet: _Pet, rtype, due: dt.date, created: dt.date, source: str, appointment: int | None = None):
+        """Add one reminder; returns the day it was closed (None while pending, or when the animal stopped)."""
+        today = self.ctx.today
+        fate, day, note = self.outcome(due)
+        day = max(day, created)
+        if pet.stop is not None and day >= pet.stop:
+            self.add(pet, rtype, due, created, source, outcome="cancelled", closed=pet.stop, note=pet.stop_note,
+                     appointment=appointment)  # fmt: skip
+            return None, "stopped"
+        if day > today:
+            self.add(pet, rtype, due, created, source, outcome="pending", closed=None, appointment=appointment)
+            return None, "pending"
+        status = "completed" if fate == "completed" else "cancelled"
+        self.add(pet, rtype, due, created, source, outcome=status, closed=day, note=note, appointment=appointment)
+        return day, fate
+
+    def chain(self, pet: _Pet, rtype, renewing_source: str) -> None:
+        first = _first_day(self.ctx)
+        created = pet.joined
+        due = created + dt.timedelta(days=self.rng.randint(0, 365))
+        source = "import" if created == first else renewing_source
+        while True:
+            closed, fate = self.close(pet, rtype, due, created, source)
+            if closed is None or fate == "declined":
+                return
+            if fate == "lapsed":
+                if self.rng.random() >= RESTART_CHANCE:
+                    return
+                created = closed + dt.timedelta(days=self.rng.randint(60, 400))
+                if created >= self.ctx.today or (pet.stop is not None and created >= pet.stop):
+                    return
+                due, source = rtype.next_due(created), renewing_source
+                continue
+            created, due, source = closed, rtype.next_due(closed), renewing_source
+
+
+def practice_tz_cached():
+    from vetpms.timeutils import practice_tz
+
+    return practice_tz()
+
+
+def seed_reminders(ctx: SeedContext) -> None:
+    """About 300,000 reminders over ten years (DESIGN.md section 5), and the notices the daily job sent.
+
+    Per animal and type a chain: each reminder completed (most within 0-90 days of its due date) or cancelled
+    (no response, declined), the next one due an interval after it was done; the open one is pending when it
+    reaches today, or cancelled on the day the animal died, left or its owner was deactivated, so an animal never
+    has two pending reminders of a type and retired animals have none. Vaccines renew from invoices, health
+    checks by hand, dental rechecks are the recalls of the completed Dental appointments. Then ten years of the
+    sent history (``outbox_history``). Written with COPY; keys reserved from the sequences.
+    """
+    from appointments.models import Appointment
+    from clients.models import Client
+    from reminders.models import Reminder
+
+    started = time.perf_counter()
+    if not ctx.reminder_types:
+        from reminders.models import ReminderType
+
+        ctx.reminder_types = {t.name: t for t in ReminderType.objects.prefetch_related("species")}
+    types = ctx.reminder_types
+    renewed = {name: "invoice" if spec.products else "manual" for name, spec in REMINDER_TYPES.items()}
+    pets = _pets(ctx)
+    writer = _Chain(ctx, reserve_ids(Reminder, len(pets) * 40))  # far more than enough; the sequence skips the rest
+    for pet in pets:
+        for name, share in REMINDER_SHARES.get(pet.species, OTHER_SPECIES_SHARES):
+            if ctx.rng.random() < share:
+                writer.chain(pet, types[name], renewed[name])
+    recall = types["Dental recheck"]
+    by_pk = {pet.pk: pet for pet in pets}
+    dental = Appointment.objects.filter(
+        status="completed", type=recall.appointment_type_id, end__lte=timezone.now()
+    ).order_by("start", "pk")
+    open_until: dict[int, dt.date | None] = {}  # the day each animal's last recall closed (None: still open)
+    tz = practice_tz_cached()
+    for pk, animal, start in dental.values_list("pk", "animal_id", "start").iterator(chunk_size=10_000):
+        pet, day = by_pk.get(animal), start.astimezone(tz).date()
+        if pet is None or day < pet.joined or (pet.stop is not None and day >= pet.stop):
+            continue
+        if animal in open_until and (open_until[animal] is None or open_until[animal] > day):
+            continue  # a recheck is still pending: the hook creates none
+        closed, _fate = writer.close(pet, recall, recall.next_due(day), day, "recall", appointment=pk)
+        open_until[animal] = closed
+    for start in range(0, len(writer.rows), 50_000):
+        with transaction.atomic():
+            insert_rows(Reminder, REMINDER_FIELDS, writer.rows[start : start + 50_000])
+    elapsed = time.perf_counter() - started
+    ctx.out.write(f"  reminders: {len(writer.rows):,} rows in {elapsed:.0f} s\n")
+
+    addressees = {
+        c.pk: Addressee(c.email, c.reminder_consent, c.display_name, c.first_name or c.display_name)
+        for c in Client.objects.only("title", "first_name", "last_name", "organisation", "email", "reminder_consent")
+    }
+    outbox = outbox_history(
+        reminders=writer.sources,
+        addressees=addressees,
+        types={t.pk: t for t in types.values()},
+        first_day=_first_day(ctx),
+        today=ctx.today,
+        rng=ctx.rng,
+        reception_id=ctx.staff["reception"].pk,
+    )
+    with transaction.atomic():
+        write_outbox(outbox)
+    statuses = {}
+    for row in writer.rows:
+        statuses[row[4]] = statuses.get(row[4], 0) + 1
+    ctx.out.write(
+        f"  reminder history: {outbox.counts['notices']:,} notices in {outbox.counts['deliveries']:,} deliveries, "
+        f"{outbox.counts['reminder runs']:,} runs ({time.perf_counter() - started - elapsed:.0f} s); "
+        + ", ".join(f"{n:,} {s}" for s, n in sorted(statuses.items()))
+        + "\n"
+    )
+    ctx.counts["reminders"] = len(writer.rows)
+    ctx.counts.update(outbox.counts)
+
+
+REMINDER_STEPS: list[Step] = [seed_reminder_types, seed_reminders]
+
+
 def analyse(ctx: SeedContext) -> None:
     """Fresh planner statistics, so the first search after a bulk load uses the trigram indexes."""
     from django.db import connection
@@ -855,5 +1110,6 @@ STEPS: list[Step] = [
     seed_book_setup,
     seed_appointments,
     *INVOICING_STEPS,
+    *REMINDER_STEPS,
     analyse,
 ]
