@@ -683,17 +683,18 @@ def seed_payments(ctx: SeedContext) -> None:
 
 
 def seed_reminder_products(ctx: SeedContext) -> None:
-    """The vaccines renew their reminder types when invoiced. Linked before the charges, so finalising the demo's
-    vaccinations completes and renews reminders through the real hook."""
-    from reminders.models import ProductReminder
+    """The vaccines renew their reminder types when invoiced (``reminder_type_save`` with the products, as the
+    manager's type editor does). Linked before the charges, so finalising the demo's vaccinations completes and
+    renews reminders through the real hook."""
+    from reminders.services import reminder_type_save
 
     links = 0
     for name, spec in REMINDER_TYPES.items():
-        if name not in ctx.reminder_types:
-            continue  # --skip reminders
-        for code in spec.products:
-            ProductReminder.objects.create(product=ctx.products[code], reminder_type=ctx.reminder_types[name])
-            links += 1
+        if name not in ctx.reminder_types or not spec.products:
+            continue  # --skip reminders, or a type no product renews
+        products = [ctx.products[code] for code in spec.products]
+        reminder_type_save(by=ctx.staff["manager"], data={}, reminder_type=ctx.reminder_types[name], products=products)
+        links += len(products)
     ctx.counts["vaccines renewing reminders"] = links
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import heapq
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -924,10 +924,10 @@ def _pets(ctx: SeedContext) -> list[_Pet]:
 class _Chain:
     """Writes one (animal, type) history: each reminder done (or not) and the next one due an interval later."""
 
-    def __init__(self, ctx: SeedContext, start_id: int) -> None:
+    def __init__(self, ctx: SeedContext) -> None:
         self.ctx = ctx
         self.rng = ctx.rng
-        self.next_id = start_id
+        self.next_id = 0  # keys counted from 0, then moved onto the range reserved for them (``place``)
         self.rows: list[tuple] = []
         self.sources: list[NoticeSource] = []
         self.reception = ctx.staff["reception"].pk
@@ -961,6 +961,11 @@ class _Chain:
         )  # fmt: skip
         self.sources.append(NoticeSource(self.next_id, pet.owner, pet.name, rtype.pk, due, created, closed))
         self.next_id += 1
+
+    def place(self, first_id: int) -> None:
+        """Give the rows the keys ``first_id`` onwards (reserved once their number is known)."""
+        self.rows = [(first_id + row[0], *row[1:]) for row in self.rows]
+        self.sources = [replace(s, reminder_id=first_id + s.reminder_id) for s in self.sources]
 
     def outcome(self, due: dt.date) -> tuple[str, dt.date, str]:
         roll = self.rng.random()
@@ -1035,7 +1040,7 @@ def seed_reminders(ctx: SeedContext) -> None:
     types = ctx.reminder_types
     renewed = {name: "invoice" if spec.products else "manual" for name, spec in REMINDER_TYPES.items()}
     pets = _pets(ctx)
-    writer = _Chain(ctx, reserve_ids(Reminder, len(pets) * 40))  # far more than enough; the sequence skips the rest
+    writer = _Chain(ctx)
     for pet in pets:
         for name, share in REMINDER_SHARES.get(pet.species, OTHER_SPECIES_SHARES):
             if ctx.rng.random() < share:
@@ -1055,6 +1060,7 @@ def seed_reminders(ctx: SeedContext) -> None:
             continue  # a recheck is still pending: the hook creates none
         closed, _fate = writer.close(pet, recall, recall.next_due(day), day, "recall", appointment=pk)
         open_until[animal] = closed
+    writer.place(reserve_ids(Reminder, len(writer.rows)))
     for start in range(0, len(writer.rows), 50_000):
         with transaction.atomic():
             insert_rows(Reminder, REMINDER_FIELDS, writer.rows[start : start + 50_000])
