@@ -37,6 +37,15 @@ from vetpms.models import Vet
 from vetpms.permissions import MESSAGES, permission_required
 
 PERMS = ("reports.view_reports", "reports.view_own_figures")
+# The form's fields behind each filter a report asks for (ReportSpec.filters).
+FILTER_FIELDS = {
+    "period": ("start", "end"),
+    "grain": ("grain",),
+    "vet": ("vet",),
+    "category": ("category",),
+    "payor": ("payor",),
+    "top_n": ("top_n",),
+}
 
 
 def _require_reports(user) -> None:
@@ -44,11 +53,31 @@ def _require_reports(user) -> None:
         raise PermissionDenied(MESSAGES["view"])
 
 
-def _spec(name: str) -> ReportSpec:
+def _for_vets(spec: ReportSpec) -> bool:
+    return getattr(spec, "for_vets", True)
+
+
+def _visible_specs(user) -> list[ReportSpec]:
+    """Every report for a manager; for a vet, the reports that can be limited to their own figures."""
+    if user.has_perm("reports.view_reports"):
+        return list(REPORTS.values())
+    return [spec for spec in REPORTS.values() if _for_vets(spec)]
+
+
+def _spec(name: str, user) -> ReportSpec:
     spec = REPORTS.get(name)
     if spec is None:
         raise Http404("No such report.")
+    if not user.has_perm("reports.view_reports") and not _for_vets(spec):
+        raise PermissionDenied("This report shows the whole practice's figures; your role sees only your own.")
     return spec
+
+
+def shown_fields(form, spec: ReportSpec) -> list:
+    """The bound fields of the filters ``spec`` uses, in the form's order, plus any other field with an error (a
+    bad value in the query string must be seen to be corrected)."""
+    wanted = {name for f in spec.filters for name in FILTER_FIELDS.get(f, (f,))}
+    return [b for b in form.visible_fields() if b.name in wanted or b.errors]
 
 
 def _filter_form(request: HttpRequest):
@@ -65,11 +94,11 @@ def _text(value) -> str:
     return str(value)
 
 
-def describe_filters(form) -> list[tuple[str, str]]:
-    """The chosen filters in words, for the PDF's header: ("Vet", "Dr Ng, Dr Shah"). Dates are left out (the
-    period line says them); choices print their labels, records their names."""
+def describe_filters(form, spec: ReportSpec) -> list[tuple[str, str]]:
+    """The chosen filters of ``spec`` in words, for the PDF's header: ("Vet", "Dr Ng, Dr Shah"). Dates are left
+    out (the period line says them); choices print their labels, records their names."""
     described = []
-    for bound in form.visible_fields():
+    for bound in shown_fields(form, spec):
         value = form.cleaned_data.get(bound.name)
         if value in (None, "", [], ()) or isinstance(value, dt.date) or bound.name == "grain":
             continue
@@ -84,7 +113,7 @@ def describe_filters(form) -> list[tuple[str, str]]:
 def _compute(request: HttpRequest, name: str) -> tuple[ReportSpec, object, ReportResult | None]:
     """The spec, the bound form and the result (None when the filters are not valid: the form says why)."""
     _require_reports(request.user)
-    spec = _spec(name)
+    spec = _spec(name, request.user)
     form = _filter_form(request)
     if not form.is_valid():
         return spec, form, None
@@ -98,14 +127,14 @@ def _compute(request: HttpRequest, name: str) -> tuple[ReportSpec, object, Repor
 
 def index(request: HttpRequest) -> HttpResponse:
     _require_reports(request.user)
-    specs = list(REPORTS.values())
+    specs = _visible_specs(request.user)
     own_only = not request.user.has_perm("reports.view_reports")
     return render(request, "reports/index.html", {"specs": specs, "own_only": own_only, "nav": "reports"})
 
 
 def report(request: HttpRequest, name: str) -> HttpResponse:
     spec, form, result = _compute(request, name)
-    context: dict = {"spec": spec, "form": form, "result": result, "nav": "reports"}
+    context: dict = {"spec": spec, "form": form, "fields": shown_fields(form, spec), "result": result, "nav": "reports"}
     if result is not None:
         query = request.GET.urlencode()
         suffix = f"?{query}" if query else ""
@@ -128,12 +157,12 @@ def _download(request: HttpRequest, name: str, extension: str) -> HttpResponse:
     spec, form, result = _compute(request, name)
     if result is None:
         # Bad filters: the page, with the form's errors, rather than a broken file.
-        context = {"spec": spec, "form": form, "result": None, "nav": "reports"}
+        context = {"spec": spec, "form": form, "fields": shown_fields(form, spec), "result": None, "nav": "reports"}
         return render(request, "reports/report.html", context, status=400)
     if extension == "csv":
         response = HttpResponse(report_csv(result), content_type="text/csv; charset=utf-8")
     else:
-        filters = describe_filters(form)
+        filters = describe_filters(form, spec)
         if result.params.only_vet_id is not None:
             vet = Vet.objects.filter(pk=result.params.only_vet_id).first()
             filters.append(("Figures of", str(vet) if vet else "you only"))
@@ -210,7 +239,7 @@ def dashboard_cards(figures, today: dt.date) -> list[Card]:
             f"Revenue in {today:%B %Y}",
             money_text(this_month, MINUS),
             f"{money_text(last_year, MINUS)} in {last_year_month:%B %Y}{change}",
-            _report_url("revenue", month_start, today, compare="1"),
+            _report_url("revenue", month_start, today),
             trend,
         ),
         Card(

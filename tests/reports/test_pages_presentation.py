@@ -238,3 +238,14 @@ def test_a_vets_page_and_pdf_say_the_figures_are_their_own(as_vet, vet_user, tmp
     assert "Your own figures" in as_vet.get(f"/reports/sample/?{QUERY}").content.decode()
     text = _pdf_text(as_vet.get(f"/reports/sample/pdf?{QUERY}").content, tmp_path)
     assert f"Figures of: {vet_user.vet.display_name}" in text
+
+
+def test_the_form_shows_only_the_filters_the_report_uses_and_any_field_in_error(as_manager, sample_spec):  # noqa: F811
+    from reports.base import REPORTS, ReportSpec
+
+    REPORTS["sample"] = ReportSpec("sample", "Sample", "", sample.build, filters=("period",))
+    html = as_manager.get(f"/reports/sample/?{QUERY}").content.decode()
+    assert 'name="start"' in html and 'name="end"' in html
+    assert 'name="vet"' not in html and 'name="grain"' not in html
+    html = as_manager.get(f"/reports/sample/?{QUERY}&vet=999999").content.decode()
+    assert 'name="vet"' in html and "Select a valid choice." in html
