@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from animals import selectors as animal_selectors
 from animals.models import Animal
 from appointments import selectors, services
+from appointments.flags import flags_for
 from appointments.forms import (
     AppointmentTypeForm,
     BookExceptionForm,
@@ -413,10 +414,11 @@ def week_view(request):
 
 def _day_list_context(request, vet: Vet | None, day: dt.date) -> dict:
     appointments = list(selectors.day_list(vet=vet, day=day)) if vet is not None else []
+    flags = flags_for(appointments, request.user)
     return {
         "vet": vet,
         "vets": list(selectors.active_vets()),
-        "rows": [(a, _moves(a)) for a in appointments],
+        "rows": [(a, _moves(a), flags.get(a.pk, [])) for a in appointments],
         "live_count": sum(1 for a in appointments if a.is_blocking),
         "here": request.get_full_path(),
         "nav": "day-list",

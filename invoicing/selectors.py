@@ -86,12 +86,7 @@ def _per_client(qs: QuerySet, key: str, expression) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.date | None = None) -> Balance:
-    """The client's account from the documents issued, insurers' shares and payments, in one query.
-
-    ``before`` counts only what is dated before that day (a statement's opening balance); ``upto`` what is
-    dated up to and including it.
-    """
+def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date | None = None) -> QuerySet:
     docs = Invoice.objects.filter(client=OuterRef("pk"), status__in=ISSUED)
     claims = sharing_claims().filter(invoice__client=OuterRef("pk"))
     payments = Payment.objects.filter(client=OuterRef("pk"))
@@ -101,19 +96,30 @@ def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.da
     if upto is not None:
         docs, claims = docs.filter(issue_date__lte=upto), claims.filter(submitted_on__lte=upto)
         payments = payments.filter(received_on__lte=upto)
-    row = (
-        Client.objects.filter(pk=client.pk)
-        .annotate(
-            invoiced=_per_client(docs.filter(kind=Invoice.Kind.INVOICE), "client", "gross_total"),
-            credited=_per_client(docs.filter(kind=Invoice.Kind.CREDIT_NOTE), "client", "gross_total"),
-            insurer=_per_client(claims, "invoice__client", _share_expression()),
-            paid=_per_client(payments.filter(kind=Payment.Kind.PAYMENT), "client", "amount"),
-            refunded=_per_client(payments.filter(kind=Payment.Kind.REFUND), "client", "amount"),
-        )
-        .values("invoiced", "credited", "insurer", "paid", "refunded")
-        .get()
-    )
+    return clients.annotate(
+        invoiced=_per_client(docs.filter(kind=Invoice.Kind.INVOICE), "client", "gross_total"),
+        credited=_per_client(docs.filter(kind=Invoice.Kind.CREDIT_NOTE), "client", "gross_total"),
+        insurer=_per_client(claims, "invoice__client", _share_expression()),
+        paid=_per_client(payments.filter(kind=Payment.Kind.PAYMENT), "client", "amount"),
+        refunded=_per_client(payments.filter(kind=Payment.Kind.REFUND), "client", "amount"),
+    ).values("pk", "invoiced", "credited", "insurer", "paid", "refunded")
+
+
+def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.date | None = None) -> Balance:
+    """The client's account from the documents issued, insurers' shares and payments, in one query.
+
+    ``before`` counts only what is dated before that day (a statement's opening balance); ``upto`` what is
+    dated up to and including it.
+    """
+    row = _balances(Client.objects.filter(pk=client.pk), before=before, upto=upto).get()
+    row.pop("pk")
     return Balance(**row)
+
+
+def client_balances(*, client_ids: list[int]) -> dict[int, Balance]:
+    """The balances of several clients in one query (the day list's "owes" flags)."""
+    rows = _balances(Client.objects.filter(pk__in=client_ids))
+    return {row.pop("pk"): Balance(**row) for row in rows}
 
 
 def client_credit(*, client: Client) -> Decimal:

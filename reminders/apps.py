@@ -16,6 +16,12 @@ class RemindersConfig(AppConfig):
         animal_retired.connect(_on_animal_retired, dispatch_uid="reminders.animal_retired")
         client_changed.connect(_on_client_changed, dispatch_uid="reminders.client_changed")
 
+        # The vet's day list shows a pet's overdue reminders (appointments cannot import this app).
+        from appointments.flags import register
+        from reminders.flags import overdue_flags
+
+        register(overdue_flags)
+
         # The job's django-q2 schedules are written by every `migrate` (the deploy step), never by hand.
         from django.db.models.signals import post_migrate
 
