@@ -38,6 +38,9 @@ class ReportParams:
     payor_ids: tuple[int, ...] = ()
     top_n: int = 10
     only_vet_id: int | None = None  # set when a vet sees their own figures: every figure is limited to them
+    # What the form changed and the reader should know (e.g. the period capped to 20 years); every builder copies
+    # these into ReportResult.notes.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -78,6 +81,9 @@ class ReportSpec:
     description: str
     build: Callable[[ReportParams], ReportResult]
     filters: tuple[str, ...] = ("period",)  # which of period, grain, vet, category, payor, top_n the form shows
+    # False for practice-wide figures that cannot be limited to one vet (receivables, reminders): a user with only
+    # reports.view_own_figures does not see the report listed, and its builder refuses them (PermissionDenied).
+    for_vets: bool = True
 
 
 REPORTS: dict[str, ReportSpec] = {}
