@@ -26,6 +26,8 @@ HEIGHT = 330
 LEFT, RIGHT, TOP, BOTTOM = 76, 16, 40, 58  # room for tick labels (left), the legend (top) and the x labels (bottom)
 MAX_X_LABELS = 12
 CHAR_WIDTH = 6.6  # average width of a 12px character, to fit labels without measuring fonts
+PDF_CHAR_WIDTH = 4.0  # the same for the PDF's 7 pt labels
+LONGEST_LABEL = 18  # longer category names are cut (with "…") rather than spacing the labels out further
 SERIES_CLASSES = 6
 
 # The same palette as the CSS classes s0..s5 (app.css), for the PDF.
@@ -106,13 +108,21 @@ def tick_label(value: float, step: float, top: float | None = None) -> str:
     return f"{value / divisor:,.{decimals}f}{suffix}"
 
 
-def label_every(count: int, limit: int = MAX_X_LABELS) -> int:
-    """Show every n-th category label so at most ``limit`` are written (all of them stay in the <title>s)."""
-    return max(1, math.ceil(count / limit))
+def label_every(
+    count: int, limit: int = MAX_X_LABELS, *, labels=(), band: float = 0, char_width: float = CHAR_WIDTH
+) -> int:
+    """Label every n-th category: at most ``limit`` labels, and far enough apart (``band``: the width of one
+    category) for the longest label, up to LONGEST_LABEL characters, to be written whole. Every category keeps its
+    full name in the bars' <title>s and in the table."""
+    every = max(1, math.ceil(count / limit))
+    if band > 0 and labels:
+        longest = min(max(len(str(label)) for label in labels), LONGEST_LABEL)
+        every = max(every, math.ceil((longest * char_width + 8) / band))
+    return every
 
 
-def _fit(text: str, width: float) -> str:
-    room = max(3, int(width / CHAR_WIDTH))
+def _fit(text: str, width: float, char_width: float = CHAR_WIDTH) -> str:
+    room = max(3, int(width / char_width))
     return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
@@ -215,7 +225,7 @@ def svg_chart(chart: Chart | None) -> SvgChart | None:
 
     n = len(chart.categories)
     band = plot_w / n
-    every = label_every(n)
+    every = label_every(n, labels=chart.categories, band=band)
     svg.x_ticks = [
         Tick(LEFT + band * (i + 0.5), _fit(str(name), band * every - 4))
         for i, name in enumerate(chart.categories)
@@ -303,10 +313,10 @@ def chart_drawing(chart: Chart, width: float, height: float, font: str = "Helvet
     plot.width, plot.height = width - left - 8, height - bottom - top
     n = len(chart.categories)
     plot.data = [tuple(float(v or 0) for v in values[:n]) for _, values in chart.series]
-    every = label_every(n, 14)
-    room = plot.width / max(n, 1) * every
+    band = plot.width / max(n, 1)
+    every = label_every(n, 14, labels=chart.categories, band=band, char_width=PDF_CHAR_WIDTH)
     plot.categoryAxis.categoryNames = [
-        _fit(str(c), room * 1.2) if i % every == 0 else "" for i, c in enumerate(chart.categories)
+        _fit(str(c), band * every - 4, PDF_CHAR_WIDTH) if i % every == 0 else "" for i, c in enumerate(chart.categories)
     ]
     plot.categoryAxis.labels.fontName = font
     plot.categoryAxis.labels.fontSize = 7

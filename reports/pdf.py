@@ -126,13 +126,16 @@ def _table(table: ReportResult, st: dict[str, ParagraphStyle], body_width: float
     columns = table.columns
     right = [c.kind in NUMERIC for c in columns]
 
-    def row_of(cells, plain: str, aligned: str) -> list:
-        return [_p(display(v, c.kind), st[aligned] if r else st[plain]) for (c, v), r in zip(cells, right, strict=True)]
+    def row_of(cells, plain: str, aligned: str, blank_empty: bool = False) -> list:
+        return [
+            _p("" if blank_empty and v is None else display(v, c.kind), st[aligned] if r else st[plain])
+            for (c, v), r in zip(cells, right, strict=True)
+        ]
 
     data = [[_p(c.label, st["head_right"] if r else st["head"]) for c, r in zip(columns, right, strict=True)]]
     data += [row_of([(c, row.get(c.key)) for c in columns], "cell", "cell_right") for row in table.rows]
     if table.totals:
-        data.append(row_of(totals_row(columns, table.totals), "total", "total_right"))
+        data.append(row_of(totals_row(columns, table.totals), "total", "total_right", blank_empty=True))
     regular, _ = fonts()
     style: list = [
         ("FONTNAME", (0, 0), (-1, -1), regular),

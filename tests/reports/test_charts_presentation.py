@@ -4,6 +4,7 @@ legend, text alternative) and the reportlab drawing for the PDF, both on one sca
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from decimal import Decimal
 
@@ -105,7 +106,13 @@ def test_many_categories_label_only_some_ticks_and_cut_long_names():
     assert len(svg.x_ticks) <= 12
     assert label_every(120) == 10
     long = svg_chart(chart(categories=["A very long vet name indeed, MRCVS"] * 12, series=[("N", [D(1)] * 12)]))
-    assert all(len(t.label) < 20 and t.label.endswith("…") for t in long.x_ticks)
+    assert all(t.label.endswith("…") and len(t.label) * 6.6 < long.plot_right - LEFT for t in long.x_ticks)
+    days = [f"{d} Jul 2026" for d in range(1, 32)] + [f"{d} Aug 2026" for d in range(1, 32)]
+    day_ticks = svg_chart(chart(categories=days, series=[("Net", [D(1)] * len(days))])).x_ticks
+    assert day_ticks[0].label == "1 Jul 2026"
+    assert all("…" not in t.label for t in day_ticks)  # whole dates, spaced out instead of cut
+    gaps = [b.pos - a.pos for a, b in itertools.pairwise(day_ticks)]
+    assert min(gaps) >= len("30 Aug 2026") * 6.6
 
 
 def test_the_svg_has_title_description_axis_titles_and_no_inline_style_or_script():
