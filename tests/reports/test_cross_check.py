@@ -1,0 +1,171 @@
+"""Randomised cross-checks: documents, credit notes and payments made through the services at random local
+moments, then every revenue figure recomputed from rows read with raw SQL written here (bucketed in Python from
+the stored local dates), for random periods, grains and filters. Also: each report page stays within 12 queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from reports.base import ReportParams
+from reports.selectors import receivables_as_of, revenue
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+GRAINS = ["day", "week", "month", "quarter", "year"]
+
+
+def dec(value) -> Decimal:
+    return D(str(value)).quantize(D("0.01"))
+
+
+def first_of(day: dt.date, grain: str) -> dt.date:
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    return day.replace(month=1, day=1)
+
+
+def sql_rows(query: str, params=()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def as_day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+@pytest.fixture
+def random_books(books, vets):
+    rng = random.Random(20250331)
+    ng, shah = vets
+    invoices = []
+    for _ in range(36):
+        day = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
+        hour, minute = rng.choice([(0, 20), (9, 0), (12, 30), (23, 40)])
+        if (day.month, day.day) in ((3, 30), (3, 31)) and hour == 1:
+            hour = 3
+        lines = [
+            (rng.choice(list(books.products)), rng.choice([1, 2, 3]), rng.choice([ng, shah, None]))
+            for _ in range(rng.randrange(1, 4))
+        ]
+        invoice = books.invoice((day.year, day.month, day.day, hour, minute), lines)
+        invoices.append(invoice)
+        if rng.random() < 0.5:
+            books.pay(invoice.client, str(invoice.gross_total), day + dt.timedelta(days=rng.randrange(0, 40)))
+    for invoice in rng.sample(invoices, 8):
+        when = invoice.issue_date + dt.timedelta(days=rng.randrange(0, 60))
+        books.credit(invoice, (when.year, when.month, when.day, 14, 0), lines=[(invoice.lines.first(), D(1))])
+    return rng
+
+
+def expected_revenue(params: ReportParams) -> dict[dt.date, dict[str, Decimal]]:
+    """Per bucket, from the lines joined to their documents with plain SQL."""
+    rows = sql_rows(
+        "SELECT i.issue_date, i.kind, l.vet_id, l.category, l.net, l.tax, l.gross "
+        "FROM invoicing_invoiceline l JOIN invoicing_invoice i ON i.id = l.invoice_id "
+        "WHERE i.status IN ('finalised', 'void')"
+    )
+    out: dict[dt.date, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: D("0.00")))
+    for issue_date, kind, vet_id, category, net, tax, gross in rows:
+        day = as_day(issue_date)
+        if params.vet_ids and vet_id not in params.vet_ids:
+            continue
+        if params.categories and category not in params.categories:
+            continue
+        if params.start <= day <= params.end:
+            bucket = out[first_of(day, params.grain)]
+            if kind == "invoice":
+                bucket["invoiced_net"] += dec(net)
+                bucket["invoiced_tax"] += dec(tax)
+                bucket["invoiced_gross"] += dec(gross)
+            else:
+                bucket["credited"] += dec(gross)
+            bucket["revenue"] += dec(gross)
+    if not (params.vet_ids or params.categories):
+        for received_on, kind, amount in sql_rows("SELECT received_on, kind, amount FROM invoicing_payment"):
+            day = as_day(received_on)
+            if params.start <= day <= params.end:
+                sign = 1 if kind == "payment" else -1
+                out[first_of(day, params.grain)]["collected"] += sign * dec(amount)
+    return out
+
+
+def test_revenue_equals_raw_sql_for_random_periods_grains_and_filters(random_books, vets):
+    rng = random_books
+    for _ in range(25):
+        start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 650))
+        end = start + dt.timedelta(days=rng.randrange(0, 400))
+        filters = rng.choice([{}, {"vet_ids": (vets[0].pk,)}, {"categories": ("vaccine", "imaging")}])
+        params = ReportParams(start, end, rng.choice(GRAINS), **filters)
+        result = revenue(params)
+        expected = expected_revenue(params)
+        assert len(result.rows) == len({first_of(start + dt.timedelta(days=n), params.grain)
+                                         for n in range((end - start).days + 1)})  # fmt: skip
+        for row in result.rows:
+            want = expected.get(row["bucket"], {})
+            for key in ("invoiced_net", "invoiced_tax", "invoiced_gross", "credited", "revenue"):
+                assert row[key] == want.get(key, D("0.00")), (params, row["period"], key)
+            if not filters:
+                assert row["collected"] == want.get("collected", D("0.00")), (params, row["period"])
+        total = sum((b["revenue"] for b in expected.values()), D("0.00"))
+        assert result.totals["revenue"] == total
+        by_vet = next(s for s in result.sections if s.title == "By vet")
+        assert (by_vet.totals["gross"] or D("0.00")) == total
+        if not filters:  # the documents' stored totals, summed by the database, agree with the lines
+            (stored,) = sql_rows(
+                "SELECT SUM(gross_total) FROM invoicing_invoice WHERE status IN ('finalised', 'void') "
+                "AND issue_date >= %s AND issue_date <= %s",
+                [start, end],
+            )
+            assert dec(stored[0] or 0) == total
+            payors = next(s for s in result.sections if s.title.startswith("By payor"))
+            assert sum(r["share"] for r in payors.rows) == total
+
+
+def test_receivables_equal_raw_sql_balances(random_books):
+    for as_of in (dt.date(2024, 6, 30), dt.date(2025, 1, 31), dt.date(2025, 12, 31)):
+        data = receivables_as_of(as_of)
+        expected: dict[int, Decimal] = defaultdict(lambda: D("0.00"))
+        for client_id, gross in sql_rows(
+            "SELECT client_id, gross_total FROM invoicing_invoice WHERE status IN ('finalised', 'void') "
+            "AND issue_date <= %s",
+            [as_of],
+        ):
+            expected[client_id] += dec(gross)
+        for client_id, kind, amount in sql_rows(
+            "SELECT client_id, kind, amount FROM invoicing_payment WHERE client_id IS NOT NULL AND received_on <= %s",
+            [as_of],
+        ):
+            expected[client_id] += -dec(amount) if kind == "payment" else dec(amount)
+        nonzero = {k: v for k, v in expected.items() if v}
+        assert {k: v["balance"] for k, v in data.clients.items()} == nonzero
+
+
+@pytest.mark.parametrize("name", ["revenue", "receivables", "appointments", "reminders", "day_sheet"])
+def test_each_report_page_needs_at_most_12_queries(random_books, as_manager, name, django_assert_max_num_queries):
+    query = "start=2024-01-01&end=2025-11-30&grain=month&category=vaccine" if name == "revenue" else "end=2025-06-30"
+    as_manager.get("/reports/")  # the session and permissions are loaded as on any page
+    with django_assert_max_num_queries(12):
+        response = as_manager.get(f"/reports/{name}/?{query}")
+    assert response.status_code == 200
+
+
+def test_the_api_needs_at_most_12_queries(random_books, manager, bearer, django_assert_max_num_queries):
+    from django.test import Client as HttpClient
+
+    http = HttpClient()
+    headers = bearer(manager)
+    with django_assert_max_num_queries(12):
+        assert http.get("/api/v1/reports/revenue?start=2024-01-01&end=2025-11-30", headers=headers).status_code == 200
