@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
 from animals.models import Animal, Species
 from clients.models import Client
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderType
 from tests.reference_data import ensure_reference_data
+from tests.reminders.workers import worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2027, 6, 1)
@@ -48,26 +47,6 @@ def make_owners(count: int) -> list[Reminder]:
     )
     animals = Animal.objects.bulk_create(Animal(name=f"Dog{i}", owner=c, species=dog) for i, c in enumerate(clients))
     return Reminder.objects.bulk_create(Reminder(animal=a, type=reminder_type, due_on=TODAY) for a in animals)
-
-
-def worker_env(smtp_port: int, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    else:
-        env["SQLITE_PATH"] = str(db["NAME"])
-    env.update(
-        DJANGO_SETTINGS_MODULE="vetpms.settings",
-        VETPMS_TESTING="1",
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
-        TIME_ZONE=django_settings.TIME_ZONE,
-        LOG_LEVEL="WARNING",
-        **extra,
-    )
-    return env
 
 
 def start_worker(env: dict[str, str]) -> subprocess.Popen:
