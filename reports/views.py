@@ -110,6 +110,17 @@ def describe_filters(form, spec: ReportSpec) -> list[tuple[str, str]]:
     return described
 
 
+def _show_what_was_computed(form, params) -> None:
+    """Make the form show the filters the figures are for: the default period when none was given, the period
+    as capped, the grain as coarsened (the notes say why), the default number of top products. Only what the
+    form displays changes; the download links keep the query string as typed, which gives the same figures."""
+    data = form.data.copy()
+    data["start"], data["end"], data["grain"] = params.start.isoformat(), params.end.isoformat(), params.grain
+    if not data.get("top_n"):
+        data["top_n"] = str(params.top_n)
+    form.data = data
+
+
 def _compute(request: HttpRequest, name: str) -> tuple[ReportSpec, object, ReportResult | None]:
     """The spec, the bound form and the result (None when the filters are not valid: the form says why)."""
     _require_reports(request.user)
@@ -118,10 +129,12 @@ def _compute(request: HttpRequest, name: str) -> tuple[ReportSpec, object, Repor
     if not form.is_valid():
         return spec, form, None
     try:
-        result = spec.build(form.params())
+        params = form.params()
+        result = spec.build(params)
     except (DomainError, ValidationError) as exc:
         form.add_error(None, exc.message if isinstance(exc, DomainError) else exc)
         return spec, form, None
+    _show_what_was_computed(form, params)
     return spec, form, result
 
 

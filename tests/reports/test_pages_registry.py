@@ -211,3 +211,16 @@ def test_revenue_is_the_same_on_screen_in_the_csv_and_in_the_pdf(as_manager, man
     # The formula-looking vet name is neutralised in the CSV and shown as written on the screen.
     assert any(row[0] == "'=Ravi Shah" for t in csv_tables for row in t)
     assert any(row[0] == "=Ravi Shah" for t in screen for row in t)
+
+
+def test_the_form_shows_the_period_and_grain_the_figures_are_for(as_manager):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    html = as_manager.get("/reports/revenue/").content.decode()
+    assert f'value="{today.replace(day=1).isoformat()}"' in html and f'value="{today.isoformat()}"' in html
+    assert '<option value="month" selected>Month</option>' in html
+    assert 'name="top_n" value="10"' in html
+    capped = as_manager.get("/reports/revenue/?start=1970-01-01&end=2025-12-31&grain=day").content.decode()
+    assert 'value="2006-01-01"' in capped and "The period was shortened" in capped
+    assert '<option value="day" selected>Day</option>' not in capped  # too many days: shown by a coarser grain
