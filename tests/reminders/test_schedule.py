@@ -2,6 +2,7 @@
 django-q2's own scheduler and worker functions through the ORM broker and the Redis broker (no sleeping)."""
 
 import datetime as dt
+import os
 import uuid
 from multiprocessing import Queue, Value
 from zoneinfo import ZoneInfo
@@ -105,8 +106,13 @@ def _redis_broker():
 
     Conf.REDIS = "redis://127.0.0.1:6379/15"
     broker = Redis(list_key=f"vetpms-test-{uuid.uuid4().hex}")
-    if not broker.ping():  # pragma: no cover - the README and CI start Redis
-        pytest.fail("Redis is not answering on 127.0.0.1:6379")
+    try:
+        broker.ping()
+    except Exception as exc:  # pragma: no cover - .ci/system-deps (run by make test) starts Redis
+        message = f"Redis is not answering on 127.0.0.1:6379 ({exc}); `make test` starts it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     return broker
 
 
