@@ -4,6 +4,7 @@ django-q2 schedules are under "Django Q" (written by migrate; see reminders.sche
 
 from django.contrib import admin
 
+from invoicing.admin import ReadOnlyAdmin
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderRun, ReminderType
 
 
@@ -15,19 +16,8 @@ class ReminderTypeAdmin(admin.ModelAdmin):
     filter_horizontal = ["species"]
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnly):
+class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["animal", "type", "due_on", "status", "source"]
     list_filter = ["status", "source", "type"]
     list_select_related = ["animal", "type"]
@@ -44,7 +34,7 @@ class NoticeInline(admin.TabularInline):
 
 
 @admin.register(ReminderDelivery)
-class ReminderDeliveryAdmin(ReadOnly):
+class ReminderDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["client", "channel", "status", "to_email", "attempts", "sent_at", "created_at"]
     list_filter = ["status", "channel"]
     list_select_related = ["client"]
@@ -53,6 +43,6 @@ class ReminderDeliveryAdmin(ReadOnly):
 
 
 @admin.register(ReminderRun)
-class ReminderRunAdmin(ReadOnly):
+class ReminderRunAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "trigger", "for_date", "status", "emails_sent", "emails_failed", "no_channel"]
     list_filter = ["trigger", "status"]

@@ -67,19 +67,20 @@ def _refused(request: HttpRequest, *, expired: bool) -> HttpResponse:
 class UnsubscribeView(View):
     http_method_names = ["get", "post"]
 
-    def _client(self, token: str) -> Client | None:
-        data = read_token(token)
-        return Client.objects.filter(pk=data["c"]).first()
-
-    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+    def _client_or_refusal(self, request: HttpRequest, token: str) -> Client | HttpResponse:
         try:
-            client = self._client(token)
+            data = read_token(token)
         except signing.SignatureExpired:
             return _refused(request, expired=True)
         except signing.BadSignature:
             return _refused(request, expired=False)
-        if client is None:
-            return _refused(request, expired=False)
+        client = Client.objects.filter(pk=data["c"]).first()
+        return client if client is not None else _refused(request, expired=False)
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        client = self._client_or_refusal(request, token)
+        if isinstance(client, HttpResponse):
+            return client
         return render(
             request,
             "reminders/unsubscribe.html",
@@ -87,14 +88,9 @@ class UnsubscribeView(View):
         )
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        try:
-            client = self._client(token)
-        except signing.SignatureExpired:
-            return _refused(request, expired=True)
-        except signing.BadSignature:
-            return _refused(request, expired=False)
-        if client is None:
-            return _refused(request, expired=False)
+        client = self._client_or_refusal(request, token)
+        if isinstance(client, HttpResponse):
+            return client
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         already = not client.reminder_consent
         client_set_consent(
