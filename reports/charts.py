@@ -86,6 +86,8 @@ def value_scale(chart: Chart) -> Scale:
     if high - low < 1e-9:
         high = low + 1
     step = _nice_step(high - low)
+    if step < 1 and all(isinstance(v, int) for _, values in chart.series for v in values):
+        step = 1.0  # counts: no ticks between whole numbers
     return Scale(math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, step)
 
 

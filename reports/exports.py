@@ -38,7 +38,7 @@ def _write_table(writer, table: ReportResult) -> None:
     writer.writerow([neutralise(c.label) for c in table.columns])
     for row in table.rows:
         writer.writerow([csv_cell(row.get(c.key), c.kind) for c in table.columns])
-    if table.totals:
+    if table.totals and table.rows:  # an empty table has nothing to total (as on the page and in the PDF)
         writer.writerow([csv_cell(value, column.kind) for column, value in totals_row(table.columns, table.totals)])
 
 

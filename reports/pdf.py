@@ -19,6 +19,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -111,15 +112,22 @@ def _footer(title: str, page_width: float) -> Callable[[Canvas, int, int], None]
 
 
 def _widths(columns: list[Column], body_width: float) -> list[float]:
-    """Numbers get a fixed share, text columns split what is left (at least as wide as a number column)."""
-    number_w = 24 * mm
-    numeric = sum(1 for c in columns if c.kind in NUMERIC or c.kind == "date")
-    texts = len(columns) - numeric
-    if texts == 0:
-        return [body_width / len(columns)] * len(columns)
-    number_w = min(number_w, body_width / (len(columns) + 1))
-    text_w = max((body_width - numeric * number_w) / texts, number_w)
-    return [number_w if (c.kind in NUMERIC or c.kind == "date") else text_w for c in columns]
+    """Numbers get at least a fixed share, wide enough for the longest word of their heading (so "Appointments"
+    is never broken); text columns share what is left, and are never narrower than a number column."""
+    _, bold = fonts()
+    number_w = min(22 * mm, body_width / (len(columns) + 1))
+
+    def heading_width(column: Column) -> float:
+        longest = max(column.label.split() or [""], key=len)
+        return stringWidth(longest, bold, 8) + 9  # cell padding, 4 pt each side, and a little air
+
+    widths = [max(number_w, heading_width(c)) if c.kind in NUMERIC or c.kind == "date" else None for c in columns]
+    texts = widths.count(None)
+    fixed = sum(w for w in widths if w is not None)
+    text_w = max((body_width - fixed) / texts, number_w) if texts else 0
+    widths = [text_w if w is None else w for w in widths]
+    scale = min(1.0, body_width / sum(widths))  # too wide: shrink every column alike
+    return [w * scale for w in widths]
 
 
 def _table(table: ReportResult, st: dict[str, ParagraphStyle], body_width: float) -> Table:
@@ -134,7 +142,8 @@ def _table(table: ReportResult, st: dict[str, ParagraphStyle], body_width: float
 
     data = [[_p(c.label, st["head_right"] if r else st["head"]) for c, r in zip(columns, right, strict=True)]]
     data += [row_of([(c, row.get(c.key)) for c in columns], "cell", "cell_right") for row in table.rows]
-    if table.totals:
+    totals = bool(table.totals and table.rows)  # an empty table says so instead of totalling nothing
+    if totals:
         data.append(row_of(totals_row(columns, table.totals), "total", "total_right", blank_empty=True))
     regular, _ = fonts()
     style: list = [
@@ -147,9 +156,9 @@ def _table(table: ReportResult, st: dict[str, ParagraphStyle], body_width: float
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
     ]
-    last_body = len(data) - (2 if table.totals else 1)
+    last_body = len(data) - (2 if totals else 1)
     style += [("BACKGROUND", (0, i), (-1, i), ZEBRA) for i in range(2, last_body + 1, 2)]
-    if table.totals:
+    if totals:
         style += [("LINEABOVE", (0, -1), (-1, -1), 1.0, ACCENT), ("LINEBELOW", (0, -1), (-1, -1), 1.0, ACCENT)]
     if not table.rows:
         data.append([_p("Nothing in this period.", st["cell"])] + [""] * (len(columns) - 1))

@@ -40,7 +40,8 @@ class ReportColumn(tables.Column):
 def report_table(result: ReportResult, *, prefix: str = "") -> tables.Table:
     """A django-tables2 table of ``result`` (rows are dicts keyed by column key), totals in the footer."""
     footers = {}
-    if result.totals:
+    show_totals = bool(result.totals and result.rows)  # an empty table has nothing to total
+    if show_totals:
         footers = {
             c.key: "" if v is None else display(v, c.kind, minus=MINUS)
             for c, v in totals_row(result.columns, result.totals)
@@ -53,4 +54,4 @@ def report_table(result: ReportResult, *, prefix: str = "") -> tables.Table:
 
     attrs["Meta"] = Meta
     table_class = type("ReportTable", (tables.Table,), attrs)
-    return table_class(result.rows, prefix=prefix, show_footer=bool(result.totals))
+    return table_class(result.rows, prefix=prefix, show_footer=show_totals)

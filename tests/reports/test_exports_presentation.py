@@ -168,3 +168,18 @@ def test_times_are_written_in_the_practice_zone_across_a_clock_change(settings):
     assert csv_cell(after, "date") == "2025-03-30 02:30"
     late = dt.datetime(2025, 10, 31, 23, 30, tzinfo=dt.UTC)  # 23:30 GMT on the last day of October
     assert csv_cell(late, "date") == "2025-10-31 23:30"
+
+
+def test_an_empty_table_says_so_and_totals_nothing(tmp_path):
+    columns = [Column("n", "Owner"), Column("c", "Times", "int")]
+    empty = ReportResult("x", "Nothing", PARAMS, columns, [], totals={"c": 0})
+    assert parse_csv(report_csv(empty)) == [["Owner", "Times"]]
+    text = pdf_text(render_report(empty), tmp_path)
+    assert "Nothing in this period." in text and "Total" not in text
+
+
+def test_pdf_headings_are_never_broken_inside_a_word(tmp_path):
+    columns = [Column("v", "Vet")] + [Column(f"c{i}", "Appointments booked", "int") for i in range(8)]
+    result = ReportResult("x", "Wide", PARAMS, columns, [{"v": "Dr Ng", **{f"c{i}": i for i in range(8)}}])
+    text = pdf_text(render_report(result), tmp_path, mode="-raw")
+    assert text.count("Appointments") == 8
