@@ -224,3 +224,15 @@ def test_the_form_shows_the_period_and_grain_the_figures_are_for(as_manager):
     capped = as_manager.get("/reports/revenue/?start=1970-01-01&end=2025-12-31&grain=day").content.decode()
     assert 'value="2006-01-01"' in capped and "The period was shortened" in capped
     assert '<option value="day" selected>Day</option>' not in capped  # too many days: shown by a coarser grain
+
+
+def test_the_managers_home_shows_the_real_dashboard_figures(as_manager, manager, quarter):
+    from reports.selectors import dashboard_figures
+
+    html = as_manager.get("/").content.decode()
+    for key in ("revenue", "appointments", "overdue", "reminders"):
+        assert f'data-testid="dashboard-{key}"' in html
+    assert 'href="/reports/revenue/?start=' in html and 'href="/reports/receivables/?start=' in html
+    figures = dashboard_figures(manager)
+    assert figures.overdue_receivables > 0  # the quarter's invoices are past due
+    assert display(figures.overdue_receivables, "money", minus="\u2212") in html
