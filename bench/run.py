@@ -38,7 +38,8 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/vetpms_bench"
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
 EXPLAIN_INVOICING = ROOT / "docs" / "explain" / "invoicing.md"
-PARTS = ("search", "appointments", "invoicing")
+EXPLAIN_REPORTS = ROOT / "docs" / "explain" / "reports.md"
+PARTS = ("search", "appointments", "invoicing", "reports")
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -490,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     books: list[Result] = []
     billing: list[Result] = []
     facts: dict[str, str] = {}
-    explain = explain_invoicing = ""
+    reporting: list[Result] = []
+    explain = explain_invoicing = explain_reports = ""
     # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     with override_settings(
         STORAGES={
@@ -511,6 +513,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench.invoicing import bench_invoicing
 
             billing, billing_facts, explain_invoicing = bench_invoicing(args, random.Random(args.seed))
+        if "reports" in parts:
+            from bench.reports import bench_reports
+
+            reporting, reporting_facts, explain_reports = bench_reports(args)
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
@@ -539,6 +545,15 @@ def main(argv: list[str] | None = None) -> int:
             "Query plans: [docs/explain/invoicing.md](../../docs/explain/invoicing.md).\n\n"
             f"{billing_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(billing)}"
         )
+    if "reports" in parts:
+        reporting_header = "\n".join(f"- {key}: {value}" for key, value in reporting_facts.items())
+        sections["Issue 6"] = (
+            "## Issue 6: reports\n\n"
+            "Report builders called directly (what a page, CSV, PDF or API request computes), p50/p95 over the runs;\n"
+            "each revenue case alternates with the same figures in hand-written SQL. Pages as the manager.\n"
+            "Query plans: [docs/explain/reports.md](../../docs/explain/reports.md).\n\n"
+            f"{reporting_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(reporting)}"
+        )
     intro = (
         "# VetPMS benchmark: latest run\n\n"
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
@@ -565,7 +580,10 @@ def main(argv: list[str] | None = None) -> int:
     if explain_invoicing:
         EXPLAIN_INVOICING.parent.mkdir(parents=True, exist_ok=True)
         EXPLAIN_INVOICING.write_text(explain_invoicing, encoding="utf-8")
-    results = results + books + billing
+    if explain_reports:
+        EXPLAIN_REPORTS.parent.mkdir(parents=True, exist_ok=True)
+        EXPLAIN_REPORTS.write_text(explain_reports, encoding="utf-8")
+    results = results + books + billing + reporting
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))

@@ -314,23 +314,38 @@ REVENUE_COLUMNS = [
 MONEY_KEYS = ("invoiced_net", "invoiced_tax", "invoiced_gross", "credited", "revenue", "collected", "revenue_last_year")
 
 
-def _breakdown(scope: Scope, key: str, label_key: str | None = None) -> list[dict[str, Any]]:
-    """Revenue of the lines grouped by ``key`` for the period and the year before (credit-note lines count
-    negative, in their own period)."""
+def _line_groups(scope: Scope) -> list[dict[str, Any]]:
+    """The lines' sums per (vet, category, product), for the period and the year before, in one scan of the
+    lines (credit-note lines count negative, in their own period). The breakdowns by vet, by category and the
+    top products are added up from these few thousand groups, instead of reading two million lines three times."""
     prefix = "invoice__"
     now, before = scope.current(prefix, "issue_date"), scope.last_year(prefix, "issue_date")
-    keys = [key] + ([label_key] if label_key else [])
     return list(
         scope.lines()
-        .values(*keys)
+        .values("vet_id", "category", "product_id")
         .annotate(
             sum_net=Sum("net", filter=now),
             sum_tax=Sum("tax", filter=now),
             sum_gross=Sum("gross", filter=now),
             sum_last_year=Sum("gross", filter=before),
+            sum_quantity=Sum("quantity", filter=now),
+            lines=Count("id", filter=now),
         )
         .order_by()
     )
+
+
+def _breakdown(groups: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """``groups`` added up by ``key`` (vet_id, category or product_id)."""
+    sums: dict[Any, dict[str, Any]] = {}
+    for g in groups:
+        row = sums.setdefault(g[key], {key: g[key], "sum_net": ZERO, "sum_tax": ZERO, "sum_gross": ZERO,
+                                       "sum_last_year": ZERO, "sum_quantity": Decimal(0), "lines": 0})  # fmt: skip
+        for name in ("sum_net", "sum_tax", "sum_gross", "sum_last_year"):
+            row[name] += money(g[name])
+        row["sum_quantity"] += Decimal(str(g["sum_quantity"] or 0))
+        row["lines"] += g["lines"] or 0
+    return list(sums.values())
 
 
 BREAKDOWN_COLUMNS = [
@@ -377,24 +392,24 @@ def _section(params, title: str, first: Column, rows: list[dict], notes: list[st
     )
 
 
-def _top_products(scope: Scope) -> ReportResult:
+def _top_products(scope: Scope, groups: list[dict[str, Any]]) -> ReportResult:
     params = scope.params
-    raw = (
-        scope.lines()
-        .filter(scope.current("invoice__", "issue_date"))
-        .values("product_id", "product__name")
-        .annotate(sum_quantity=Sum("quantity"), sum_net=Sum("net"), sum_gross=Sum("gross"), lines=Count("id"))
-        .order_by("-sum_gross", "product__name")[: params.top_n]
+    by_product = [r for r in _breakdown(groups, "product_id") if r["lines"]]
+    names = dict(
+        Product.objects.filter(pk__in=[r["product_id"] for r in by_product if r["product_id"]]).values_list(
+            "pk", "name"
+        )
     )
+    by_product.sort(key=lambda r: (-r["sum_gross"], names.get(r["product_id"], NO_PRODUCT)))
     rows = [
         {
-            "name": r["product__name"] or NO_PRODUCT,
-            "quantity": Decimal(r["sum_quantity"]).normalize() if r["sum_quantity"] is not None else None,
+            "name": names.get(r["product_id"], NO_PRODUCT),
+            "quantity": r["sum_quantity"].normalize(),
             "lines": r["lines"],
-            "net": money(r["sum_net"]),
-            "gross": money(r["sum_gross"]),
+            "net": r["sum_net"],
+            "gross": r["sum_gross"],
         }
-        for r in raw
+        for r in by_product[: params.top_n]
     ]
     columns = [
         Column("name", "Product"),
@@ -507,21 +522,24 @@ def revenue(params: ReportParams) -> ReportResult:
             ("A year earlier", [r["revenue_last_year"] for r in rows]),
         ],
     )
-    vet_names = {}
-    by_vet_raw = _breakdown(scope, "vet_id", "vet__display_name")
-    for r in by_vet_raw:
-        vet_names[r["vet_id"]] = r["vet__display_name"] or NO_VET
+    groups = _line_groups(scope)
+    vet_names = dict(Vet.objects.filter(pk__in={g["vet_id"] for g in groups}).values_list("pk", "display_name"))
     sections = [
         _section(
-            params, "By vet", Column("name", "Vet"), _breakdown_rows(by_vet_raw, lambda r: vet_names[r["vet_id"]])
+            params,
+            "By vet",
+            Column("name", "Vet"),
+            _breakdown_rows(_breakdown(groups, "vet_id"), lambda r: vet_names.get(r["vet_id"], NO_VET)),
         ),
         _section(
             params,
             "By treatment category",
             Column("name", "Category"),
-            _breakdown_rows(_breakdown(scope, "category"), lambda r: CATEGORY_LABELS.get(r["category"], r["category"])),
+            _breakdown_rows(
+                _breakdown(groups, "category"), lambda r: CATEGORY_LABELS.get(r["category"], r["category"])
+            ),
         ),
-        _top_products(scope),
+        _top_products(scope, groups),
     ]
     if scope.by_lines:
         notes.append("The payor breakdown is shown for the whole practice only: claims cover invoices, not vets.")
@@ -847,7 +865,9 @@ def receivables(params: ReportParams) -> ReportResult:
         x_label="Age of the invoice",
         y_label="Owed",
         categories=list(AGE_LABELS),
-        series=[(r["who"], [r[k] or ZERO for k in AGE_KEYS]) for r in summary if r["balance"] is not None],
+        series=[
+            (str(r["who"]), [Decimal(r[k] or ZERO) for k in AGE_KEYS]) for r in summary if r["balance"] is not None
+        ],
     )
     return result(
         params,

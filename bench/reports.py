@@ -1,0 +1,184 @@
+"""Issue 6 measurements: the report builders on the practice-scale data (about 500k documents with 2M lines).
+
+    revenue, one month by day        <= 300 ms    each against the same figures in hand-written SQL, same run,
+    revenue, one year by month       <= 1 s       within 2x (the builder's queries are the same GROUP BYs, plus
+    revenue, ten years by month      <= 3 s       the Python that shapes rows, sections and the chart)
+    receivables as of today          <= 1 s
+    every report page                <= 12 queries
+
+Read-only: nothing is written. The query plans of the heavy statements go to docs/explain/reports.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from bench.run import Result, measure
+
+MONTH_MS, YEAR_MS, TEN_YEARS_MS, RECEIVABLES_MS = 300.0, 1000.0, 3000.0, 1000.0
+PAGE_QUERIES = 12
+RATIO = 2.0
+
+
+def hand_written_revenue(start: dt.date, end: dt.date, grain: str) -> list[tuple[str, list]]:
+    """The revenue report's figures as plain SQL: buckets of documents and payments (this period and a year
+    before), the lines by vet, category and product, and the insurers' shares."""
+    from reports.selectors import years_back
+
+    ly_start, ly_end = years_back(start), years_back(end)
+    periods = [start, end, ly_start, ly_end]
+    now = "issue_date BETWEEN %s AND %s"
+    before = "issue_date BETWEEN %s AND %s"
+    docs = (
+        f"SELECT date_trunc(%s, issue_date)::date AS bucket,"
+        f" SUM(net_total) FILTER (WHERE kind = 'invoice' AND {now}),"
+        f" SUM(tax_total) FILTER (WHERE kind = 'invoice' AND {now}),"
+        f" SUM(gross_total) FILTER (WHERE kind = 'invoice' AND {now}),"
+        f" SUM(gross_total) FILTER (WHERE kind = 'credit_note' AND {now}),"
+        f" SUM(gross_total) FILTER (WHERE {before})"
+        f" FROM invoicing_invoice WHERE status IN ('finalised', 'void') AND ({now} OR {before}) GROUP BY 1"
+    )
+    docs_params = [grain, start, end, start, end, start, end, start, end, ly_start, ly_end, *periods]
+    pay_now, pay_before = "received_on BETWEEN %s AND %s", "received_on BETWEEN %s AND %s"
+    payments = (
+        f"SELECT date_trunc(%s, received_on)::date,"
+        f" SUM(amount) FILTER (WHERE kind = 'payment' AND {pay_now}),"
+        f" SUM(amount) FILTER (WHERE kind = 'refund' AND {pay_now}),"
+        f" SUM(amount) FILTER (WHERE kind = 'payment' AND {pay_before}),"
+        f" SUM(amount) FILTER (WHERE kind = 'refund' AND {pay_before})"
+        f" FROM invoicing_payment WHERE {pay_now} OR {pay_before} GROUP BY 1"
+    )
+    payments_params = [grain, start, end, start, end, ly_start, ly_end, ly_start, ly_end, *periods]
+    lines = (
+        "SELECT l.vet_id, l.category, l.product_id,"
+        " SUM(l.net) FILTER (WHERE i.issue_date BETWEEN %s AND %s),"
+        " SUM(l.tax) FILTER (WHERE i.issue_date BETWEEN %s AND %s),"
+        " SUM(l.gross) FILTER (WHERE i.issue_date BETWEEN %s AND %s),"
+        " SUM(l.gross) FILTER (WHERE i.issue_date BETWEEN %s AND %s),"
+        " SUM(l.quantity) FILTER (WHERE i.issue_date BETWEEN %s AND %s),"
+        " COUNT(*) FILTER (WHERE i.issue_date BETWEEN %s AND %s)"
+        " FROM invoicing_invoiceline l JOIN invoicing_invoice i ON i.id = l.invoice_id"
+        " WHERE i.status IN ('finalised', 'void')"
+        " AND (i.issue_date BETWEEN %s AND %s OR i.issue_date BETWEEN %s AND %s) GROUP BY 1, 2, 3"
+    )
+    lines_params = [start, end] * 3 + [ly_start, ly_end] + [start, end] * 2 + periods
+    shares = (
+        "SELECT pol.payor_id, pay.name, SUM(CASE WHEN c.amount_accepted IS NOT NULL THEN c.amount_accepted"
+        " ELSE c.amount_claimed END), COUNT(DISTINCT c.invoice_id)"
+        " FROM invoicing_claim c JOIN invoicing_invoice i ON i.id = c.invoice_id"
+        " JOIN invoicing_policy pol ON pol.id = c.policy_id JOIN invoicing_payor pay ON pay.id = pol.payor_id"
+        " WHERE c.direct_settlement AND c.status IN ('submitted', 'accepted', 'partly_accepted', 'settled')"
+        " AND i.status IN ('finalised', 'void') AND i.issue_date BETWEEN %s AND %s GROUP BY 1, 2"
+    )
+    return [(docs, docs_params), (payments, payments_params), (lines, lines_params), (shares, [start, end])]
+
+
+def run_sql(statements: list[tuple[str, list]]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+
+def explain(title: str, sql: str, params: list) -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        shown = cursor.mogrify(sql, params)
+    shown = shown.decode() if isinstance(shown, bytes) else shown
+    return f"## {title}\n\n```sql\n{shown.strip()}\n```\n\n```\n{plan}\n```\n"
+
+
+def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
+    from django.db import connection
+    from django.test import Client as HttpClient
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from invoicing.models import Invoice, InvoiceLine
+    from reports.base import REPORTS, ReportParams
+    from reports.selectors import client_open_items_sql
+    from vetpms.models import User
+
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    last_month_end = month_start - dt.timedelta(days=1)
+    runs = max(3, args.repeat // 8)
+    cases = [
+        ("revenue, one month by day", last_month_end.replace(day=1), last_month_end, "day", MONTH_MS),
+        ("revenue, one year by month", last_month_end.replace(year=last_month_end.year - 1) + dt.timedelta(days=1),
+         last_month_end, "month", YEAR_MS),
+        ("revenue, ten years by month", month_start.replace(year=month_start.year - 10), last_month_end, "month",
+         TEN_YEARS_MS),
+    ]  # fmt: skip
+    results: list[Result] = []
+    build = REPORTS["revenue"].build
+    for name, start, end, grain, target in cases:
+        params = ReportParams(start, end, grain)  # type: ignore[arg-type]
+        build(params)  # warm the cache once, for both
+        ours, theirs = Result(f"{name} (reports.selectors.revenue)"), Result("  same figures, hand-written SQL")
+        statements = hand_written_revenue(start, end, grain)
+        for _ in range(runs):  # alternate, so both see the same machine
+            measure(ours, lambda params=params: build(params))
+            measure(theirs, lambda statements=statements: run_sql(statements))
+        ratio = ours.p50 / theirs.p50
+        ours.target = f"p95 <= {target:.0f} ms, <= {RATIO:.0f}x SQL"
+        ours.ok = ours.p95 <= target and ratio <= RATIO
+        ours.note = f"{start} to {end}; builder / SQL p50 = {ratio:.2f}x"
+        theirs.note = f"{len(statements)} statements"
+        results += [ours, theirs]
+
+    receivables = Result(
+        "receivables as of today (reports.selectors.receivables)", target=f"p95 <= {RECEIVABLES_MS:.0f} ms"
+    )
+    build_receivables = REPORTS["receivables"].build
+    params = ReportParams(month_start, today)
+    build_receivables(params)
+    for _ in range(runs):
+        measure(receivables, lambda: build_receivables(params))
+    receivables.ok = receivables.p95 <= RECEIVABLES_MS
+    results.append(receivables)
+
+    http = HttpClient()
+    http.force_login(User.objects.get(username="manager"))
+    http.get("/reports/")
+    year_start = last_month_end.replace(year=last_month_end.year - 1) + dt.timedelta(days=1)
+    for name in REPORTS:
+        query = f"?start={year_start}&end={last_month_end}" if name != "day_sheet" else f"?start={today}&end={today}"
+        page = Result(f"GET /reports/{name}/ (a year{', today' if name == 'day_sheet' else ''})",
+                      target=f"<= {PAGE_QUERIES} queries")  # fmt: skip
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = http.get(f"/reports/{name}/{query}")
+                elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"/reports/{name}/ answered {response.status_code}")
+            page.add(elapsed, len(captured.captured_queries))
+        page.ok = max(page.queries) <= PAGE_QUERIES
+        results.append(page)
+
+    ten_start, ten_end = cases[2][1], cases[2][2]
+    doc_sql, line_sql = (
+        hand_written_revenue(ten_start, ten_end, "month")[0],
+        hand_written_revenue(ten_start, ten_end, "month")[2],
+    )
+    plans = [
+        "# Query plans of the reports\n\n"
+        "Made by `python -m bench --only reports` (bench/reports.py) on the practice-scale data: `EXPLAIN (ANALYZE, "
+        "BUFFERS)` of the heaviest statements, for ten years by month. The builders' statements are the same GROUP "
+        "BYs (the ORM writes `DATE_TRUNC` and `FILTER (WHERE ...)` as here).\n",
+        explain("Revenue: documents by month, this period and a year before", *doc_sql),
+        explain("Revenue: lines by vet, category and product (the three breakdowns from one scan)", *line_sql),
+        explain("Receivables: open items per client as of today", *client_open_items_sql(today)),
+    ]
+    facts = {
+        "documents": f"{Invoice.objects.count():,} ({InvoiceLine.objects.count():,} lines)",
+        "runs per measure": str(runs),
+    }
+    return results, facts, "\n".join(plans)
