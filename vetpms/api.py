@@ -25,6 +25,9 @@ authentication.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from django.core.exceptions import (
     ObjectDoesNotExist,
     PermissionDenied,
@@ -37,6 +40,7 @@ from django.urls import Resolver404, resolve
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
+from ninja.parser import Parser
 
 from animals.api import router as animals_router
 from animals.api import species_router
@@ -56,7 +60,17 @@ from vetpms.errors import DomainError
 # model errors both end in the field name: ["body", "last_name"].
 _PARAM_NAMES = {"payload", "filters"}
 
+
+class DecimalJsonParser(Parser):
+    """JSON numbers with a fraction become Decimal, not float, before the schemas see them: money sent as
+    1.0000000000000000001 is refused for having too many places instead of arriving, rounded by a float, as 1."""
+
+    def parse_body(self, request):
+        return json.loads(request.body, parse_float=Decimal)
+
+
 api = NinjaAPI(
+    parser=DecimalJsonParser(),
     title="VetPMS API",
     version="1",
     urls_namespace="api",

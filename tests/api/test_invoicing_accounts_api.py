@@ -175,6 +175,23 @@ def test_payment_bad_input(change, field, issued, receptionist, api_as):
     assert field in error_fields(api_as(receptionist).post("/api/v1/payments", body))
 
 
+@pytest.mark.parametrize("number", ["1.0000000000000000001", "10.005", "1e-7"])
+def test_money_sent_as_a_json_number_is_read_exactly(number, issued, receptionist, api_as):
+    """A float would round these to 1, 10.005 (or 10.00499...) and 1e-07: read as Decimal they are refused for
+    their places, not silently rounded."""
+    body = f'{{"client": {issued.client_id}, "amount": {number}, "method": "card"}}'
+    response = api_as(receptionist).post("/api/v1/payments", body)
+    assert response.status_code == 422 and "amount" in error_fields(response)
+    assert not Payment.objects.exists()
+
+
+def test_money_as_a_plain_json_number_still_works(issued, receptionist, api_as):
+    body = f'{{"client": {issued.client_id}, "amount": 12.5, "method": "card"}}'
+    response = api_as(receptionist).post("/api/v1/payments", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == "12.50"
+
+
 def test_refunds_need_the_permission_and_credit(issued, receptionist, manager, api_as):
     api_as(receptionist).post("/api/v1/payments", {"client": issued.client_id, "amount": "110.20", "method": "cash"})
     body = {"client": issued.client_id, "amount": "10.00", "method": "cash"}
