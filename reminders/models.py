@@ -20,10 +20,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from clients.models import Client
-
 from animals.models import Animal, Species
 from appointments.models import Appointment, AppointmentType
+from clients.models import Client
 from invoicing.models import InvoiceLine, Product
 from vetpms.models import User
 

@@ -12,3 +12,6 @@ class Report(models.Model):
             ("view_reports", "Can see every practice report"),
             ("view_own_figures", "Can see reports of their own figures"),
         ]
+
+    def __str__(self) -> str:
+        return "Reports"

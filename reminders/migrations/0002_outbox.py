@@ -6,97 +6,206 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0003_phone_input_length'),
-        ('reminders', '0001_initial'),
+        ("clients", "0003_phone_input_length"),
+        ("reminders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReminderRun',
+            name="ReminderRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('schedule', 'Daily schedule'), ('manual', 'Started by hand'), ('retry', 'Retries')], max_length=10)),
-                ('for_date', models.DateField(help_text="The practice's local day the run sends for.")),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('finished', 'Finished'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('notices_planned', models.PositiveIntegerField(default=0)),
-                ('emails_total', models.PositiveIntegerField(default=0, help_text='Emails this run tried to send.')),
-                ('emails_sent', models.PositiveIntegerField(default=0)),
-                ('emails_failed', models.PositiveIntegerField(default=0)),
-                ('emails_deferred', models.PositiveIntegerField(default=0, help_text='Temporary failures, to be retried.')),
-                ('no_channel', models.PositiveIntegerField(default=0, help_text='Owners put on the follow-up list.')),
-                ('error', models.TextField(blank=True)),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[("schedule", "Daily schedule"), ("manual", "Started by hand"), ("retry", "Retries")],
+                        max_length=10,
+                    ),
+                ),
+                ("for_date", models.DateField(help_text="The practice's local day the run sends for.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("notices_planned", models.PositiveIntegerField(default=0)),
+                ("emails_total", models.PositiveIntegerField(default=0, help_text="Emails this run tried to send.")),
+                ("emails_sent", models.PositiveIntegerField(default=0)),
+                ("emails_failed", models.PositiveIntegerField(default=0)),
+                (
+                    "emails_deferred",
+                    models.PositiveIntegerField(default=0, help_text="Temporary failures, to be retried."),
+                ),
+                ("no_channel", models.PositiveIntegerField(default=0, help_text="Owners put on the follow-up list.")),
+                ("error", models.TextField(blank=True)),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('run_reminders', 'Can start the reminder job by hand')],
+                "ordering": ["-created_at", "-id"],
+                "permissions": [("run_reminders", "Can start the reminder job by hand")],
             },
         ),
         migrations.CreateModel(
-            name='ReminderDelivery',
+            name="ReminderDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('none', 'No channel')], default='email', max_length=10)),
-                ('status', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent'), ('retry', 'Will retry'), ('sent', 'Sent'), ('failed', 'Failed'), ('no_channel', 'No channel: phone'), ('skipped', 'Nothing left to send')], default='pending', max_length=10)),
-                ('reason', models.CharField(blank=True, help_text='Why there is no channel, or why it failed.', max_length=200)),
-                ('to_email', models.EmailField(blank=True, max_length=254)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('message_id', models.CharField(blank=True, max_length=200)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('claim_token', models.UUIDField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('followed_up_at', models.DateTimeField(blank=True, null=True)),
-                ('follow_up_note', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_deliveries', to='clients.client')),
-                ('followed_up_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries', to='reminders.reminderrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("email", "Email"), ("none", "No channel")], default="email", max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sending", "Being sent"),
+                            ("retry", "Will retry"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("no_channel", "No channel: phone"),
+                            ("skipped", "Nothing left to send"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True, help_text="Why there is no channel, or why it failed.", max_length=200
+                    ),
+                ),
+                ("to_email", models.EmailField(blank=True, max_length=254)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("message_id", models.CharField(blank=True, max_length=200)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("claim_token", models.UUIDField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("followed_up_at", models.DateTimeField(blank=True, null=True)),
+                ("follow_up_note", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reminder_deliveries",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "followed_up_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries",
+                        to="reminders.reminderrun",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'reminder deliveries',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name_plural": "reminder deliveries",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ReminderNotice',
+            name="ReminderNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.SmallIntegerField(help_text='Days from the due date.')),
-                ('send_on', models.DateField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed'), ('no_channel', 'No channel'), ('skipped', 'Skipped')], default='pending', max_length=10)),
-                ('skip_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('delivery', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notices', to='reminders.reminderdelivery')),
-                ('reminder', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='reminders.reminder')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stage", models.SmallIntegerField(help_text="Days from the due date.")),
+                ("send_on", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("no_channel", "No channel"),
+                            ("skipped", "Skipped"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("skip_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="notices",
+                        to="reminders.reminderdelivery",
+                    ),
+                ),
+                (
+                    "reminder",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notices", to="reminders.reminder"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['send_on', 'id'],
-                'indexes': [models.Index(fields=['status', 'delivery'], name='notice_status_delivery_idx'), models.Index(fields=['sent_at'], name='notice_sent_at_idx')],
-                'constraints': [models.UniqueConstraint(fields=('reminder', 'stage'), name='reminder_notice_once')],
+                "ordering": ["send_on", "id"],
+                "indexes": [
+                    models.Index(fields=["status", "delivery"], name="notice_status_delivery_idx"),
+                    models.Index(fields=["sent_at"], name="notice_sent_at_idx"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("reminder", "stage"), name="reminder_notice_once")],
             },
         ),
         migrations.AddIndex(
-            model_name='reminderdelivery',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='delivery_status_next_idx'),
+            model_name="reminderdelivery",
+            index=models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_idx"),
         ),
         migrations.AddIndex(
-            model_name='reminderdelivery',
-            index=models.Index(fields=['client', '-created_at'], name='delivery_client_idx'),
+            model_name="reminderdelivery",
+            index=models.Index(fields=["client", "-created_at"], name="delivery_client_idx"),
         ),
         migrations.AddIndex(
-            model_name='reminderdelivery',
-            index=models.Index(fields=['-created_at'], name='delivery_created_idx'),
+            model_name="reminderdelivery",
+            index=models.Index(fields=["-created_at"], name="delivery_created_idx"),
         ),
     ]

@@ -4,22 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
             ],
             options={
-                'permissions': [('view_reports', 'Can see every practice report'), ('view_own_figures', 'Can see reports of their own figures')],
-                'managed': False,
-                'default_permissions': (),
+                "permissions": [
+                    ("view_reports", "Can see every practice report"),
+                    ("view_own_figures", "Can see reports of their own figures"),
+                ],
+                "managed": False,
+                "default_permissions": (),
             },
         ),
     ]
