@@ -590,32 +590,27 @@ def _age_cases(column: str, amount: str, as_of: dt.date) -> tuple[str, list]:
     return sql, [limits[0], limits[0], limits[1], limits[1], limits[2], limits[2]]
 
 
-def client_open_items_sql(as_of: dt.date, *, later_payments: bool = True) -> tuple[str, list]:
+def client_open_items_sql(as_of: dt.date) -> tuple[str, list]:
     """Per client: what is left to pay on each invoice issued up to ``as_of`` (invoicing.selectors.
     client_outstanding as it stood that day: gross + its credit notes - the insurers' shares - the client's
     payments allocated to it), summed by age of the invoice, and what of it is past the due date.
 
-    Each source is summed per invoice first and joined to the invoices (one pass over each table). Without
-    ``later_payments`` (no client payment is dated after ``as_of``: the usual "as of today") the client's
-    allocations are read without their payments: an allocation without a claim is a client's (insurers' payments
-    are always allocated to their claim: invoicing.services), and every payment counts."""
+    Each source is summed per invoice first and joined to the invoices (one pass over each table). The client's
+    allocations are those without a claim (insurers' payments are always allocated to their claim:
+    invoicing.services), all of them, less those of payments dated after ``as_of``: for "as of today" that is
+    none, and no payment has to be read."""
     t = _tables()
     issued = _in_list(ISSUED)
     sharing = _in_list(SHARING_CLAIM_STATUSES)
     ages, age_params = _age_cases("o.issue_date", "o.owed", as_of)
-    if later_payments:
-        paid = f"""
+    sql = f"""
+        WITH paid AS (
+            SELECT invoice_id, SUM(amount) AS total FROM {t["allocation"]} WHERE claim_id IS NULL
+             GROUP BY invoice_id
+        ), paid_later AS (
             SELECT a.invoice_id, SUM(a.amount) AS total FROM {t["allocation"]} a
               JOIN {t["payment"]} p ON p.id = a.payment_id
-             WHERE p.client_id IS NOT NULL AND p.received_on <= %s GROUP BY a.invoice_id"""  # noqa: S608 (as below)
-        paid_params = [as_of]
-    else:
-        paid = f"""
-            SELECT invoice_id, SUM(amount) AS total FROM {t["allocation"]} WHERE claim_id IS NULL
-             GROUP BY invoice_id"""  # noqa: S608 (table names from the models)
-        paid_params = []
-    sql = f"""
-        WITH paid AS ({paid}
+             WHERE a.claim_id IS NULL AND p.received_on > %s GROUP BY a.invoice_id
         ), credited AS (  -- credits_id is set on credit notes only (a check constraint): read from its index
             SELECT credits_id AS invoice_id, SUM(gross_total) AS total FROM {t["invoice"]}
              WHERE credits_id IS NOT NULL AND status IN ({issued}) AND issue_date <= %s GROUP BY credits_id
@@ -626,9 +621,11 @@ def client_open_items_sql(as_of: dt.date, *, later_payments: bool = True) -> tup
              WHERE direct_settlement AND status IN ({sharing}) AND submitted_on <= %s GROUP BY invoice_id
         ), o AS (
             SELECT i.client_id, i.issue_date, i.due_date,
-                   i.gross_total + COALESCE(c.total, 0) - COALESCE(ins.total, 0) - COALESCE(pd.total, 0) AS owed
+                   i.gross_total + COALESCE(c.total, 0) - COALESCE(ins.total, 0)
+                   - COALESCE(pd.total, 0) + COALESCE(pl.total, 0) AS owed
               FROM {t["invoice"]} i
               LEFT JOIN paid pd ON pd.invoice_id = i.id
+              LEFT JOIN paid_later pl ON pl.invoice_id = i.id
               LEFT JOIN credited c ON c.invoice_id = i.id
               LEFT JOIN insured ins ON ins.invoice_id = i.id
              WHERE i.kind = 'invoice' AND i.status IN ({issued}) AND i.issue_date <= %s
@@ -638,7 +635,7 @@ def client_open_items_sql(as_of: dt.date, *, later_payments: bool = True) -> tup
          WHERE o.owed > 0.004
          GROUP BY o.client_id
     """  # noqa: S608 (table names from the models, statuses from their choices; values are parameters)
-    return sql, [*paid_params, as_of, as_of, as_of, *age_params, as_of]
+    return sql, [as_of, as_of, as_of, as_of, *age_params, as_of]
 
 
 def client_balances_sql(as_of: dt.date) -> tuple[str, list]:
@@ -712,8 +709,7 @@ class Receivables:
 def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receivables:
     """Clients' and insurers' balances as they stood at the end of ``as_of`` (three queries)."""
     clients: dict[int, dict[str, Any]] = {}
-    later = Payment.objects.filter(client__isnull=False, received_on__gt=as_of).exists()
-    for client_id, *figures in _fetch(*client_open_items_sql(as_of, later_payments=later)):
+    for client_id, *figures in _fetch(*client_open_items_sql(as_of)):
         ages = [money(v) for v in figures[:4]]
         clients[client_id] = {
             **dict(zip(AGE_KEYS, ages, strict=True)),
