@@ -1173,8 +1173,9 @@ def reminders(params: ReportParams) -> ReportResult:
         .count()
     )
     section_notes = [
-        f"{without_channel:,} owners with reminders due in the period and still pending have no "
-        "consent to reminder emails or no email address."
+        f"{len(follow_ups):,} owners were put on the follow-up list in the period (no consent to reminder emails, "
+        f"or no email address). Of the owners whose reminders fell due in the period and are still pending, "
+        f"{without_channel:,} have no channel today."
     ]
     if len(follow_ups) > MAX_ROWS:
         section_notes.append(f"The {MAX_ROWS} most recent of {len(follow_ups):,}.")
