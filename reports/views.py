@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django_tables2 import RequestConfig
 
 from reports.base import REPORTS, ReportResult, ReportSpec
 from reports.charts import svg_chart
@@ -145,6 +146,15 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"specs": specs, "own_only": own_only, "nav": "reports"})
 
 
+SCREEN_ROWS = 50  # rows a table shows per page on screen; its totals, the CSV and the PDF cover every row
+
+
+def _paged(request: HttpRequest, table):
+    """Long tables (the receivables' 500 clients) are paged on screen, each by its own parameter (t1-page)."""
+    RequestConfig(request, paginate={"per_page": SCREEN_ROWS}).configure(table)
+    return table
+
+
 def report(request: HttpRequest, name: str) -> HttpResponse:
     spec, form, result = _compute(request, name)
     context: dict = {"spec": spec, "form": form, "fields": shown_fields(form, spec), "result": result, "nav": "reports"}
@@ -155,9 +165,9 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
             period=period_text(result.params),
             svg=svg_chart(result.chart),
             tables=[
-                (table.title, table.notes, report_table(table, prefix=f"t{i}-"))
+                (table.title, table.notes, _paged(request, report_table(table, prefix=f"t{i}-")))
                 if is_section
-                else ("", [], report_table(table, prefix=f"t{i}-"))
+                else ("", [], _paged(request, report_table(table, prefix=f"t{i}-")))
                 for i, (table, is_section) in enumerate(tables_of(result))
             ],
             csv_url=reverse("reports:csv", args=[spec.name]) + suffix,
