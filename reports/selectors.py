@@ -70,6 +70,10 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 # --- small helpers -------------------------------------------------------------------------------------------
 
 
+def _owners(count: int) -> str:
+    return f"{count:,} owner was" if count == 1 else f"{count:,} owners were"
+
+
 def money(value: Any) -> Decimal:
     """A sum from the database as money: None -> 0.00; SQLite's floats through their shortest repr, never
     through binary arithmetic."""
@@ -1173,9 +1177,9 @@ def reminders(params: ReportParams) -> ReportResult:
         .count()
     )
     section_notes = [
-        f"{len(follow_ups):,} owners were put on the follow-up list in the period (no consent to reminder emails, "
+        f"{_owners(len(follow_ups))} put on the follow-up list in the period (no consent to reminder emails, "
         f"or no email address). Of the owners whose reminders fell due in the period and are still pending, "
-        f"{without_channel:,} have no channel today."
+        f"{without_channel:,} {'has' if without_channel == 1 else 'have'} no channel today."
     ]
     if len(follow_ups) > MAX_ROWS:
         section_notes.append(f"The {MAX_ROWS} most recent of {len(follow_ups):,}.")

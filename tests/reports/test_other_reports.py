@@ -120,8 +120,8 @@ def test_reminder_notices_and_compliance_within_30_60_90_days(reminder_year):
         ("Mrs " + follow_up.rows[0]["name"].split(" ", 1)[1], "No email address", 1)
     ]
     (note,) = follow_up.notes
-    assert note.startswith("1 owners were put on the follow-up list in the period")
-    assert note.endswith("still pending, 1 have no channel today.")
+    assert note.startswith("1 owner was put on the follow-up list in the period")
+    assert note.endswith("still pending, 1 has no channel today.")
     with pytest.raises(PermissionDenied):
         reminders(ReportParams(dt.date(2025, 1, 1), dt.date(2025, 1, 31), only_vet_id=1))
 
