@@ -143,8 +143,9 @@ def _p(text: str, style: ParagraphStyle) -> Paragraph:
 # --- Page furniture ----------------------------------------------------------------------------------------------
 
 
-class _NumberedCanvas(Canvas):
-    """Holds each finished page back until the document ends, so every footer can say "Page x of y"."""
+class NumberedCanvas(Canvas):
+    """Holds each finished page back until the document ends, so every footer can say "Page x of y" (the reports'
+    PDFs use it too)."""
 
     def __init__(self, *args, footer: Callable[[Canvas, int, int], None], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -229,7 +230,7 @@ def _build(story: list, *, title: str, reference: str, continued: str, watermark
         bottomPadding=0,
     )  # fmt: skip
     doc.addPageTemplates([PageTemplate(frames=[frame], onPage=_continuation_header(continued))])
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=_footer(reference, watermark)))
+    doc.build(story, canvasmaker=functools.partial(NumberedCanvas, footer=_footer(reference, watermark)))
     return buffer.getvalue()
 
 

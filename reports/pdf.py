@@ -33,7 +33,7 @@ from reportlab.platypus import (
 )
 
 from appointments.pdf import ACCENT, GRID, MUTED
-from invoicing.pdf import fonts
+from invoicing.pdf import NumberedCanvas, fonts
 from reports.base import Column, ReportResult
 from reports.charts import chart_drawing
 from reports.exports import tables_of, totals_row
@@ -70,26 +70,6 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text or ""), style)
-
-
-class _NumberedCanvas(Canvas):
-    """Keeps the finished pages until the end so each footer can say "page x of y"."""
-
-    def __init__(self, *args, footer: Callable[[Canvas, int, int], None], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._footer = footer
-        self._pages: list[dict] = []
-
-    def showPage(self) -> None:
-        self._pages.append(dict(self.__dict__))
-        self._startPage()
-
-    def save(self) -> None:
-        for state in self._pages:
-            self.__dict__.update(state)
-            self._footer(self, self.getPageNumber(), len(self._pages))
-            super().showPage()
-        super().save()
 
 
 def _footer(title: str, page_width: float) -> Callable[[Canvas, int, int], None]:
@@ -232,5 +212,5 @@ def render_report(result: ReportResult, *, filters: list[tuple[str, str]] | None
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, 0, 0, 0, 0)
     doc.addPageTemplates([PageTemplate(frames=[frame])])
-    doc.build(story, canvasmaker=functools.partial(_NumberedCanvas, footer=_footer(result.title, page_width)))
+    doc.build(story, canvasmaker=functools.partial(NumberedCanvas, footer=_footer(result.title, page_width)))
     return buffer.getvalue()
