@@ -14,3 +14,18 @@ class InvoicingConfig(AppConfig):
         from invoicing.flags import owes_flags
 
         register(owes_flags)
+
+        # Keep the list of open invoices (the receivables report's index) in step with every change.
+        from django.db.models.signals import post_delete, post_save
+
+        from invoicing import open_invoices
+        from invoicing.models import Allocation, Claim, Invoice
+
+        post_save.connect(open_invoices.on_invoice_saved, sender=Invoice, dispatch_uid="invoicing.open.invoice")
+        for model in (Allocation, Claim):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    open_invoices.on_allocation_changed if model is Allocation else open_invoices.on_claim_changed,
+                    sender=model,
+                    dispatch_uid=f"invoicing.open.{model.__name__}.{signal is post_save}",
+                )

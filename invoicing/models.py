@@ -452,3 +452,20 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of {self.payment} to {self.invoice}"
+
+
+class OpenInvoice(models.Model):
+    """The issued invoices that may still have something for the client to pay: an index for the receivables
+    report, so "as of today" does not have to settle half a million paid invoices again.
+
+    It holds no amounts: what is owed is always computed from the documents, claims and payments. The services
+    keep it (invoicing.services.refresh_open_invoices after every change to an invoice's charge, credit notes,
+    insurer share or allocations); `manage.py rebuild_open_invoices` and the bulk seed rebuild it from scratch.
+    An invoice listed here that turns out settled costs nothing; one missing would be left out of the report,
+    which the tests guard against (tests/invoicing/test_open_invoices.py)."""
+
+    invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"open: {self.invoice_id}"

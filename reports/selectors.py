@@ -51,7 +51,17 @@ from django.utils import timezone
 from appointments.availability import sessions_on
 from appointments.models import Appointment, AppointmentStatus, BookException, WorkingHours
 from clients.models import Client
-from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product
+from invoicing.models import (
+    Allocation,
+    Claim,
+    Invoice,
+    InvoiceLine,
+    OpenInvoice,
+    Payment,
+    Payor,
+    Policy,
+    Product,
+)
 from invoicing.selectors import ISSUED, MONEY, SHARING_CLAIM_STATUSES, _share_expression, sharing_claims
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice
 from reports.base import Chart, Column, Grain, ReportParams, ReportResult, ReportSpec, register
@@ -594,7 +604,7 @@ def _age_cases(column: str, amount: str, as_of: dt.date) -> tuple[str, list]:
     return sql, [limits[0], limits[0], limits[1], limits[1], limits[2], limits[2]]
 
 
-def client_open_items_sql(as_of: dt.date) -> tuple[str, list]:
+def client_open_items_sql(as_of: dt.date, *, open_list: bool = False) -> tuple[str, list]:
     """Per client: what is left to pay on each invoice issued up to ``as_of`` (invoicing.selectors.
     client_outstanding as it stood that day: gross + its credit notes - the insurers' shares - the client's
     payments allocated to it), summed by age of the invoice, and what of it is past the due date.
@@ -602,19 +612,38 @@ def client_open_items_sql(as_of: dt.date) -> tuple[str, list]:
     Each source is summed per invoice first and joined to the invoices (one pass over each table). The client's
     allocations are those without a claim (insurers' payments are always allocated to their claim:
     invoicing.services), all of them, less those of payments dated after ``as_of``: for "as of today" that is
-    none, and no payment has to be read."""
+    none, and no payment has to be read.
+
+    With ``open_list`` (as of today or later) only the invoices on invoicing's list of open invoices
+    (invoicing.models.OpenInvoice, kept by the invoicing models' signals) are summed: the report then reads tens
+    of thousands of rows instead of every invoice ever issued. An invoice cannot be open at the end of today
+    without being on that list, which tests/invoicing/test_open_invoices.py checks."""
     t = _tables()
     issued = _in_list(ISSUED)
     sharing = _in_list(SHARING_CLAIM_STATUSES)
     ages, age_params = _age_cases("o.issue_date", "o.owed", as_of)
+    if open_list:
+        # The list reflects every payment and claim recorded; one dated after ``as_of`` may have closed an invoice
+        # that was open that day, so those invoices are read too.
+        candidates = f"""
+        ), candidates AS (
+            SELECT invoice_id FROM {OpenInvoice._meta.db_table}
+            UNION SELECT invoice_id FROM paid_later
+            UNION SELECT invoice_id FROM {t["claim"]} WHERE submitted_on > %s"""  # noqa: S608 (table names)
+        only_paid = "AND a.invoice_id IN (SELECT invoice_id FROM candidates)"
+        only_invoices = "AND i.id IN (SELECT invoice_id FROM candidates)"
+        candidate_params = [as_of]
+    else:
+        candidates = only_paid = only_invoices = ""
+        candidate_params = []
     sql = f"""
-        WITH paid AS (
-            SELECT invoice_id, SUM(amount) AS total FROM {t["allocation"]} WHERE claim_id IS NULL
-             GROUP BY invoice_id
-        ), paid_later AS (
+        WITH paid_later AS (
             SELECT a.invoice_id, SUM(a.amount) AS total FROM {t["allocation"]} a
               JOIN {t["payment"]} p ON p.id = a.payment_id
-             WHERE a.claim_id IS NULL AND p.received_on > %s GROUP BY a.invoice_id
+             WHERE a.claim_id IS NULL AND p.received_on > %s GROUP BY a.invoice_id{candidates}
+        ), paid AS (
+            SELECT a.invoice_id, SUM(a.amount) AS total FROM {t["allocation"]} a WHERE a.claim_id IS NULL {only_paid}
+             GROUP BY a.invoice_id
         ), credited AS (  -- credits_id is set on credit notes only (a check constraint): read from its index
             SELECT credits_id AS invoice_id, SUM(gross_total) AS total FROM {t["invoice"]}
              WHERE credits_id IS NOT NULL AND status IN ({issued}) AND issue_date <= %s GROUP BY credits_id
@@ -632,14 +661,14 @@ def client_open_items_sql(as_of: dt.date) -> tuple[str, list]:
               LEFT JOIN paid_later pl ON pl.invoice_id = i.id
               LEFT JOIN credited c ON c.invoice_id = i.id
               LEFT JOIN insured ins ON ins.invoice_id = i.id
-             WHERE i.kind = 'invoice' AND i.status IN ({issued}) AND i.issue_date <= %s
+             WHERE i.kind = 'invoice' AND i.status IN ({issued}) AND i.issue_date <= %s {only_invoices}
         )
         SELECT o.client_id, {ages}, SUM(CASE WHEN o.due_date < %s THEN o.owed ELSE 0 END), MIN(o.due_date)
           FROM o
          WHERE o.owed > 0.004
          GROUP BY o.client_id
     """  # noqa: S608 (table names from the models, statuses from their choices; values are parameters)
-    return sql, [as_of, as_of, as_of, as_of, *age_params, as_of]
+    return sql, [as_of, *candidate_params, as_of, as_of, as_of, *age_params, as_of]
 
 
 def client_balances_sql(as_of: dt.date) -> tuple[str, list]:
@@ -713,7 +742,8 @@ class Receivables:
 def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receivables:
     """Clients' and insurers' balances as they stood at the end of ``as_of`` (three queries)."""
     clients: dict[int, dict[str, Any]] = {}
-    for client_id, *figures in _fetch(*client_open_items_sql(as_of)):
+    today = timezone.localdate()
+    for client_id, *figures in _fetch(*client_open_items_sql(as_of, open_list=as_of >= today)):
         ages = [money(v) for v in figures[:4]]
         clients[client_id] = {
             **dict(zip(AGE_KEYS, ages, strict=True)),

@@ -34,6 +34,7 @@ def invoicing_models() -> list:
         DocumentCounter,
         Invoice,
         InvoiceLine,
+        OpenInvoice,
         Payment,
         Payor,
         Policy,
@@ -43,6 +44,7 @@ def invoicing_models() -> list:
     # Reminders point at invoice lines and products, so they go with them (and their types, which the demo makes).
     return [
         *reminder_models(),
+        OpenInvoice,
         Allocation,
         ClaimLine,
         Claim,
