@@ -175,7 +175,14 @@ def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
         "BYs (the ORM writes `DATE_TRUNC` and `FILTER (WHERE ...)` as here).\n",
         explain("Revenue: documents by month, this period and a year before", *doc_sql),
         explain("Revenue: lines by vet, category and product (the three breakdowns from one scan)", *line_sql),
-        explain("Receivables: open items per client as of today", *client_open_items_sql(today)),
+        explain(
+            "Receivables as of today: open items through the list of open invoices",
+            *client_open_items_sql(today, open_list=True),
+        ),
+        explain(
+            "Receivables as of an earlier day: open items from every invoice",
+            *client_open_items_sql(last_month_end),
+        ),
     ]
     facts = {
         "documents": f"{Invoice.objects.count():,} ({InvoiceLine.objects.count():,} lines)",
