@@ -39,7 +39,8 @@ def cleanup() -> int:
     from django.db import connection, transaction
     from django.db.models import Max, Q
 
-    from invoicing.models import Allocation, DocumentCounter, Invoice, InvoiceLine, Payment
+    from invoicing.models import Allocation, DocumentCounter, Invoice, InvoiceLine, OpenInvoice, Payment
+    from reminders.models import Reminder
     from vetpms.models import AuditEntry
 
     mine = Invoice.objects.filter(Q(notes=MARKER) | Q(series__startswith=BIG_SERIES))
@@ -52,6 +53,14 @@ def cleanup() -> int:
         # only: ALTER TABLE is transactional in PostgreSQL and holds the tables' locks until the commit.
         cursor.execute("ALTER TABLE invoicing_invoiceline DISABLE TRIGGER invoiceline_frozen")
         cursor.execute("ALTER TABLE invoicing_invoice DISABLE TRIGGER invoice_frozen")
+        # What finalising set off elsewhere: the reminders the bench's vaccines renewed (the new ones go, the ones
+        # they completed are pending again) and the list of open invoices.
+        lines = InvoiceLine.objects.filter(invoice_id__in=ids)
+        Reminder.objects.filter(source_line__in=lines).delete()
+        Reminder.objects.filter(completed_by_line__in=lines).update(
+            status=Reminder.Status.PENDING, closed_at=None, closed_by=None, completed_by_line=None, note=""
+        )
+        OpenInvoice.objects.filter(invoice_id__in=ids).delete()
         payments = list(Allocation.objects.filter(invoice_id__in=ids).values_list("payment_id", flat=True))
         Allocation.objects.filter(invoice_id__in=ids)._raw_delete(connection.alias)
         Payment.objects.filter(pk__in=payments, notes=MARKER)._raw_delete(connection.alias)
