@@ -11,7 +11,7 @@ from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
-from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, Payment, Product
+from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, OpenInvoice, Payment, Product
 from vetpms.money import ZERO
 
 ISSUED = (Invoice.Status.FINALISED, Invoice.Status.VOID)
@@ -59,9 +59,14 @@ def client_outstanding(invoice: Invoice) -> Decimal:
 
 
 def outstanding_invoices(*, client: Client) -> list[Invoice]:
-    """The client's finalised invoices with something left to pay, oldest first."""
+    """The client's finalised invoices with something left to pay, oldest first. Only those on the list of open
+    invoices are looked at (kept in the same transaction as every change: invoicing.open_invoices), so a client
+    with years of paid invoices costs what their few open ones do."""
     invoices = Invoice.objects.filter(
-        client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.FINALISED
+        client=client,
+        kind=Invoice.Kind.INVOICE,
+        status=Invoice.Status.FINALISED,
+        pk__in=OpenInvoice.objects.filter(client=client).values("invoice_id"),
     ).order_by("issue_date", "number")
     return [inv for inv in invoices if client_outstanding(inv) > 0]
 
