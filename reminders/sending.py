@@ -402,17 +402,18 @@ def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
         _finish(claim, delivery, status=Delivery.Status.SKIPPED, attempts=delivery.attempts, error="", now=now)
         return Delivery.Status.SKIPPED
     channel, reason = channel_for(delivery.client)
-    if channel != Delivery.Channel.EMAIL or delivery.client.email != delivery.to_email:
-        # Consent withdrawn (or the address changed) after the email was planned: to the follow-up list.
+    if channel != Delivery.Channel.EMAIL:
+        # Consent withdrawn (or the address removed) after the email was planned: to the follow-up list.
         with transaction.atomic():
             Delivery.objects.filter(claim).update(
-                status=Delivery.Status.NO_CHANNEL,
-                channel=Delivery.Channel.NONE,
-                reason=reason or "the email address changed before sending",
-                claim_token=None,
+                status=Delivery.Status.NO_CHANNEL, channel=Delivery.Channel.NONE, reason=reason, claim_token=None
             )
             Notice.objects.filter(pk__in=[n.pk for n in notices]).update(status=Notice.Status.NO_CHANNEL)
         return Delivery.Status.NO_CHANNEL
+    if delivery.client.email != delivery.to_email:
+        # The owner gave a new address since (an email waiting for a retry): it goes to the address of today.
+        Delivery.objects.filter(claim).update(to_email=delivery.client.email)
+        delivery.to_email = delivery.client.email
     message = build_message(delivery, notices, connection=connection)
     try:
         connection.open()  # opened once and kept open across the batch (send() would close a connection it opened)

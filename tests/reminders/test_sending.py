@@ -314,6 +314,19 @@ def test_new_items_join_an_owner_email_still_waiting_for_a_retry(smtp_server, ma
     assert ReminderDelivery.objects.count() == 1
 
 
+def test_an_email_waiting_for_a_retry_goes_to_the_owners_new_address(smtp_server, manager, dog_type):
+    owner = ClientFactory(email="old@example.com")
+    due(manager, dog_type, owner=owner, due_on=TODAY)
+    _reject(smtp_server, "old@example.com", "451 4.2.2 Mailbox full")
+    run_for()
+    owner.email = "new@example.com"
+    owner.save(update_fields=["email"])
+    ReminderDelivery.objects.update(next_attempt_at=timezone.now())
+    sending.send_due()
+    assert [m["To"] for m in smtp_server.messages] == ["new@example.com"]
+    assert ReminderDelivery.objects.get().to_email == "new@example.com"
+
+
 def test_reminders_of_inactive_owners_are_not_planned(smtp_server, manager, dog_type):
     reminder = due(manager, dog_type, due_on=TODAY)
     Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.CANCELLED)
