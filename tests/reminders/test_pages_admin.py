@@ -143,9 +143,12 @@ def test_the_log_shows_each_delivery_with_its_pets_and_items(as_receptionist):
 
 def test_the_log_filters_by_status_channel_client_and_per_client_page(as_receptionist):
     dhpp = make_type("DHPP booster")
-    sent = make_delivery([make_reminder(dhpp)])
-    phone = make_delivery([make_reminder(dhpp)], status="no_channel", channel="none")
-    retry = make_delivery([make_reminder(dhpp)], status="retry")
+    # Owners' surnames chosen, not drawn at random: two random ones may be the same and match one filter.
+    sent = make_delivery([make_reminder(dhpp, animal=AnimalFactory(owner__last_name="Sentwell"))])
+    phone = make_delivery(
+        [make_reminder(dhpp, animal=AnimalFactory(owner__last_name="Phoneby"))], status="no_channel", channel="none"
+    )
+    retry = make_delivery([make_reminder(dhpp, animal=AnimalFactory(owner__last_name="Retryman"))], status="retry")
     url = reverse("reminders:delivery_list")
 
     def rows(response):
