@@ -458,9 +458,9 @@ class OpenInvoice(models.Model):
     """The issued invoices that may still have something for the client to pay: an index for the receivables
     report, so "as of today" does not have to settle half a million paid invoices again.
 
-    It holds no amounts: what is owed is always computed from the documents, claims and payments. The services
-    keep it (invoicing.services.refresh_open_invoices after every change to an invoice's charge, credit notes,
-    insurer share or allocations); `manage.py rebuild_open_invoices` and the bulk seed rebuild it from scratch.
+    It holds no amounts: what is owed is always computed from the documents, claims and payments. The save and
+    delete signals of Invoice, Allocation and Claim keep it (invoicing.open_invoices.refresh, in the transaction
+    that made the change); `manage.py rebuild_open_invoices` and the bulk seed rebuild it from scratch.
     An invoice listed here that turns out settled costs nothing; one missing would be left out of the report,
     which the tests guard against (tests/invoicing/test_open_invoices.py)."""
 

@@ -39,12 +39,12 @@ def rebuild() -> int:
     return OpenInvoice.objects.count()
 
 
-def rebuild_sql(table_names: dict[str, str] | None = None) -> tuple[str, list]:
+def rebuild_sql() -> tuple[str, list]:
     """INSERT ... SELECT of every issued invoice whose gross + credit notes - insurers' shares - the client's
     allocations is more than zero (invoicing.selectors.client_outstanding for all invoices at once)."""
     from invoicing.selectors import ISSUED, SHARING_CLAIM_STATUSES
 
-    t = table_names or {
+    t = {
         "open": OpenInvoice._meta.db_table,
         "invoice": Invoice._meta.db_table,
         "claim": Claim._meta.db_table,

@@ -155,3 +155,16 @@ def test_a_payment_dated_after_the_day_still_counts_as_open_that_day(owner_pet, 
     assert rows == _fetch(*client_open_items_sql(today, open_list=False))
     assert [r[0] for r in rows] == [client.pk]  # still owed at the end of today
     assert invoice.pk not in listed()
+
+
+def test_the_rebuild_command_restores_a_lost_list(owner_pet, consult_fee, receptionist):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client, pet = owner_pet
+    invoice = new_invoice(client, pet, consult_fee, receptionist)
+    OpenInvoice.objects.all().delete()
+    out = StringIO()
+    call_command("rebuild_open_invoices", stdout=out)
+    assert listed() == {invoice.pk} and "1 open invoices listed." in out.getvalue()

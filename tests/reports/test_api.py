@@ -3,10 +3,9 @@ as JSON with exact money strings, the same as the builder's."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -114,4 +113,4 @@ def test_every_report_answers_json_for_a_manager(manager, bearer, march):
 
 
 def test_the_session_works_too(as_manager):
-    assert as_manager.get(f"/api/v1/reports/day_sheet?start={dt.date.today()}").status_code == 200
+    assert as_manager.get(f"/api/v1/reports/day_sheet?start={timezone.localdate()}").status_code == 200
