@@ -38,6 +38,63 @@ def test_repeated_bad_passwords_lock_the_account_even_for_the_right_password(cli
     assert "_auth_user_id" not in client.session
 
 
+def _fail(client, times, **meta):
+    for _ in range(times):
+        client.post(reverse("login"), {"username": "rita", "password": "wrong"}, **meta)
+
+
+def _sign_in(**meta):
+    browser = HttpClient()
+    response = browser.post(reverse("login"), {"username": "rita", "password": PASSWORD}, **meta)
+    return response.status_code
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_user_out_from_another(client, receptionist):
+    _fail(client, settings.AXES_FAILURE_LIMIT, REMOTE_ADDR="203.0.113.66")
+    assert _sign_in(REMOTE_ADDR="203.0.113.66") == 429
+    assert _sign_in(REMOTE_ADDR="198.51.100.20") == 302
+
+
+def test_behind_a_trusted_proxy_failures_count_per_forwarded_client_address(client, receptionist, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    attacker = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.66"}
+    _fail(client, settings.AXES_FAILURE_LIMIT, **attacker)
+    assert _sign_in(**attacker) == 429
+    # Rita at the front desk, through the same proxy: her own address, her own counter.
+    assert _sign_in(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20") == 302
+
+
+def test_forwarded_addresses_from_an_untrusted_sender_are_ignored(client, receptionist, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    # An attacker who writes a new X-Forwarded-For on every try still counts against their own address.
+    for index in range(settings.AXES_FAILURE_LIMIT):
+        _fail(client, 1, REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR=f"192.0.2.{index}")
+    assert _sign_in(REMOTE_ADDR="203.0.113.66", HTTP_X_FORWARDED_FOR="192.0.2.200") == 429
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "expected"),
+    [
+        ("203.0.113.5", "", "203.0.113.5"),
+        ("203.0.113.5", "198.51.100.1", "203.0.113.5"),  # not a proxy: the header is the client's word
+        ("10.0.0.1", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.1", "192.0.2.9, 198.51.100.1", "198.51.100.1"),  # the left end is whatever the client sent
+        ("10.0.0.1", "198.51.100.1, 10.0.0.2", "198.51.100.1"),  # two proxies in a row
+        ("10.0.0.1", "not-an-address", "10.0.0.1"),
+        ("10.0.0.1", "", "10.0.0.1"),
+        ("", "198.51.100.1", "0.0.0.0"),  # noqa: S104 - an address that names no client, not a bind
+    ],
+)
+def test_client_ip_trusts_forwarded_addresses_only_from_configured_proxies(settings, remote, forwarded, expected):
+    from django.test import RequestFactory
+
+    from vetpms.net import client_ip
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
 def test_session_ends_after_inactivity(client, receptionist):
     client.post(reverse("login"), {"username": "rita", "password": PASSWORD})
     assert client.get(reverse("clients:list")).status_code == 200
