@@ -360,20 +360,37 @@ def appointment_reschedule(request, pk: int):
 # --- The book: day grid, week, day list --------------------------------------------------------------------------
 
 
+def _offers(*, day: dt.date, vets: list[Vet]) -> dict[int, list[dt.datetime]]:
+    """The starts the grid offers, per vet: the free slots of one step's length, found by the same code (sessions,
+    clash rule, not in the past) as the booking page, so an offered time is one the booking service accepts."""
+    offers: dict[int, list[dt.datetime]] = {v.pk: [] for v in vets}
+    step = services.slot_step_minutes()
+    for slot in selectors.find_free_slots(day=day, minutes=step, vets=vets, step_minutes=step):
+        offers[slot.vet_id].append(slot.start)
+    return offers
+
+
 @permission_required("appointments.view_appointment")
 def day_grid(request):
     day = _day_param(request)
     grid = selectors.day_grid(day=day)
+    offers = _offers(day=day, vets=grid["vets"])
     columns = [
-        Column(v.display_name, v.pk, day, grid["sessions"][v.pk], grid["appointments"][v.pk]) for v in grid["vets"]
+        Column(
+            v.display_name,
+            v.pk,
+            day,
+            grid["sessions"][v.pk],
+            grid["appointments"][v.pk],
+            offered=offers[v.pk],
+        )
+        for v in grid["vets"]
     ]
     rows = day_grid_rows(day=day, columns=columns, step_minutes=services.slot_step_minutes())
-    overflow = [a for c in columns for a in c.overflow]
     return render(
         request,
         "appointments/day_grid.html",
-        {"columns": columns, "rows": rows, "overflow": overflow, "now": timezone.now(), "nav": "appointments"}
-        | _day_nav(day),
+        {"columns": columns, "rows": rows, "now": timezone.now(), "nav": "appointments"} | _day_nav(day),
     )
 
 
@@ -390,8 +407,10 @@ def week_view(request):
         for appointment in selectors.week(vet=vet, first_day=monday):
             by_day.setdefault(to_local(appointment.start).date(), []).append(appointment)
         today = timezone.localdate()
+        offers = selectors.free_starts_for_days(vet=vet, days=days, step_minutes=services.slot_step_minutes())
         columns = [
-            Column(f"{d:%a} {d.day} {d:%b}", vet.pk, d, sessions[d], by_day[d], is_today=d == today) for d in days
+            Column(f"{d:%a} {d.day} {d:%b}", vet.pk, d, sessions[d], by_day[d], offered=offers[d], is_today=d == today)
+            for d in days
         ]
         rows = week_grid_rows(columns=columns, step_minutes=services.slot_step_minutes())
     return render(
@@ -402,7 +421,6 @@ def week_view(request):
             "vets": list(selectors.active_vets()),
             "columns": columns,
             "rows": rows,
-            "overflow": [a for c in columns for a in c.overflow],
             "now": timezone.now(),
             "monday": monday,
             "sunday": days[-1],
