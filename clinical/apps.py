@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class ClinicalConfig(AppConfig):
+    name = "clinical"
+    verbose_name = "Clinical record"
+
+    def ready(self) -> None:
+        # The day list shows alerts, problems and the open consultation (appointments cannot import this app).
+        from appointments.flags import register
+        from clinical.day_list import clinical_flags
+
+        register(clinical_flags)
+
+        # The insurance claim form gains the consultations and conditions of its lines' dates.
+        from clinical.pdf import claim_clinical_section
+        from invoicing.pdf import register_claim_section
+
+        register_claim_section(claim_clinical_section)
