@@ -48,10 +48,12 @@ def appointment_list(
     return qs.order_by("start", "id")
 
 
-def day_list(*, vet: Vet, day: dt.date) -> QuerySet[Appointment]:
-    """One vet's day in time order, with pet, owner, type and last weight joined: one query."""
+def day_list(*, vet: Vet, day: dt.date, with_history: bool = False) -> QuerySet[Appointment]:
+    """One vet's day in time order, with pet, owner, type and last weight joined: one query. ``with_history``
+    prefetches the status moves and their authors' roles (the page's undo buttons): three more."""
     start, end = local_day_bounds(day)
-    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    qs = _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    return qs.prefetch_related("events__by__groups") if with_history else qs
 
 
 def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
