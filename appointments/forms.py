@@ -198,11 +198,19 @@ class WorkingHoursForm(BootstrapMixin, forms.Form):
 
 
 class BookExceptionForm(BootstrapMixin, forms.ModelForm):
+    until = forms.DateField(
+        required=False, label="Last day", widget=DateInput(), help_text="For several days; empty for one day."
+    )
+
     class Meta:
         model = BookException
-        fields = ["date", "kind", "start_time", "end_time", "note"]
+        fields = ["date", "until", "kind", "start_time", "end_time", "note"]
         widgets = {"date": DateInput(), "start_time": TimeInput(), "end_time": TimeInput()}
-        help_texts = {"start_time": "Leave both times empty for a whole day of leave."}
+        labels = {"date": "First day"}
+        help_texts = {"start_time": "Leave both times empty for whole days of leave."}
+
+    def validate_unique(self):
+        """One row per day is made by the service, which checks each."""
 
 
 class AppointmentTypeForm(BootstrapMixin, forms.ModelForm):
