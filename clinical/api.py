@@ -22,8 +22,6 @@ in the URL a 404, in a body a 422 on that field. Consultation and addendum text 
 see the record but not its notes.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.core.exceptions import ValidationError
