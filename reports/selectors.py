@@ -295,7 +295,7 @@ def _document_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
 
 
 def _payment_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
-    qs = Payment.objects.filter(scope.current("", "received_on") | scope.last_year("", "received_on"))
+    qs = Payment.objects.live().filter(scope.current("", "received_on") | scope.last_year("", "received_on"))
     if scope.params.payor_ids:
         qs = qs.filter(payor_id__in=scope.params.payor_ids)
     now, before = scope.current("", "received_on"), scope.last_year("", "received_on")
@@ -687,7 +687,7 @@ def client_balances_sql(as_of: dt.date) -> tuple[str, list]:
              WHERE c.direct_settlement AND c.status IN ({sharing}) AND c.submitted_on <= %s
             UNION ALL
             SELECT client_id, CASE WHEN kind = 'payment' THEN -amount ELSE amount END FROM {t["payment"]}
-             WHERE client_id IS NOT NULL AND received_on <= %s
+             WHERE client_id IS NOT NULL AND voided_at IS NULL AND received_on <= %s
         ) entries
         GROUP BY client_id HAVING SUM(amount) > 0.004 OR SUM(amount) < -0.004
     """  # noqa: S608 (table names from the models, statuses from their choices; values are parameters)
@@ -1311,7 +1311,8 @@ def day_sheet(params: ReportParams) -> ReportResult:
     else:
         method_labels = dict(Payment.Method.choices)
         raw_payments = (
-            Payment.objects.filter(received_on=day)
+            Payment.objects.live()
+            .filter(received_on=day)
             .values("method")
             .annotate(
                 payments=Count("id", filter=Q(kind=Payment.Kind.PAYMENT)),
