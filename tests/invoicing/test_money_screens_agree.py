@@ -25,7 +25,7 @@ from invoicing.models import Claim, Invoice, Payment, Payor, Policy, Product, Ta
 from invoicing.pdf import money as pdf_money
 from invoicing.selectors import client_balance
 from invoicing.templatetags.invoicing_tags import money as page_money
-from reports.selectors import receivables_as_of
+from reports.builders.receivables import receivables_as_of
 from tests.factories import AnimalFactory
 from vetpms.errors import DomainError
 from vetpms.timeutils import local_datetime

@@ -16,7 +16,9 @@ from invoicing.open_invoices import rebuild
 from invoicing.selectors import client_balance, client_outstanding, client_statement, invoices_outstanding
 from invoicing.services import payment_record, payment_void, refund_record
 from reports.base import ReportParams
-from reports.selectors import day_sheet, receivables_as_of, revenue
+from reports.builders.day_sheet import day_sheet
+from reports.builders.receivables import receivables_as_of
+from reports.builders.revenue import revenue
 from vetpms.errors import DomainError
 from vetpms.models import AuditEntry
 
