@@ -6,7 +6,8 @@ class ClinicalConfig(AppConfig):
     verbose_name = "Clinical record"
 
     def ready(self) -> None:
-        # The day list shows alerts, problems and the open consultation (appointments cannot import this app).
+        # The vet's day list shows each pet's problem alerts, how many other problems are active, and the
+        # appointment's consultation once open (appointments cannot import this app).
         from appointments.flags import register
         from clinical.day_list import clinical_flags
 

@@ -1,6 +1,7 @@
 """What the clinical record adds to each row of a vet's day list (registered with appointments.flags in
-ClinicalConfig.ready): the pet's alerts and active problems, and the consultation of the appointment once it is
-open (a link to it, saying whether it is signed). Two queries whatever the number of rows."""
+ClinicalConfig.ready): the pet's problem alerts by name, how many other problems are active (named in the badge's
+title), and the consultation of the appointment once it is open (a link to it, saying whether it is signed). Two
+queries whatever the number of rows."""
 
 from __future__ import annotations
 
@@ -39,16 +40,14 @@ def clinical_flags(appointments: list[Appointment], user: User) -> dict[int, lis
     for appointment in appointments:
         row: list[DayListFlag] = []
         animal_url = reverse("animals:detail", args=[appointment.animal_id]) + "#problems"
-        for problem in problems.get(appointment.animal_id, [])[:MAX_PROBLEMS_SHOWN]:
-            if problem.is_alert:
-                row.append(DayListFlag(f"⚠ {problem.condition}", "danger", animal_url, "Alert on the problem list"))
-            else:
-                row.append(
-                    DayListFlag(problem.condition, "warning", animal_url, f"{problem.get_status_display()} problem")
-                )
-        extra = len(problems.get(appointment.animal_id, [])) - MAX_PROBLEMS_SHOWN
-        if extra > 0:
-            row.append(DayListFlag(f"+{extra} problems", "warning", animal_url))
+        current = problems.get(appointment.animal_id, [])
+        for problem in [p for p in current if p.is_alert]:
+            row.append(DayListFlag(problem.condition, "danger", animal_url, f"{problem.get_status_display()} problem"))
+        others = [p for p in current if not p.is_alert]
+        if others:
+            names = ", ".join(p.condition for p in others[:MAX_PROBLEMS_SHOWN])
+            label = f"{len(others)} active problem{'s' if len(others) != 1 else ''}"
+            row.append(DayListFlag(label, "warning", animal_url, names))
         if appointment.pk in consultations:
             pk, status = consultations[appointment.pk]
             signed = status == Consultation.Status.SIGNED

@@ -382,13 +382,17 @@ class InvoiceDetailOut(InvoiceOut):
     lines: list[LineOut]
     tax_breakdown: list[TaxBandOut] = Field(..., description="Per tax rate, highest first.")
     credit_notes: list[CreditNoteRef]
-    claims: list[InvoiceClaimOut]
-    payments: list[InvoicePaymentOut]
+    claims: list[InvoiceClaimOut] = Field(..., description="Empty for a caller without invoicing.view_payment.")
+    payments: list[InvoicePaymentOut] = Field(..., description="Empty for a caller without invoicing.view_payment.")
     owner_share: MoneyOut | None = Field(
         ..., description="What the client owes after credit notes and the insurer's share; null unless issued."
     )
     insurer_share: MoneyOut | None
-    outstanding: MoneyOut | None = Field(..., description="The owner's share not yet paid; null unless issued.")
+    outstanding: MoneyOut | None = Field(
+        ...,
+        description="The owner's share not yet paid; null unless issued, and for a caller without "
+        "invoicing.view_payment.",
+    )
     created_by: str | None
     finalised_by: str | None
     finalised_at: LocalDateTime | None
@@ -441,6 +445,10 @@ class PaymentOut(Schema):
     allocations: list[AllocationOut]
     unallocated: MoneyOut = Field(..., description="Of a payment: what is not yet on an invoice (client credit).")
     created_at: LocalDateTime
+    voided_at: LocalDateTime | None = Field(
+        None, description="Set when the payment was voided (recorded by mistake): it then counts nowhere."
+    )
+    void_reason: str = ""
 
 
 # --- Client accounts --------------------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ def seed_animals(ctx: SeedContext) -> None:
 
 
 def seed_weights(ctx: SeedContext) -> None:
-    """A weight history: a few visits over the last two years, drifting around the adult weight."""
+    """A weight history: a few visits over the last two years around the breed's adult weight (a young animal's
+    following its growth), so every weight fits the species and breed (animals.plausibility)."""
     from animals.services import weight_record
 
     count = 0
