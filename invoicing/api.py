@@ -501,6 +501,8 @@ def _payment_out(payment: Payment) -> dict[str, Any]:
         "allocations": [{"invoice": a.invoice, "claim": a.claim_id, "amount": a.amount} for a in allocations],
         "unallocated": payment.amount - allocated if payment.kind == Payment.Kind.PAYMENT else ZERO,
         "created_at": payment.created_at,
+        "voided_at": payment.voided_at,
+        "void_reason": payment.void_reason,
     }
 
 
@@ -582,6 +584,23 @@ def refund(request: HttpRequest, payload: RefundIn):
         received_on=payload.received_on,
     )
     return Status(201, _payment_out(_payments().get(pk=refund.pk)))
+
+
+@payments_router.post(
+    "/{int:payment_id}/void",
+    response=PaymentOut,
+    summary="Void a payment recorded by mistake",
+    description=(
+        "The payment stays on record, marked void, and counts nowhere from then on; its allocations are undone, "
+        "so the invoices it paid are open again. Needs invoicing.void_payment (managers). A refund, an insurer's "
+        "payment or a payment already void cannot be voided (409)."
+    ),
+)
+def void_payment(request: HttpRequest, payment_id: int, payload: VoidIn):
+    require_perm(request.user, P + "void_payment")
+    payment = _payments().get(pk=url_id(payment_id))
+    services.payment_void(payment=payment, by=request.user, reason=payload.reason)
+    return _payment_out(_payments().get(pk=payment.pk))
 
 
 # --- Client accounts (mounted at /clients) ----------------------------------------------------------------------

@@ -445,6 +445,10 @@ class PaymentOut(Schema):
     allocations: list[AllocationOut]
     unallocated: MoneyOut = Field(..., description="Of a payment: what is not yet on an invoice (client credit).")
     created_at: LocalDateTime
+    voided_at: LocalDateTime | None = Field(
+        None, description="Set when the payment was voided (recorded by mistake): it then counts nowhere."
+    )
+    void_reason: str = ""
 
 
 # --- Client accounts --------------------------------------------------------------------------------------------

@@ -681,6 +681,33 @@ def refund_new(request, client_pk: int):
     )
 
 
+@permission_required("invoicing.void_payment")
+def payment_void(request, pk: int):
+    """Void a client's payment recorded by mistake (a manager, with a reason): it counts nowhere from then on."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("client", "created_by").prefetch_related("allocations__invoice"),
+        pk=pk,
+        client__isnull=False,
+    )
+    client = payment.client
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
+        except (DomainError, ValidationError) as exc:
+            apply_service_error(form, exc, default_field="reason")
+        else:
+            messages.success(
+                request,
+                f"The {payment.get_kind_display().lower()} of {money(payment.amount)} is void; it counts "
+                "nowhere and the invoices it paid are open again.",
+            )
+            return redirect("invoicing:account", client_pk=client.pk)  # type: ignore[union-attr]
+    return render(
+        request, "invoicing/payment_void.html", {"client": client, "payment": payment, "form": form, "nav": "clients"}
+    )
+
+
 # --- Payors, policies, claims --------------------------------------------------------------------------------------
 
 
