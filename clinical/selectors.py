@@ -358,7 +358,9 @@ def history(
                 qs = qs.filter(**{f"{column}__lt": _midnight(until + dt.timedelta(days=1))})
         for obj in qs.order_by(f"-{column}", "-pk")[: limit + 1]:
             value = getattr(obj, column)
-            at = _midnight(value) if date_only else value
+            # In UTC: Python compares two times of one zone by wall clock (ignoring fold), so the merge below
+            # would misorder the repeated hour of an autumn clock change.
+            at = (_midnight(value) if date_only else value).astimezone(dt.UTC)
             entries.append(HistoryEntry(kind=kind, at=at, id=obj.pk, obj=obj, is_date_only=date_only))
     entries.sort(key=lambda e: e.key, reverse=True)
     page = entries[:limit]
