@@ -83,6 +83,14 @@ class DiagnosisFilters(QuerySchema):
     active: bool | None = True
 
 
+class QuickTextOut(Schema):
+    id: int
+    title: str
+    section: str = Field(..., description="subjective, objective, assessment or plan.")
+    appointment_type_id: int | None = Field(..., description="null: offered for every consultation.")
+    text: str
+
+
 class ConsultationDiagnosisOut(Schema):
     diagnosis: DiagnosisOut
     certainty: str
