@@ -37,6 +37,7 @@ ENDPOINTS = [
     ("get", "/consultations/{c}/charges", None, EVERYONE),
     ("post", "/consultations/{c}/charges", {"product": "{fee}"}, EVERYONE),
     ("get", "/consultations/{c}/products", None, EVERYONE),
+    ("get", "/consultations/{c}/quick-texts", None, {V, N, M}),
     ("get", "/diagnoses", None, EVERYONE),
     ("post", "/diagnoses", {"name": "Pancreatitis"}, {M}),
     ("patch", "/diagnoses/{d}", {"is_active": False}, {M}),
