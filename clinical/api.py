@@ -6,7 +6,7 @@ Routers (mounted in vetpms.api):
   appointment, idempotent: the same consultation again, 200; a new one, 201), get, ``PATCH`` the draft (SOAP text,
   vitals; ``confirm`` keeps unusual vitals), ``PUT {id}/diagnoses``, ``POST {id}/sign``, ``GET/POST {id}/addenda``,
   ``GET/POST {id}/charges`` (what this visit charged to the owner's draft; add a line) and ``GET {id}/products``
-  (the catalogue that fits the patient, most used first, ``q`` to search).
+  (the catalogue that fits the patient, most used first, ``q`` to search), ``GET {id}/quick-texts``.
 * ``/diagnoses``: the practice's diagnosis list; managers add and change entries.
 * ``/animals/{id}/problems``, ``/problems/{id}``: the problem list.
 * ``/vaccinations``, ``/animals/{id}/vaccinations``: record one (an expired batch is a 409 on batch_expiry).
@@ -59,6 +59,7 @@ from clinical.schemas import (
     ProblemOut,
     ProblemPatch,
     ProductPickFilters,
+    QuickTextOut,
     RepeatIn,
     VaccinationIn,
     VaccinationOut,
@@ -231,6 +232,15 @@ def pick_products(request: HttpRequest, consultation_id: int, filters: Query[Pro
     require_perm(request.user, C + "view_consultation", "invoicing.view_product")
     consultation = Consultation.objects.select_related("animal__species").get(pk=url_id(consultation_id))
     return selectors.products_for_species(species=consultation.animal.species, query=filters.q, limit=filters.limit)
+
+
+@consultations_router.get(
+    "/{int:consultation_id}/quick-texts", response=list[QuickTextOut], summary="Quick texts for this consultation"
+)
+def list_quick_texts(request: HttpRequest, consultation_id: int, section: str | None = None):
+    require_perm(request.user, C + "view_quicktext")
+    consultation = Consultation.objects.select_related("appointment").get(pk=url_id(consultation_id))
+    return selectors.quick_texts_for(consultation=consultation, section=section)
 
 
 # --- Diagnosis list ------------------------------------------------------------------------------------------------

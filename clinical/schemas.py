@@ -83,6 +83,14 @@ class DiagnosisFilters(QuerySchema):
     active: bool | None = True
 
 
+class QuickTextOut(Schema):
+    id: int
+    title: str
+    section: str = Field(..., description="subjective, objective, assessment or plan.")
+    appointment_type_id: int | None = Field(..., description="null: offered for every consultation.")
+    text: str
+
+
 class ConsultationDiagnosisOut(Schema):
     diagnosis: DiagnosisOut
     certainty: str
@@ -270,10 +278,14 @@ class ProblemOut(Schema):
     status: str
     resolved_on: dt.date | None
     is_alert: bool
-    notes: str
+    notes: str | None = Field(..., description="null when your role may not read clinical notes.")
     consultation_ids: list[int]
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_notes(obj, context) -> str | None:
+        return obj.notes if notes_visible(obj, context) else None
 
     @staticmethod
     def resolve_consultation_ids(obj: Problem) -> list[int]:

@@ -348,6 +348,8 @@ def diagnosis_save(*, by: User, data: dict[str, Any], diagnosis: Diagnosis | Non
 
 @transaction.atomic
 def quick_text_save(*, by: User, data: dict[str, Any], quick_text: QuickText | None = None) -> QuickText:
+    """Create or change a quick text (``title``, ``section``, ``appointment_type`` or None for every type,
+    ``text``, ``is_active``); pages insert its text into that SOAP section of a draft."""
     return audit.save_fields(obj=quick_text or QuickText(), data=data, allowed=QUICK_TEXT_FIELDS, by=by)
 
 

@@ -443,7 +443,11 @@ class Payment(models.Model):
                 name="payment_from_client_or_payor",
             ),
         ]
-        indexes = [models.Index(fields=["client", "received_on"], name="payment_client_idx")]
+        indexes = [
+            models.Index(fields=["client", "received_on"], name="payment_client_idx"),
+            # The cash-up and the day sheet read one day's payments (per person who took them).
+            models.Index(fields=["received_on", "created_by"], name="payment_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.get_method_display()} on {self.received_on}"

@@ -235,3 +235,28 @@ def test_history_pages_and_hides_notes_from_reception(api_as, vet_user, receptio
     assert entry["diagnoses"] == ["Otitis externa"] and entry["detail"] == ""
     assert api_as(vet_user).get(url, {"cursor": "garbage"}).status_code == 422
     assert api_as(vet_user).get(url, {"kinds": ["nonsense"]}).status_code == 422
+
+
+def test_problem_notes_are_clinical_text(api_as, vet_user, receptionist, dog):
+    api_as(vet_user).post(f"/api/v1/animals/{dog.pk}/problems", {"condition": "Arthritis", "notes": "Meloxicam works"})
+    assert api_as(receptionist).get(f"/api/v1/animals/{dog.pk}/problems").json()[0]["notes"] is None
+    assert api_as(vet_user).get(f"/api/v1/animals/{dog.pk}/problems").json()[0]["notes"] == "Meloxicam works"
+
+
+def test_weights_through_the_api(api_as, receptionist, vet_user, chihuahua, walk_in):
+    api = api_as(receptionist)
+    url = f"/api/v1/animals/{chihuahua.pk}/weights"
+    unusual = api.post(url, {"kg": "32"})
+    assert unusual.status_code == 409 and unusual.json()["code"] == "confirm_required"
+    created = api.post(url, {"kg": "32", "confirm": True})
+    assert created.status_code == 201
+    vet_api = api_as(vet_user)
+    weight_url = f"{url}/{created.json()['id']}"
+    assert vet_api.http.delete(weight_url, headers=vet_api.headers).status_code == 422  # no reason
+    assert api.http.delete(weight_url + "?reason=typo", headers=api.headers).status_code == 403  # not reception
+    assert vet_api.http.delete(weight_url + "?reason=typo", headers=vet_api.headers).status_code == 204
+    consultation_save_draft(consultation=walk_in, by=vet_user, data={"weight_kg": Decimal("30")})
+    walk_in.refresh_from_db()
+    in_consultation = f"/api/v1/animals/{walk_in.animal_id}/weights/{walk_in.weight_id}?reason=typo"
+    refused = vet_api.http.delete(in_consultation, headers=vet_api.headers)
+    assert refused.status_code == 409 and refused.json()["code"] == "weight_in_consultation"

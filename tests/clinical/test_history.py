@@ -120,3 +120,33 @@ def test_charges_and_appointments_are_in_the_history(consultation, consult_fee, 
 def test_a_walk_in_today_is_at_the_top(dog, vet_user):
     consultation = consultation_open(animal=dog, by=vet_user)
     assert selectors.history(animal=dog).entries[0].obj == consultation
+
+
+def test_paging_through_a_clock_change_day_keeps_order(vet_user):
+    """On the autumn change the hour 01:00-02:00 happens twice; entries in both, and date-only ones standing at
+    that day's midnight, page in time order without loss."""
+    from tests.appointments.conftest import next_dst_change
+
+    day = next_dst_change(10)
+    animal = AnimalFactory()
+    times = [
+        local_datetime(day, dt.time(0, 30)),
+        local_datetime(day, dt.time(1, 30), fold=0),
+        local_datetime(day, dt.time(1, 30), fold=1),
+        local_datetime(day, dt.time(12, 0)),
+    ]
+    Consultation.objects.bulk_create(
+        [Consultation(animal=animal, vet=vet_user.vet, opened_by=vet_user, opened_at=t) for t in times]
+    )
+    Weight.objects.create(animal=animal, kg=Decimal("5"), measured_on=day)
+    seen, cursor = [], None
+    while True:
+        page = selectors.history(animal=animal, cursor=cursor, limit=1)
+        seen.extend(page.entries)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    # (Compared in UTC: Python orders two times of one zone by their wall clock, ignoring fold.)
+    in_utc = sorted((t.astimezone(dt.UTC) for t in times), reverse=True)
+    assert [e.at.astimezone(dt.UTC) for e in seen if e.kind == "consultation"] == in_utc
+    assert seen[-1].kind == "weight" and len(seen) == 5

@@ -98,3 +98,19 @@ def test_the_admin_shows_consultations_read_only(walk_in, client, django_user_mo
         client.post(reverse("admin:clinical_consultation_delete", args=[walk_in.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_most_used_means_recently_and_costs_four_queries(
+    vet_user, consult_fee, amoxicillin, monkeypatch, django_assert_num_queries
+):
+    dog = AnimalFactory(species=species("Dog"))
+    invoice = invoice_draft_for(client=dog.owner, by=vet_user)
+    for _ in range(3):  # used a lot, long ago
+        invoice_add_line(invoice=invoice, by=vet_user, product=amoxicillin, quantity=Decimal(1), animal=dog)
+    for _ in range(2):  # the latest charges
+        invoice_add_line(invoice=invoice, by=vet_user, product=consult_fee, quantity=Decimal(1), animal=dog)
+    monkeypatch.setattr(selectors, "RECENT_LINES", 2)
+    dogs = species("Dog")
+    with django_assert_num_queries(4):
+        picked = selectors.products_for_species(species=dogs, limit=2)
+    assert picked == [consult_fee, amoxicillin]
