@@ -525,7 +525,7 @@ def attachment_add(request, animal_pk: int):
     back = (
         reverse("clinical:consultation", args=[consultation.pk])
         if consultation
-        else reverse("clinical:history", args=[animal.pk])
+        else reverse("animals:detail", args=[animal.pk])
     ) + "#attachments"
     if form.is_valid():
         try:

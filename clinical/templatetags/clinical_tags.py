@@ -43,10 +43,14 @@ def animal_problems(context, animal):
 @register.inclusion_tag("clinical/_history_card.html", takes_context=True)
 def animal_history(context, animal):
     """The first page of the patient history, with its filters (the rest loads as the user asks)."""
+    from clinical.forms import AttachmentForm
     from clinical.views import history_page_context
 
     request = context["request"]
-    return history_page_context(request, animal) | {"perms": context.get("perms"), "request": request}
+    extra = {"perms": context.get("perms"), "request": request, "csrf_token": context.get("csrf_token")}
+    if request.user.has_perm("clinical.add_attachment"):
+        extra["attachment_form"] = AttachmentForm(auto_id="animal_file_%s")
+    return history_page_context(request, animal) | extra
 
 
 @register.simple_tag(takes_context=True)

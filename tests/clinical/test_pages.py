@@ -465,3 +465,19 @@ def test_appointment_in_consultation_keeps_the_day_list_query_count(
         consultation_open(appointment=book(at(monday, hour), minutes=15), by=vet_user)
     assert count(6) == few
     assert Appointment.objects.count() == 6
+
+
+def test_a_file_attached_on_the_animal_page(dog, receptionist, nurse):
+    http = _as(receptionist)
+    page = http.get(reverse("animals:detail", args=[dog.pk])).content.decode()
+    assert reverse("clinical:attachment_add", args=[dog.pk]) in page
+    response = http.post(
+        reverse("clinical:attachment_add", args=[dog.pk]), {"file": _png(), "title": "Consent", "kind": "consent"}
+    )
+    assert response["Location"] == reverse("animals:detail", args=[dog.pk]) + "#attachments"
+    attachment = Attachment.objects.get()
+    assert attachment.consultation is None and attachment.uploaded_by == receptionist
+    history = _as(nurse).get(reverse("clinical:history", args=[dog.pk])).content.decode()
+    assert reverse("clinical:attachment", args=[attachment.pk]) in history
+    refused = http.post(reverse("clinical:attachment_add", args=[dog.pk]), {"title": "x", "kind": "lab"}, follow=True)
+    assert "Not attached" in refused.content.decode()
