@@ -156,6 +156,15 @@ def reset_models() -> list:
     return [*clinical_models(), *invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
 
 
+def demo_steps() -> list:
+    """The demo's steps with the clinical record's after the charges (the vaccines it records are the ones the
+    visits were charged for) and before the reminders' activity and sent history (so the history is written
+    from the reminders as the vaccinations left them)."""
+    steps = list(demo.STEPS)
+    at = steps.index(demo.seed_reminder_activity)
+    return [*steps[:at], *clinical_seeding.DEMO_STEPS, *steps[at:]]
+
+
 def _parts(module, skip: list[str]) -> set:
     """The steps of ``module`` (demo or practice) that ``--skip`` leaves out."""
     groups = {
@@ -216,7 +225,7 @@ class Command(BaseCommand):
             no_email = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
             left_out = _parts(demo, skip)
             with no_email, transaction.atomic():
-                run_steps(ctx, [s for s in [*demo.STEPS, *clinical_seeding.DEMO_STEPS] if s not in left_out])
+                run_steps(ctx, [s for s in demo_steps() if s not in left_out])
         else:
             left_out = _parts(practice, skip)
             steps = [*practice.STEPS[:-1], *clinical_seeding.PRACTICE_STEPS, practice.STEPS[-1]]  # analyse last
