@@ -18,6 +18,7 @@ from bench.run import Result, measure
 
 MONTH_MS, YEAR_MS, TEN_YEARS_MS, RECEIVABLES_MS = 300.0, 1000.0, 3000.0, 1000.0
 PAGE_QUERIES = 12
+PAGE_SAMPLES = 20  # requests per dashboard and revenue page measure
 RATIO = 2.0
 
 
@@ -94,6 +95,32 @@ def explain(title: str, sql: str, params: list) -> str:
     return f"## {title}\n\n```sql\n{shown.strip()}\n```\n\n```\n{plan}\n```\n"
 
 
+def bench_dashboard_and_revenue_pages(http, manager, cases, *, samples: int) -> list[Result]:
+    """The manager's home (the dashboard) and its figures, and the revenue page for each period of ``cases``, as
+    the manager: what a manager waits for (issue 14: the dashboard instant, a report costing what its period
+    asks)."""
+    from bench.run import get_ok
+    from reports.builders.dashboard import dashboard_figures
+
+    figures = Result("dashboard figures (reports.builders.dashboard.dashboard_figures)")
+    home = Result("GET / as the manager (the dashboard)")
+    dashboard_figures(manager)
+    get_ok(http, "/")()
+    for _ in range(samples):
+        measure(figures, lambda: dashboard_figures(manager))
+        measure(home, get_ok(http, "/"))
+    out = [figures, home]
+    for name, start, end, grain, _target in cases:
+        page = Result(f"GET /reports/revenue/, {name.removeprefix('revenue, ')}")
+        call = get_ok(http, f"/reports/revenue/?start={start}&end={end}&grain={grain}")
+        call()
+        for _ in range(samples):
+            measure(page, call)
+        page.note = f"{start} to {end}"
+        out.append(page)
+    return out
+
+
 def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
     from django.db import connection
     from django.test import Client as HttpClient
@@ -145,8 +172,10 @@ def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
     results.append(receivables)
 
     http = HttpClient()
-    http.force_login(User.objects.get(username="manager"))
+    manager = User.objects.get(username="manager")
+    http.force_login(manager)
     http.get("/reports/")
+    results += bench_dashboard_and_revenue_pages(http, manager, cases, samples=max(runs, PAGE_SAMPLES))
     year_start = last_month_end.replace(year=last_month_end.year - 1) + dt.timedelta(days=1)
     for name in REPORTS:
         query = f"?start={year_start}&end={last_month_end}" if name != "day_sheet" else f"?start={today}&end={today}"
