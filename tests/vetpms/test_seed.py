@@ -15,8 +15,20 @@ from django.utils import timezone
 from animals.models import Animal
 from appointments.models import Appointment, AppointmentEvent, AppointmentType, BookException, WorkingHours
 from clients.models import Client
-from invoicing import calc
-from invoicing.models import Allocation, Claim, DocumentCounter, Invoice, InvoiceLine, Payment, Payor, Product
+from invoicing import calc, summaries
+from invoicing.models import (
+    Allocation,
+    Claim,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    Payment,
+    PaymentDay,
+    Payor,
+    Product,
+    RevenueDay,
+    RevenueMonth,
+)
 from invoicing.selectors import client_balance, client_outstanding
 from reminders.models import (
     PLACEHOLDERS,
@@ -255,6 +267,16 @@ def test_seed_demo_invoicing_obeys_the_money_rules():
     assert {"draft", "submitted", "accepted", "settled"} <= set(Claim.objects.values_list("status", flat=True))
     assert Payment.objects.filter(payor__isnull=False, method="insurance").exists()
     assert AuditEntry.objects.filter(action="finalise").count() == issued.count()  # through the services
+
+    # The revenue summaries the services kept are what a rebuild from the documents and payments makes.
+    kept = [list(model.objects.order_by("pk").values()) for model in (RevenueDay, RevenueMonth, PaymentDay)]
+    summaries.rebuild()
+    rebuilt = [list(model.objects.order_by("pk").values()) for model in (RevenueDay, RevenueMonth, PaymentDay)]
+    without_ids = [sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "id")) for r in rows) for rows in kept]
+    assert without_ids == [
+        sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "id")) for r in rows) for rows in rebuilt
+    ]
+    assert all(kept)
 
 
 # --- Reminders --------------------------------------------------------------------------------------------------

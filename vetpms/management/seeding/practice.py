@@ -725,10 +725,11 @@ def seed_invoices(ctx: SeedContext) -> None:
             ctx.out.write(f"    {ledger.totals['invoices']:,} invoices ({time.perf_counter() - started:.0f} s)\n")
     ledger.flush()
     _credit_notes(ledger)
-    # Written with COPY, so no model signal kept the list of open invoices: build it in one statement.
-    from invoicing import open_invoices
+    # Written with COPY, so no model signal kept the list of open invoices or the revenue summaries: build them.
+    from invoicing import open_invoices, summaries
 
     open_count = open_invoices.rebuild()
+    summary_counts = summaries.rebuild()
     DocumentCounter.objects.bulk_create(
         [DocumentCounter(series=series, last_number=last) for series, last in sorted(ledger.counters.items())]
     )
@@ -747,6 +748,7 @@ def seed_invoices(ctx: SeedContext) -> None:
             "claims": total["claims"],
             "payments": total["payments"],
             "open invoices": open_count,
+            "revenue summary rows (days, months, payment days)": sum(summary_counts.values()),
         }
     )
 
