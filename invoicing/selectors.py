@@ -94,7 +94,7 @@ def _per_client(qs: QuerySet, key: str, expression) -> Coalesce:
 def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date | None = None) -> QuerySet:
     docs = Invoice.objects.filter(client=OuterRef("pk"), status__in=ISSUED)
     claims = sharing_claims().filter(invoice__client=OuterRef("pk"))
-    payments = Payment.objects.filter(client=OuterRef("pk"))
+    payments = Payment.objects.live().filter(client=OuterRef("pk"))
     if before is not None:
         docs, claims = docs.filter(issue_date__lt=before), claims.filter(submitted_on__lt=before)
         payments = payments.filter(received_on__lt=before)
@@ -136,7 +136,8 @@ def client_credit(*, client: Client) -> Decimal:
 def unallocated_payments(*, client: Client) -> list[tuple[Payment, Decimal]]:
     """The client's payments with part of them not yet allocated to an invoice, oldest first (one query)."""
     payments = (
-        Payment.objects.filter(client=client, kind=Payment.Kind.PAYMENT)
+        Payment.objects.live()
+        .filter(client=client, kind=Payment.Kind.PAYMENT)
         .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(ZERO), output_field=MONEY))
         .order_by("received_on", "id")
     )
@@ -193,7 +194,7 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
                 obj=claim,
             )
         )
-    for payment in Payment.objects.filter(client=client, received_on__gte=start, received_on__lte=end):
+    for payment in Payment.objects.live().filter(client=client, received_on__gte=start, received_on__lte=end):
         sign = -1 if payment.kind == Payment.Kind.PAYMENT else 1
         entries.append(
             StatementEntry(

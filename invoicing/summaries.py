@@ -5,22 +5,24 @@ for any period instead of two million lines.
 They are kept in the same transaction as the change that moves them, whatever service made it:
 - a document issued (an invoice or a credit note: ``document_finalised``) adds its lines, grouped by kind, vet,
   category and product, to the row of its issue date and to the row of that month;
-- a payment or refund recorded (Payment's post_save on creation) adds its amount to its day, by kind and payor.
+- a payment or refund recorded (Payment's post_save on creation) adds its amount to its day, by kind and payor;
+  a payment voided (invoicing.services.payment_void: the one save of a recorded payment) takes it off again.
 Each is an upsert that adds (INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x), so two transactions
 issuing on the same day never overwrite each other: the second waits for the first's row lock and adds to what
-it committed. Nothing else can move the figures: issued documents and recorded payments are frozen (a void invoice
-keeps its amounts and is cancelled by its credit note). Bulk loads (the practice-scale seed), the migration that
-created the tables and a repair (``manage.py rebuild_revenue_summaries``) call ``rebuild()``.
+it committed. Nothing else can move the figures: issued documents are frozen (a void invoice keeps its amounts
+and is cancelled by its credit note), and so are payments but for being voided. Bulk loads (the practice-scale
+seed), the migration that created the tables and a repair (``manage.py rebuild_revenue_summaries``) call
+``rebuild()``, which leaves voided payments out.
 """
 
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import F
 
 from invoicing.models import Invoice, InvoiceLine, Payment, PaymentDay, RevenueDay, RevenueMonth
 
 LINE_FIGURES = ("net", "tax", "gross", "quantity", "lines")
-LINE_KEYS = ("kind", "vet_key", "category", "product_key")
 
 
 def _adding(table: str, figures: tuple[str, ...]) -> str:
@@ -48,15 +50,22 @@ def add_document(invoice: Invoice) -> None:
             cursor.execute(sql, [value, invoice.kind, invoice.pk])
 
 
-def add_payment(payment: Payment, sign: int = 1) -> None:
-    """Add a payment or refund to its day (``sign`` -1 takes it off again)."""
+def add_payment(payment: Payment) -> None:
+    """Add a payment or refund to its day."""
     table = PaymentDay._meta.db_table
     sql = f"""
-        INSERT INTO {table} (day, kind, payor_key, amount, payments) VALUES (%s, %s, %s, %s, %s)
+        INSERT INTO {table} (day, kind, payor_key, amount, payments) VALUES (%s, %s, %s, %s, 1)
         ON CONFLICT (day, kind, payor_key) DO UPDATE SET {_adding(table, ("amount", "payments"))}
     """  # noqa: S608 - the model's table name; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [payment.received_on, payment.kind, payment.payor_id or 0, sign * payment.amount, sign])
+        cursor.execute(sql, [payment.received_on, payment.kind, payment.payor_id or 0, payment.amount])
+
+
+def take_off_payment(payment: Payment) -> None:
+    """Take a voided payment off its day (its row is there: the payment was added when it was recorded)."""
+    PaymentDay.objects.filter(day=payment.received_on, kind=payment.kind, payor_key=payment.payor_id or 0).update(
+        amount=F("amount") - payment.amount, payments=F("payments") - 1
+    )
 
 
 def _month_of(column: str) -> str:
@@ -109,6 +118,7 @@ def rebuild_sql() -> list[tuple[str, list]]:
             INSERT INTO {t["payments"]} (day, kind, payor_key, amount, payments)
             SELECT received_on, kind, COALESCE(payor_id, 0), SUM(amount), COUNT(*)
               FROM {t["payment"]}
+             WHERE voided_at IS NULL
              GROUP BY received_on, kind, COALESCE(payor_id, 0)
             """,  # noqa: S608 - table names from the models
             [],
@@ -135,6 +145,12 @@ def on_document_finalised(sender, invoice: Invoice, **kwargs) -> None:
     add_document(invoice)
 
 
-def on_payment_saved(sender, instance: Payment, created: bool, raw: bool = False, **kwargs) -> None:
-    if created and not raw:
+def on_payment_saved(sender, instance: Payment, created: bool, raw: bool = False, update_fields=None, **kwargs) -> None:
+    if raw:
+        return
+    if created and instance.voided_at is None:
         add_payment(instance)
+    elif not created and update_fields and "voided_at" in update_fields and instance.voided_at is not None:
+        # A recorded payment is saved again only when it is voided (Payment.save refuses anything else), once:
+        # payment_void refuses a payment already void, under its row lock.
+        take_off_payment(instance)

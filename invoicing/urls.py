@@ -29,6 +29,7 @@ urlpatterns = [
     path("clients/<int:client_pk>/account/apply-credit/", views.apply_credit, name="apply_credit"),
     path("clients/<int:client_pk>/pay/", views.payment_new, name="payment_new"),
     path("clients/<int:client_pk>/refund/", views.refund_new, name="refund_new"),
+    path("payments/<int:pk>/void/", views.payment_void, name="payment_void"),
     path("payors/", views.payor_list, name="payor_list"),
     path("payors/new/", views.payor_edit, name="payor_create"),
     path("payors/<int:pk>/", views.payor_detail, name="payor_detail"),

@@ -26,6 +26,7 @@ from animals.models import Animal
 from appointments.models import Appointment, AppointmentStatus
 from clients.models import Client
 from invoicing import calc, selectors, services
+from invoicing.access import sees_payments
 from invoicing.filters import InvoiceFilter, ProductFilter
 from invoicing.forms import (
     ChargeForm,
@@ -163,6 +164,7 @@ def _issued_context(request, invoice: Invoice) -> dict:
         "allocations": sorted(allocations, key=lambda a: (a.payment.received_on, a.pk)),
         "claims": claims,
         "void_form": ReasonForm(),
+        "show_payments": sees_payments(request.user),
         "nav": "invoices",
     }
     if not invoice.is_credit_note:
@@ -398,7 +400,8 @@ def invoice_pdf(request, pk: int):
         return redirect("invoicing:detail", pk=pk)
     from invoicing.pdf import render_invoice  # the PDF engine is imported only where a PDF is made
 
-    return _download(render_invoice(invoice), f"{invoice.reference}.pdf")
+    content = render_invoice(invoice, with_payments=sees_payments(request.user))
+    return _download(content, f"{invoice.reference}.pdf")
 
 
 @require_POST
@@ -486,13 +489,14 @@ def invoice_void(request, pk: int):
 @permission_required("invoicing.view_invoice")
 def invoice_list(request):
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list())
-    table = InvoiceTable(invoice_filter.qs)
+    show_payments = sees_payments(request.user)
+    table = InvoiceTable(invoice_filter.qs, exclude=() if show_payments else ("outstanding",))
     RequestConfig(request, paginate=False).configure(table)
     table.paginate(per_page=_per_page(request))
     table.page = table.paginator.get_page(request.GET.get("page"))
     # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the paginated
     # query, where the database would work it out for every row an OFFSET skips on a deep page.
-    records = [row.record for row in table.page.object_list]
+    records = [row.record for row in table.page.object_list] if show_payments else []
     owed = dict(
         with_outstanding(Invoice.objects.filter(pk__in=[r.pk for r in records])).values_list("pk", "outstanding")
     )
@@ -674,6 +678,33 @@ def refund_new(request, client_pk: int):
             return redirect("invoicing:account", client_pk=client.pk)
     return render(
         request, "invoicing/refund_form.html", {"client": client, "form": form, "credit": credit, "nav": "clients"}
+    )
+
+
+@permission_required("invoicing.void_payment")
+def payment_void(request, pk: int):
+    """Void a client's payment recorded by mistake (a manager, with a reason): it counts nowhere from then on."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("client", "created_by").prefetch_related("allocations__invoice"),
+        pk=pk,
+        client__isnull=False,
+    )
+    client = payment.client
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
+        except (DomainError, ValidationError) as exc:
+            apply_service_error(form, exc, default_field="reason")
+        else:
+            messages.success(
+                request,
+                f"The {payment.get_kind_display().lower()} of {money(payment.amount)} is void; it counts "
+                "nowhere and the invoices it paid are open again.",
+            )
+            return redirect("invoicing:account", client_pk=client.pk)  # type: ignore[union-attr]
+    return render(
+        request, "invoicing/payment_void.html", {"client": client, "payment": payment, "form": form, "nav": "clients"}
     )
 
 

@@ -106,6 +106,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.issue_credit_note",
         "invoicing.override_price",
         "invoicing.record_refund",
+        "invoicing.void_payment",
         "invoicing.add_product",
         "invoicing.change_product",
         "invoicing.add_taxrate",

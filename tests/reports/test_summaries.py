@@ -1,6 +1,6 @@
 """The revenue summaries (invoicing.summaries) after random histories made through the services: invoices on random
 days with random vets, products and quantities, part and whole credit notes, voids, client payments and refunds,
-claims decided and settled by insurers, refused actions among them. After each history:
+payments voided, claims decided and settled by insurers, refused actions among them. After each history:
 
 - the summaries kept by the services equal the sums of the raw lines and payments (added up here in Python) and
   equal what ``rebuild()`` makes from scratch;
@@ -47,6 +47,7 @@ action = st.one_of(
     st.tuples(st.just("void"), st.integers(0, 99)),
     st.tuples(st.just("pay"), st.integers(0, 99), st.integers(0, 40), st.sampled_from(["all", "10.00", "250.00"])),
     st.tuples(st.just("refund"), st.integers(0, 99), st.integers(0, 40)),
+    st.tuples(st.just("void_payment"), st.integers(0, 99)),
     st.tuples(st.just("claim"), st.integers(0, 99), st.integers(0, 30), st.sampled_from(["none", "half", "all"])),
 )
 # A few invoices first, so that most of what follows has something to act on.
@@ -96,7 +97,7 @@ def payments_kept() -> dict[tuple, tuple]:
 
 def payments_from_rows() -> dict[tuple, tuple]:
     sums: dict[tuple, list] = defaultdict(lambda: [D("0.00"), 0])
-    for day, kind, payor, amount in Payment.objects.values_list("received_on", "kind", "payor_id", "amount"):
+    for day, kind, payor, amount in Payment.objects.live().values_list("received_on", "kind", "payor_id", "amount"):
         sums[(day, kind, payor or 0)][0] += amount
         sums[(day, kind, payor or 0)][1] += 1
     return {key: (v[0], v[1]) for key, v in sums.items()}
@@ -115,6 +116,7 @@ class History:
     def __init__(self, books, vets, payor: Payor) -> None:
         self.books, self.vets, self.payor = books, (None, *vets), payor
         self.invoices: list[Invoice] = []
+        self.payments: list[Payment] = []
 
     def pick(self, index: int) -> Invoice | None:
         if not self.invoices:
@@ -152,12 +154,17 @@ class History:
         invoice = self.pick(index)
         if invoice is not None:
             amount = str(invoice.gross_total) if amount == "all" else amount
-            self.books.pay(invoice.client, amount, invoice.issue_date + dt.timedelta(days=later))
+            self.payments.append(self.books.pay(invoice.client, amount, invoice.issue_date + dt.timedelta(days=later)))
 
     def refund(self, index: int, later: int) -> None:
         invoice = self.pick(index)
         if invoice is not None:
             self.books.refund(invoice.client, "5.00", invoice.issue_date + dt.timedelta(days=later))
+
+    def void_payment(self, index: int) -> None:
+        if self.payments:
+            payment = self.payments[index % len(self.payments)]
+            services.payment_void(payment=payment, by=self.books.by, reason="Taken twice by mistake")
 
     def claim(self, index: int, later: int, settle: str) -> None:
         invoice = self.pick(index)

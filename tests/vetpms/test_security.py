@@ -134,3 +134,46 @@ def test_pages_carry_security_headers(as_receptionist):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+# --- Cache-Control -----------------------------------------------------------------------------------------------
+
+
+def _no_store(response) -> bool:
+    directives = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    return {"private", "no-store"} <= directives
+
+
+def test_pages_pdfs_csv_and_api_json_are_never_stored_by_a_cache(as_manager, manager, bearer):
+    from tests.factories import ClientFactory
+
+    client = ClientFactory()
+    for url in [
+        reverse("home"),
+        reverse("clients:list"),
+        reverse("clients:detail", args=[client.pk]),
+        reverse("reports:csv", args=["revenue"]),
+        reverse("reports:pdf", args=["revenue"]),
+        reverse("staff_list"),
+        "/no-such-page/",
+    ]:
+        response = as_manager.get(url)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        assert _no_store(response), (url, response.get("Cache-Control"))
+    for url in ["/api/v1/me", f"/api/v1/clients/{client.pk}", "/api/v1/no-such-thing"]:
+        assert _no_store(HttpClient().get(url, headers=bearer(manager))), url
+        assert _no_store(as_manager.get(url)), url
+
+
+def test_a_statement_pdf_is_never_stored_by_a_cache(as_manager):
+    from tests.factories import ClientFactory
+
+    client = ClientFactory()
+    response = as_manager.get(reverse("invoicing:statement_pdf", args=[client.pk]))
+    assert response["Content-Type"] == "application/pdf"
+    assert _no_store(response)
+
+
+def test_the_login_page_and_an_api_401_are_not_stored_either(client):
+    assert _no_store(client.get(reverse("login")))
+    assert _no_store(client.get("/api/v1/me"))

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0003_phone_input_length"),
-        ("invoicing", "0008_fill_open_invoices"),
+        ("invoicing", "0009_payment_void"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

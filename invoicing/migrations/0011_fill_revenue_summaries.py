@@ -23,6 +23,7 @@ PAYMENTS = """
     INSERT INTO invoicing_paymentday (day, kind, payor_key, amount, payments)
     SELECT received_on, kind, COALESCE(payor_id, 0), SUM(amount), COUNT(*)
       FROM invoicing_payment
+     WHERE voided_at IS NULL
      GROUP BY received_on, kind, COALESCE(payor_id, 0)
 """
 OWED = """
@@ -51,6 +52,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoicing", "0009_revenue_summaries")]
+    dependencies = [("invoicing", "0010_revenue_summaries")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
