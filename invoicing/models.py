@@ -445,9 +445,9 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "received_on"], name="payment_client_idx"),
-            # Payments of a period (the revenue report under a payor filter, the day sheet, the receivables' payments
-            # dated after a day) without reading every payment.
-            models.Index(fields=["received_on"], name="payment_received_idx"),
+            # The cash-up and the day sheet read one day's payments (per person who took them); payments of a period
+            # (the receivables' payments dated after a day) use it too.
+            models.Index(fields=["received_on", "created_by"], name="payment_day_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0003_phone_input_length"),
-        ("invoicing", "0009_payment_void"),
+        ("invoicing", "0010_payment_day_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -109,10 +109,6 @@ class Migration(migrations.Migration):
             model_name="openinvoice",
             name="owed",
             field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=12),
-        ),
-        migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(fields=["received_on"], name="payment_received_idx"),
         ),
         migrations.AddConstraint(
             model_name="paymentday",

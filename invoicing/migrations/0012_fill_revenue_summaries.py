@@ -52,6 +52,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("invoicing", "0010_revenue_summaries")]
+    dependencies = [("invoicing", "0011_revenue_summaries")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]
