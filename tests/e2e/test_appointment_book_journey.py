@@ -93,6 +93,21 @@ def test_the_book_on_a_tablet_and_a_phone(page, log_in, screenshot, book):
         expect(button).to_be_in_viewport()
         screenshot(f"day-list-{width}")
 
+    # The other appointment pages on the phone: nothing wider than the screen (the grids scroll inside their card).
+    pickle = book["booked"]["Pickle"]
+    for url in (
+        f"/appointments/{pickle.pk}/",
+        f"/appointments/{pickle.pk}/reschedule/",
+        f"/appointments/new/{pickle.animal_id}/?vet={vet.pk}&date={monday}",
+        f"/appointments/book/?date={monday}",
+        f"/appointments/week/?vet={vet.pk}&date={monday}",
+    ):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url
+    page.goto(f"/appointments/{pickle.pk}/")
+    expect(page.get_by_role("button", name="Arrived")).to_be_visible()
+    screenshot("detail-390")
+
 
 def test_front_desk_mistakes_are_undone_and_owners_are_told(page, log_in, screenshot, book, smtp_server):
     monday, vet, booked = book["monday"], book["vet"], book["booked"]
