@@ -107,6 +107,7 @@ class BookingForm(SlotQueryForm):
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
     override_hours = forms.BooleanField(required=False, label="Book outside working hours")
     at_time = forms.TimeField(required=False, label="Time", widget=TimeInput())
+    notify_owner = forms.BooleanField(required=False, initial=True, label="Email the owner a confirmation")
 
     field_order = ["type", "minutes", "vet", "date", "reason", "notes"]
 
@@ -128,6 +129,7 @@ class RescheduleForm(SlotQueryForm):
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
     override_hours = forms.BooleanField(required=False, label="Move outside working hours")
     at_time = forms.TimeField(required=False, label="Time", widget=TimeInput())
+    notify_owner = forms.BooleanField(required=False, initial=True, label="Email the owner the new time")
 
     def __init__(self, *args, can_override: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
