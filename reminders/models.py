@@ -171,7 +171,10 @@ class Reminder(models.Model):
                 violation_error_message="This animal already has a pending reminder of this type.",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="reminder_status_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="reminder_status_due_idx"),
+            models.Index(fields=["due_on", "id"], name="reminder_due_idx"),  # the list's order, any status
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} for {self.animal} due {self.due_on}"

@@ -140,7 +140,7 @@ def addable_types(*, animal, pending: list[Reminder] | None = None) -> list[Remi
 def _notices() -> Prefetch:
     return Prefetch(
         "notices",
-        queryset=ReminderNotice.objects.select_related("reminder__animal", "reminder__type").order_by(
+        queryset=ReminderNotice.objects.select_related("reminder__animal__species", "reminder__type").order_by(
             "reminder__due_on", "id"
         ),
     )

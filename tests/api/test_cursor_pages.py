@@ -87,3 +87,21 @@ def test_a_cursor_with_an_offset_is_a_422(receptionist, api_as):
     cursor = api.get("/api/v1/clients", {"limit": 1}).json()["next"]
     response = api.get("/api/v1/clients", {"limit": 1, "cursor": cursor, "offset": 1})
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
+def test_deliveries_pages_cost_the_same_queries_whatever_the_pets_species(receptionist, api_as):
+    from tests.factories import species
+    from tests.reminders.ui_data import make_delivery, make_reminder, make_type
+
+    booster = make_type("DHPP booster")
+    for name in ["Dog", "Cat", "Rabbit"]:
+        pet = AnimalFactory(species=species(name))
+        make_delivery([make_reminder(booster, animal=pet)])
+    few_items, few = walk(api_as(receptionist), "/api/v1/reminder-deliveries", {"limit": 100})
+    for i in range(12):
+        pet = AnimalFactory(species=species(["Dog", "Cat", "Rabbit"][i % 3]))
+        make_delivery([make_reminder(booster, animal=pet)])
+    many_items, many = walk(api_as(receptionist), "/api/v1/reminder-deliveries", {"limit": 100})
+    assert (len(few_items), len(many_items)) == (3, 15)
+    assert {n["animal"]["species"] for d in many_items for n in d["notices"]} == {"Dog", "Cat", "Rabbit"}
+    assert few == many
