@@ -172,8 +172,10 @@ class Reminder(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["status", "due_on"], name="reminder_status_due_idx"),
-            models.Index(fields=["due_on", "id"], name="reminder_due_idx"),  # the list's order, any status
+            # The list's order (due_on, id) within a status, and for every status: with the id in both, the
+            # planner reads a page straight off an index instead of filtering the other statuses' rows out.
+            models.Index(fields=["status", "due_on", "id"], name="reminder_status_due_id_idx"),
+            models.Index(fields=["due_on", "id"], name="reminder_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('animals', '0004_seed_species'),
-        ('clients', '0003_phone_input_length'),
+        ("animals", "0004_seed_species"),
+        ("clients", "0003_phone_input_length"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='animal',
-            index=models.Index(fields=['name', 'id'], name='animal_name_idx'),
+            model_name="animal",
+            index=models.Index(fields=["name", "id"], name="animal_name_idx"),
         ),
     ]
