@@ -214,3 +214,41 @@ def test_the_audit_trail_costs_the_same_queries_on_every_page(as_manager, recept
         seen += [e.pk for e in response.context["page"].rows]
         cursor = response.context["page"].next_cursor
     assert few == first and len(set(seen)) == 80
+
+
+def _walk_page(http, url: str, context_key: str = "table") -> tuple[list[int], set[int]]:
+    seen: list[int] = []
+    counts: set[int] = set()
+    params: dict = {}
+    while True:
+        count, response = _queries(http, url, params)
+        counts.add(count)
+        page = response.context[context_key].page
+        seen += [row.pk for row in page.rows]
+        if not page.has_next:
+            return seen, counts
+        params = {"cursor": page.next_cursor}
+
+
+def test_the_reminders_due_list_and_delivery_log_cost_the_same_queries_for_10_or_60_rows(as_receptionist, vet_user):
+    from tests.reminders.ui_data import make_delivery, make_reminder, make_type, seen_by
+
+    booster = make_type("DHPP booster")
+
+    def add(n: int) -> None:
+        for i in range(n):
+            reminder = make_reminder(booster, due=i % 9 - 4)  # several due the same day: the id breaks ties
+            seen_by(reminder.animal, vet_user.vet)
+            make_delivery([reminder])
+
+    add(10)
+    as_receptionist.get(reverse("reminders:list"))
+    few_reminders, few_counts = _walk_page(as_receptionist, reverse("reminders:list"))
+    few_deliveries, few_log_counts = _walk_page(as_receptionist, reverse("reminders:delivery_list"))
+    add(50)
+    reminders, counts = _walk_page(as_receptionist, reverse("reminders:list"))
+    deliveries, log_counts = _walk_page(as_receptionist, reverse("reminders:delivery_list"))
+    assert (len(few_reminders), len(reminders), len(set(reminders))) == (10, 60, 60)
+    assert (len(few_deliveries), len(deliveries), len(set(deliveries))) == (10, 60, 60)
+    assert few_counts == counts and len(counts) == 1
+    assert few_log_counts == log_counts and len(log_counts) == 1
