@@ -38,7 +38,9 @@ def test_clients_follow_next_through_every_row_once_while_clients_are_added(rece
         api_as(receptionist),
         "/api/v1/clients",
         {"limit": 3},
-        between=lambda: added.extend([ClientFactory(last_name="Aardvark"), ClientFactory(last_name="Zed")]),
+        between=lambda: added.extend(  # each new one sorts after the last: first names in order
+            [ClientFactory(last_name="Aardvark"), ClientFactory(last_name="Zed", first_name=f"Z{len(added):03d}")]
+        ),
     )
     ids = [c["id"] for c in items]
     assert len(ids) == len(set(ids)) and before <= set(ids)

@@ -46,7 +46,7 @@ def test_client_pages_give_every_row_once_in_order_while_clients_are_added(db):
 
     def add(n: int) -> None:  # one client that sorts before the pages read so far, one after
         added.append(ClientFactory(last_name="Aaron", first_name=f"New{n}"))
-        added.append(ClientFactory(last_name="Zeta", first_name=f"New{n}"))
+        added.append(ClientFactory(last_name="Zeta", first_name=f"New{n:03d}"))  # after every earlier one
 
     seen = walk(client_selectors.client_list, per_page=4, between=add)
     assert len(seen) == len(set(seen)), "a row repeated"
