@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from typing import Any
 
+import django_tables2 as tables
+from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import RequestConfig
@@ -26,6 +29,23 @@ def paginate_table(request, table, *, per_page: int) -> KeysetPage:
     page.object_list = BoundRows(page.rows, table)
     table.page = table.paginator = page
     return page
+
+
+class DateColumn(tables.Column):
+    """A date, or a moment's local date and time, in ``format`` (as the ``date`` template filter shows it).
+
+    django-tables2's DateColumn and DateTimeColumn are template columns that compile a one-line template for every
+    cell they draw: a 25-row client list compiled 25 templates, a sixth of its time. This one formats directly.
+    """
+
+    def __init__(self, *args: Any, format: str, **kwargs: Any) -> None:
+        self.format = format
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        if isinstance(value, dt.datetime):
+            value = timezone.localtime(value)
+        return formats.date_format(value, self.format)
 
 
 def table_body(table) -> SafeString:
