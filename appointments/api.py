@@ -367,7 +367,7 @@ def list_exceptions(request: HttpRequest, vet_id: int, filters: Query[ExceptionF
 def add_exception(request: HttpRequest, vet_id: int, payload: ExceptionIn):
     require_perm(request.user, MANAGE)
     vet = _vet(vet_id)
-    exception = services.book_exception_add(vet=vet, by=request.user, **payload.dict())
+    (exception,) = services.book_exception_add(vet=vet, by=request.user, **payload.dict())
     return Status(201, exception)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, PlainSerializer, WithJsonSchema, field_validator, model_validator
@@ -183,6 +183,12 @@ class ExceptionIn(InputSchema):
     start_time: WallTime | None = Field(None, description="Leave without times is the whole day.")
     end_time: WallTime | None = None
     note: str = Field("", max_length=200)
+    booked: Literal["refuse", "keep", "cancel"] = Field(
+        "refuse",
+        description="Leave over live appointments: refuse (409 naming them), keep them (to move one by one) or "
+        "cancel them.",
+    )
+    notify_owners: bool = Field(True, description="With booked=cancel: email each owner an iCalendar CANCEL.")
 
 
 class AppointmentTypeIn(InputSchema):

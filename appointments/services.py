@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from animals.models import Animal
-from appointments.availability import sessions_on, within
+from appointments.availability import exception_interval, sessions_on, within
 from appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -405,13 +405,148 @@ def working_hours_set(*, vet: Vet, sessions: list[tuple[int, dt.time, dt.time]],
     return rows
 
 
+MAX_LEAVE_DAYS = 92
+
+
+def _refuse_booked(affected: list[Appointment]) -> DomainError:
+    listed = "; ".join(_describe(a) for a in affected[:5]) + ("; ..." if len(affected) > 5 else "")
+    return DomainError(
+        f"{len(affected)} booked appointment{'s' if len(affected) != 1 else ''} fall in this leave: {listed}. "
+        "Keep them to move them, or cancel them.",
+        field="date",
+        code="booked",
+    )
+
+
+def appointments_during(
+    *, vet: Vet, first_day: dt.date, last_day: dt.date, start_time: dt.time | None, end_time: dt.time | None
+) -> list[Appointment]:
+    """The live appointments of ``vet`` that leave on each day from ``first_day`` to ``last_day`` (all day, or
+    ``start_time``-``end_time``) would cover, in time order."""
+    days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    intervals = [exception_interval(day, start_time, end_time) for day in days]
+    if not intervals:
+        return []
+    coarse = (
+        Appointment.objects.blocking()
+        .filter(vet=vet, start__lt=intervals[-1][1], start__gt=intervals[0][0] - dt.timedelta(minutes=MAX_MINUTES))
+        .select_related("animal", "client", "type", "vet")
+        .order_by("start", "id")
+    )
+    return [a for a in coarse if any(a.start < end and start < a.end for start, end in intervals)]
+
+
 @transaction.atomic
-def book_exception_add(*, vet: Vet, by: User, **data: Any) -> BookException:
-    exc = BookException(vet=vet, **data)
-    exc.full_clean()
-    exc.save()
-    audit.record(actor=by, obj=vet, action="book exception", changes={"exception": [None, str(exc)]}, note=exc.note)
-    return exc
+def book_exception_add(
+    *,
+    vet: Vet,
+    by: User,
+    date: dt.date,
+    kind: str,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    note: str = "",
+    until: dt.date | None = None,
+    booked: str = "refuse",
+    notify_owners: bool = True,
+) -> list[BookException]:
+    """Leave or an extra session on ``date`` (or on every day from ``date`` to ``until``). Leave over live
+    appointments is refused, naming them, unless ``booked`` says what to do with them: ``"keep"`` (they stay, to be
+    moved one by one; the set-up page lists them) or ``"cancel"`` (each cancelled, the owners emailed unless
+    ``notify_owners`` is off)."""
+    until = until or date
+    if until < date:
+        raise ValidationError({"until": "The last day must be on or after the first."})
+    if (until - date).days >= MAX_LEAVE_DAYS:
+        raise ValidationError({"until": f"Give at most {MAX_LEAVE_DAYS} days at once."})
+    rows = []
+    for offset in range((until - date).days + 1):
+        row = BookException(
+            vet=vet,
+            date=date + dt.timedelta(days=offset),
+            kind=kind,
+            start_time=start_time,
+            end_time=end_time,
+            note=note,
+        )
+        row.full_clean()
+        rows.append(row)
+    cancelled: list[Appointment] = []
+    if kind == BookException.Kind.LEAVE:
+        affected = appointments_during(
+            vet=vet, first_day=date, last_day=until, start_time=start_time, end_time=end_time
+        )
+        if affected and booked == "cancel":
+            reason = f"{vet} is not available" + (f": {note}" if note else "")
+            for appointment in affected:
+                cancelled.append(
+                    appointment_transition(
+                        appointment=appointment, to=S.CANCELLED, note=reason, by=by, notify_owner=notify_owners
+                    )
+                )
+        elif affected and booked != "keep":
+            raise _refuse_booked(affected)
+    BookException.objects.bulk_create(rows)
+    span = f"{date:%d %b %Y}" + (f" to {until:%d %b %Y}" if until != date else "")
+    audit.record(
+        actor=by,
+        obj=vet,
+        action="book exception",
+        changes={"exception": [None, f"{rows[0].get_kind_display()} {span}"]},
+        note=note + (f" ({len(cancelled)} appointments cancelled)" if cancelled else ""),
+    )
+    return rows
+
+
+def appointments_during_closure(
+    *, first_day: dt.date, last_day: dt.date, start_time: dt.time | None, end_time: dt.time | None
+) -> list[Appointment]:
+    """The live appointments in every active vet's book that a closure would cover, in time order."""
+    found = [
+        a
+        for vet in Vet.objects.filter(is_active=True)
+        for a in appointments_during(
+            vet=vet, first_day=first_day, last_day=last_day, start_time=start_time, end_time=end_time
+        )
+    ]
+    return sorted(found, key=lambda a: (a.start, a.pk))
+
+
+@transaction.atomic
+def practice_closure_add(
+    *,
+    by: User,
+    date: dt.date,
+    until: dt.date | None = None,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    note: str = "",
+    booked: str = "refuse",
+    notify_owners: bool = True,
+) -> list[BookException]:
+    """The practice closed (a bank holiday, a burst pipe): leave in every active vet's book, with the same choice
+    for the appointments it covers as ``book_exception_add`` (refused naming them, kept, or cancelled)."""
+    if booked not in ("keep", "cancel"):
+        affected = appointments_during_closure(
+            first_day=date, last_day=until or date, start_time=start_time, end_time=end_time
+        )
+        if affected:
+            raise _refuse_booked(affected)
+    rows: list[BookException] = []
+    for vet in Vet.objects.filter(is_active=True).order_by("display_name"):
+        rows += book_exception_add(
+            vet=vet,
+            by=by,
+            date=date,
+            until=until,
+            kind=BookException.Kind.LEAVE,
+            start_time=start_time,
+            end_time=end_time,
+            note=note or "Practice closed",
+            booked=booked,
+            notify_owners=notify_owners,
+        )
+    return rows
 
 
 @transaction.atomic

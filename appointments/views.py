@@ -33,6 +33,7 @@ from appointments.forms import (
     AppointmentTypeForm,
     BookExceptionForm,
     BookingForm,
+    ClosureForm,
     RescheduleForm,
     SlotQueryForm,
     WorkingHoursForm,
@@ -624,22 +625,92 @@ def hours_edit(request, vet_pk: int):
 
 @permission_required("appointments.manage_books")
 def exceptions(request, vet_pk: int):
+    """Leave and extra sessions. Leave over booked appointments is saved only after they are listed and the manager
+    chose: keep them (listed here to move one by one) or cancel them (owners emailed unless unticked)."""
     vet = get_object_or_404(Vet, pk=vet_pk)
     form = BookExceptionForm(request.POST or None, initial={"date": timezone.localdate()})
+    affected: list[Appointment] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = request.POST.get("booked", "refuse")
         try:
-            services.book_exception_add(vet=vet, by=request.user, **form.cleaned_data)
-        except (DomainError, ValidationError) as exc:
+            rows = services.book_exception_add(
+                vet=vet,
+                by=request.user,
+                booked=choice if choice in ("keep", "cancel") else "refuse",
+                notify_owners=request.POST.get("notify_owners") == "on",
+                **data,
+            )
+        except DomainError as exc:
+            if exc.code != "booked":
+                apply_service_error(form, exc)
+            else:
+                affected = services.appointments_during(
+                    vet=vet,
+                    first_day=data["date"],
+                    last_day=data["until"] or data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+        except ValidationError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, f"Added to {vet}'s book.")
+            days = f"{len(rows)} days" if len(rows) > 1 else f"{rows[0].date:%a %d %b}"
+            done = {"cancel": " The appointments in it are cancelled.", "keep": " Move the appointments listed."}
+            messages.success(request, f"Added to {vet}'s book: {days}." + done.get(choice, ""))
             return redirect("appointments:exceptions", vet_pk=vet.pk)
-    upcoming = BookException.objects.filter(vet=vet, date__gte=timezone.localdate()).order_by("date", "start_time")
+    today = timezone.localdate()
+    upcoming = list(BookException.objects.filter(vet=vet, date__gte=today).order_by("date", "start_time")[:200])
     return render(
         request,
         "appointments/exceptions.html",
-        {"vet": vet, "form": form, "upcoming": list(upcoming[:200]), "nav": "setup"},
+        {
+            "vet": vet,
+            "form": form,
+            "upcoming": upcoming,
+            "affected": affected,
+            "to_move": selectors.booked_during_leave(vet=vet, exceptions=upcoming),
+            "nav": "setup",
+        },
     )
+
+
+@permission_required("appointments.manage_books")
+def closure(request):
+    """The practice closed: leave in every active vet's book, after the appointments it covers are listed and the
+    manager chose to keep them (to move) or cancel them (owners emailed unless unticked)."""
+    form = ClosureForm(request.POST or None, initial={"date": timezone.localdate()})
+    affected: list[Appointment] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = request.POST.get("booked", "refuse")
+        try:
+            rows = services.practice_closure_add(
+                by=request.user,
+                booked=choice if choice in ("keep", "cancel") else "refuse",
+                notify_owners=request.POST.get("notify_owners") == "on",
+                **data,
+            )
+        except DomainError as exc:
+            if exc.code != "booked":
+                apply_service_error(form, exc)
+            else:
+                affected = services.appointments_during_closure(
+                    first_day=data["date"],
+                    last_day=data["until"] or data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            done = {
+                "cancel": " The appointments in it are cancelled.",
+                "keep": " The appointments kept are listed to move on each vet's Leave & extra page.",
+            }
+            messages.success(request, f"The practice is closed in {len(rows)} day entries." + done.get(choice, ""))
+            return redirect("appointments:setup")
+    return render(request, "appointments/closure.html", {"form": form, "affected": affected, "nav": "setup"})
 
 
 @require_POST
