@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class VetpmsConfig(AppConfig):
     name = "vetpms"
     verbose_name = "VetPMS"
+
+    def ready(self) -> None:
+        from vetpms.tables import install_signature_cache
+
+        install_signature_cache()
