@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class VetpmsConfig(AppConfig):
     name = "vetpms"
     verbose_name = "VetPMS"
+
+    def ready(self) -> None:
+        from vetpms import checks  # noqa: F401 - registers the deployment checks
