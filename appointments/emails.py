@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 
 from appointments.ical import owner_invite
 from appointments.models import Appointment
+from vetpms.mail import practice_sender
 from vetpms.timeutils import to_local
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def send_booking_confirmation(appointment_pk: int) -> bool:
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("appointments/email/confirmation.txt", context),
+        from_email=practice_sender(),
         to=[client.email],
     )
     message.attach_alternative(render_to_string("appointments/email/confirmation.html", context), "text/html")

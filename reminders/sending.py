@@ -16,12 +16,22 @@ A run has three steps, each safe to repeat and to run in several workers at once
    Django's email backend over one SMTP connection, and marked sent, with their notices, only after the server
    accepted the message. A temporary failure (4xx, a dropped connection, a server that is down) is retried with
    exponential backoff by the retry schedule; a permanent rejection (5xx) or too many attempts marks it failed.
-   A claim whose worker died (SIGKILL, power cut) is released after ``REMINDER_SEND_LEASE_SECONDS`` and sent again.
+   Each step of an email's SMTP conversation is written down as it is taken (``Delivery.phase``): an attempt
+   counts only once the conversation for that email began, and a claim whose worker died (SIGKILL, power cut,
+   the task timeout) is settled by how far it got: not begun, it simply waits for the next run; begun but not
+   finished (the server discards an unfinished message), it is sent again; the whole message sent and the reply
+   awaited, it is "possibly sent" and kept for a check (``manage.py reminders_unconfirmed``) rather than sent twice.
+   Claims of a task stopped by the timeout are settled at once, those of a killed worker when their lease
+   (``REMINDER_SEND_LEASE_SECONDS``) ends; its run is then closed as stopped, with counters that say what it did
+   (each outcome is counted in the transaction that records it).
 
-The one case no outbox can close: a worker killed in the instant between the server's "250 accepted" and the
-database commit that records it. That email is sent again when the lease expires, with the same ``Message-ID``
-(mail programs show it once). Everything else (a kill at any other moment, the server down, a task run twice,
-concurrent workers) ends with every notice received exactly once; tests/reminders/test_faults.py shows it.
+What no outbox can close: a worker killed between the end of the message's DATA and the database receiving the
+"awaiting the reply" mark (the time to hand one UPDATE to the database) leaves an email that may go twice, with the
+same ``Message-ID`` (many mail programs then show one). A kill while the server processes the message leaves
+a possibly sent email: the server had all of it, so it was almost surely delivered; someone checks the mail
+server's log for its Message-ID and marks it sent or sends it again. Everything else (a kill at any other moment,
+the server down, a task run twice, concurrent workers) ends with every notice received exactly once;
+tests/reminders/test_faults.py shows it.
 """
 
 from __future__ import annotations
@@ -34,7 +44,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -48,6 +57,7 @@ from reminders.models import Reminder, ReminderDelivery, ReminderNotice, Reminde
 from reminders.smtp import reminder_connection
 from reminders.unsubscribe import unsubscribe_url
 from vetpms.errors import DomainError
+from vetpms.mail import practice_sender
 from vetpms.models import User
 from vetpms.timeutils import to_local
 
@@ -302,8 +312,8 @@ def _settle_abandoned(deliveries, *, now: dt.datetime, why: str) -> int:
     - not begun: nothing was tried, so nothing is counted; the email waits for the next run as if never claimed;
     - talking: the attempt counts; the server never had the whole message (an unfinished DATA is discarded), so
       it is sent again at once (or fails, after the last attempt);
-    - awaiting the reply: the server had the whole message and may have accepted it: possibly sent, kept for a
-      check rather than sent twice.
+    - awaiting the reply: the server had the whole message and has almost surely accepted it: possibly sent,
+      kept for a check rather than sent twice.
     """
     settled = 0
     with transaction.atomic():
@@ -393,13 +403,6 @@ def message_id(delivery: Delivery) -> str:
     return f"<reminder-{delivery.pk}-{delivery.created_at:%Y%m%d}@{domain}>"
 
 
-def from_address() -> str:
-    """The practice writes to its owners: its name, and its address (or the server's sender when it has none)."""
-    practice = settings.PRACTICE
-    address = practice.get("email") or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
-    return formataddr((practice["name"], address))
-
-
 def build_message(delivery: Delivery, notices: list[Notice], *, connection=None) -> EmailMultiAlternatives:
     client = delivery.client
     items = [
@@ -418,7 +421,7 @@ def build_message(delivery: Delivery, notices: list[Notice], *, connection=None)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.text,
-        from_email=from_address(),
+        from_email=practice_sender(),
         to=[delivery.to_email],
         connection=connection,
         headers={
@@ -506,13 +509,13 @@ def _send_one(delivery: Delivery, *, token: uuid.UUID, connection, run_id: int |
     delivery.attempts += 1
     awaiting = False
 
-    def before_end_of_data() -> None:
+    def after_end_of_data() -> None:
         nonlocal awaiting
-        Delivery.objects.filter(claim).update(phase=Delivery.Phase.AWAITING_REPLY)
         awaiting = True
+        Delivery.objects.filter(claim).update(phase=Delivery.Phase.AWAITING_REPLY)
 
     if hasattr(connection, "set_end_of_data_hook"):
-        connection.set_end_of_data_hook(before_end_of_data)
+        connection.set_end_of_data_hook(after_end_of_data)
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
@@ -564,6 +567,16 @@ def _close_quietly(connection) -> None:
         connection.close()
     except Exception:
         logger.debug("closing a broken SMTP connection failed", exc_info=True)
+
+
+def _abort(connection) -> None:
+    smtp = getattr(connection, "connection", None)
+    if smtp is not None:
+        try:
+            smtp.close()  # the socket only, no QUIT
+        except OSError:
+            logger.debug("dropping an SMTP connection failed", exc_info=True)
+        connection.connection = None
 
 
 def _release(deliveries: Iterable[Delivery], *, token: uuid.UUID, run_id: int | None, deferred: bool) -> int:
@@ -650,7 +663,9 @@ def send_due(
                 break
     except BaseException:
         # django-q2's timeout (a SystemExit raised wherever the task is), Ctrl+C: hand back this worker's claims now,
-        # by how far each got, rather than leaving them to the lease.
+        # by how far each got, rather than leaving them to the lease. The connection is dropped, not closed with a
+        # QUIT: a server that stopped answering would hold the worker past the few seconds it has left.
+        _abort(connection)
         if token is not None:
             _after_interruption(lambda: _settle_abandoned(_claimed_by(token), now=timezone.now(), why="stopped"))
             _after_interruption(lambda: settle_sent_notices([d.pk for d in batch]))

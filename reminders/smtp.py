@@ -1,11 +1,12 @@
-"""Django's SMTP backend with one hook the reminder outbox needs: a call just before the end of DATA.
+"""Django's SMTP backend with one hook the reminder outbox needs: a call right after the end of DATA.
 
-The only moment a crash can make an email go twice is after the server has the whole message (the final ``.``)
-and before the database records its "250 accepted". The outbox records "message sent, awaiting the reply"
-(``ReminderDelivery.Phase.AWAITING_REPLY``) in that hook, before the final ``.`` leaves, so a worker that dies
-while the server is processing the message leaves a row that says so: it is reported as possibly sent, not sent
-again blindly. A crash at any earlier point of the conversation leaves an incomplete message, which servers
-discard, so that email is simply sent again.
+A crash can make an email go twice only after the server has the whole message (the final ``.``) and before the
+database records its "250 accepted", a window that spans the server's processing of the message and the commit.
+The hook runs as soon as the final ``.`` has left, before the reply is read: the outbox writes "message sent,
+awaiting the reply" (``ReminderDelivery.Phase.AWAITING_REPLY``), so a worker that dies while the server processes
+the message leaves a row that says so, and that email is reported as possibly sent, not sent again blindly. What
+remains of the window is the moment between the ``.`` leaving and that UPDATE reaching the database. A crash at any
+earlier point leaves an incomplete message, which servers discard, so that email is simply sent again.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 class _EndOfDataHook:
-    """``data()`` as smtplib writes it (RFC 5321 section 4.5.2 dot-stuffing), with ``before_end_of_data`` called
-    between the message and its terminating ``.``."""
+    """``data()`` as smtplib writes it (RFC 5321 section 4.5.2 dot-stuffing), with ``after_end_of_data`` called
+    once the terminating ``.`` has left, before the server's reply is read."""
 
-    before_end_of_data: Callable[[], None] | None = None
+    after_end_of_data: Callable[[], None] | None = None
 
     def data(self, msg):
         self.putcmd("data")  # type: ignore[attr-defined]
@@ -35,10 +36,9 @@ class _EndOfDataHook:
         body = _LEADING_DOT.sub(b"..", msg)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
-        self.send(body)  # type: ignore[attr-defined]
-        if self.before_end_of_data is not None:
-            self.before_end_of_data()
-        self.send(b".\r\n")  # type: ignore[attr-defined]
+        self.send(body + b".\r\n")  # type: ignore[attr-defined]
+        if self.after_end_of_data is not None:
+            self.after_end_of_data()
         return self.getreply()  # type: ignore[attr-defined]
 
 
@@ -59,7 +59,7 @@ class EmailBackend(smtp.EmailBackend):
 
     def set_end_of_data_hook(self, hook: Callable[[], None] | None) -> None:
         if self.connection is not None:
-            self.connection.before_end_of_data = hook
+            self.connection.after_end_of_data = hook
 
 
 def reminder_connection():
