@@ -9,11 +9,11 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from animals.models import Animal, Weight
-from appointments.availability import Interval, Slot, free_slots, sessions_on
+from appointments.availability import Interval, Slot, exception_interval, free_slots, sessions_on
 from appointments.models import Appointment, AppointmentType, BookException, CalendarFeed, WorkingHours
 from appointments.services import MAX_MINUTES
 from vetpms.models import Vet
-from vetpms.timeutils import local_day_bounds
+from vetpms.timeutils import local_day_bounds, to_local
 
 
 def _with_details(qs: QuerySet[Appointment]) -> QuerySet[Appointment]:
@@ -48,10 +48,12 @@ def appointment_list(
     return qs.order_by("start", "id")
 
 
-def day_list(*, vet: Vet, day: dt.date) -> QuerySet[Appointment]:
-    """One vet's day in time order, with pet, owner, type and last weight joined: one query."""
+def day_list(*, vet: Vet, day: dt.date, with_history: bool = False) -> QuerySet[Appointment]:
+    """One vet's day in time order, with pet, owner, type and last weight joined: one query. ``with_history``
+    prefetches the status moves and their authors' roles (the page's undo buttons): three more."""
     start, end = local_day_bounds(day)
-    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    qs = _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    return qs.prefetch_related("events__by__groups") if with_history else qs
 
 
 def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
@@ -79,6 +81,17 @@ def sessions_for(*, vets: list[Vet], day: dt.date) -> dict[int, list[Interval]]:
     return {vet.pk: sessions_on(day, hours[vet.pk], exceptions[vet.pk]) for vet in vets}
 
 
+def _sessions_by_vet_and_day(*, vets: list[Vet], days: list[dt.date]) -> dict[tuple[int, dt.date], list[Interval]]:
+    """Each vet's available intervals on each of ``days``: two queries for any number of vets and days."""
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for session in WorkingHours.objects.filter(vet__in=vets, weekday__in={d.weekday() for d in days}):
+        hours[session.vet_id].append(session)
+    exceptions: dict[int, list[BookException]] = defaultdict(list)
+    for exception in BookException.objects.filter(vet__in=vets, date__in=days):
+        exceptions[exception.vet_id].append(exception)
+    return {(v.pk, d): sessions_on(d, hours[v.pk], exceptions[v.pk]) for v in vets for d in days}
+
+
 def day_grid(*, day: dt.date, vets: list[Vet] | None = None) -> dict[str, object]:
     """The day for several vets: their sessions and appointments, grouped by vet (three queries)."""
     vets = vets if vets is not None else list(active_vets())
@@ -103,9 +116,35 @@ def find_free_slots(
     now: dt.datetime | None = None,
 ) -> list[Slot]:
     """Free starts for each vet on ``day``, in time order then vet name; past times are never offered."""
+    return _free_slots_between(
+        first_day=day, last_day=day, minutes=minutes, vets=vets, step_minutes=step_minutes, now=now
+    )
+
+
+def free_starts_for_days(*, vet: Vet, days: list[dt.date], step_minutes: int) -> dict[dt.date, list[dt.datetime]]:
+    """One vet's free starts of one step's length on each of ``days`` (consecutive; the week view): three queries."""
+    found: dict[dt.date, list[dt.datetime]] = {day: [] for day in days}
+    for slot in _free_slots_between(
+        first_day=days[0], last_day=days[-1], minutes=step_minutes, vets=[vet], step_minutes=step_minutes
+    ):
+        found.setdefault(to_local(slot.start).date(), []).append(slot.start)
+    return found
+
+
+def _free_slots_between(
+    *,
+    first_day: dt.date,
+    last_day: dt.date,
+    minutes: int,
+    vets: list[Vet],
+    step_minutes: int,
+    now: dt.datetime | None = None,
+) -> list[Slot]:
     now = now or timezone.now()
-    sessions = sessions_for(vets=vets, day=day)
-    day_start, day_end = local_day_bounds(day)
+    days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
+    sessions = _sessions_by_vet_and_day(vets=vets, days=days)
+    day_start, _ = local_day_bounds(first_day)
+    _, day_end = local_day_bounds(last_day)
     busy: dict[int, list[Interval]] = defaultdict(list)
     # The lower bound on ``start`` is what keeps this an index range scan on (vet, start): with ``end > day_start``
     # alone the database walks every earlier appointment of the vet (ten years of them at practice scale). No
@@ -120,14 +159,15 @@ def find_free_slots(
     slots: list[Slot] = []
     names = {vet.pk: vet.display_name for vet in vets}
     for vet in vets:
-        slots += free_slots(
-            vet_id=vet.pk,
-            sessions=sessions[vet.pk],
-            busy=busy[vet.pk],
-            minutes=minutes,
-            step_minutes=step_minutes,
-            not_before=now,
-        )
+        for day in days:
+            slots += free_slots(
+                vet_id=vet.pk,
+                sessions=sessions[vet.pk, day],
+                busy=busy[vet.pk],
+                minutes=minutes,
+                step_minutes=step_minutes,
+                not_before=now,
+            )
     slots.sort(key=lambda s: (s.start, names[s.vet_id]))
     return slots
 
@@ -150,6 +190,26 @@ def feed_appointments(*, vet: Vet, now: dt.datetime | None = None) -> QuerySet[A
         .select_related("animal__species", "type")
         .order_by("start")
     )
+
+
+def booked_during_leave(*, vet: Vet, exceptions: list[BookException]) -> list[Appointment]:
+    """Live appointments of ``vet`` that fall in the leave among ``exceptions`` (kept to be moved): one query."""
+    leave = [
+        exception_interval(e.date, e.start_time, e.end_time) for e in exceptions if e.kind == BookException.Kind.LEAVE
+    ]
+    if not leave:
+        return []
+    qs = (
+        Appointment.objects.blocking()
+        .filter(
+            vet=vet,
+            start__lt=max(e for _, e in leave),
+            start__gt=min(s for s, _ in leave) - dt.timedelta(minutes=MAX_MINUTES),
+        )
+        .select_related("animal", "client", "type")
+        .order_by("start", "id")
+    )
+    return [a for a in qs if any(a.start < end and start < a.end for start, end in leave)]
 
 
 def sessions_for_days(*, vet: Vet, days: list[dt.date]) -> dict[dt.date, list[Interval]]:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/", views.appointment_detail, name="detail"),
     path("<int:pk>/status/", views.appointment_transition, name="transition"),
     path("<int:pk>/reschedule/", views.appointment_reschedule, name="reschedule"),
+    path("<int:pk>/undo/", views.appointment_undo, name="undo"),
     path("setup/", views.setup, name="setup"),
     path("setup/vets/<int:vet_pk>/hours/", views.hours_edit, name="hours"),
     path("setup/vets/<int:vet_pk>/exceptions/", views.exceptions, name="exceptions"),

@@ -24,7 +24,7 @@ RATIO = 2.0
 def hand_written_revenue(start: dt.date, end: dt.date, grain: str) -> list[tuple[str, list]]:
     """The revenue report's figures as plain SQL: buckets of documents and payments (this period and a year
     before), the lines by vet, category and product, and the insurers' shares."""
-    from reports.selectors import years_back
+    from reports.periods import years_back
 
     ly_start, ly_end = years_back(start), years_back(end)
     periods = [start, end, ly_start, ly_end]
@@ -102,7 +102,7 @@ def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
 
     from invoicing.models import Invoice, InvoiceLine
     from reports.base import REPORTS, ReportParams
-    from reports.selectors import client_open_items_sql
+    from reports.builders.receivables import client_open_items_sql
     from vetpms.models import User
 
     today = timezone.localdate()
@@ -121,7 +121,7 @@ def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
     for name, start, end, grain, target in cases:
         params = ReportParams(start, end, grain)  # type: ignore[arg-type]
         build(params)  # warm the cache once, for both
-        ours, theirs = Result(f"{name} (reports.selectors.revenue)"), Result("  same figures, hand-written SQL")
+        ours, theirs = Result(f"{name} (reports.builders.revenue)"), Result("  same figures, hand-written SQL")
         statements = hand_written_revenue(start, end, grain)
         for _ in range(runs):  # alternate, so both see the same machine
             measure(ours, lambda params=params: build(params))
@@ -134,7 +134,7 @@ def bench_reports(args) -> tuple[list[Result], dict[str, str], str]:
         results += [ours, theirs]
 
     receivables = Result(
-        "receivables as of today (reports.selectors.receivables)", target=f"p95 <= {RECEIVABLES_MS:.0f} ms"
+        "receivables as of today (reports.builders.receivables)", target=f"p95 <= {RECEIVABLES_MS:.0f} ms"
     )
     build_receivables = REPORTS["receivables"].build
     params = ReportParams(month_start, today)

@@ -40,6 +40,7 @@ from ninja.pagination import paginate
 from animals.models import Animal
 from clients.models import Client
 from invoicing import calc, selectors, services
+from invoicing.access import VIEW_PAYMENT, sees_payments
 from invoicing.models import (
     Claim,
     ClaimLine,
@@ -225,9 +226,10 @@ def _invoice(pk: int) -> Invoice:
     return selectors.invoice_detail(pk=url_id(pk))  # DoesNotExist -> 404
 
 
-def _invoice_out(invoice: Invoice) -> dict[str, Any]:
+def _invoice_out(invoice: Invoice, *, with_payments: bool) -> dict[str, Any]:
     """The detail of one invoice (from selectors.invoice_detail: the lists are prefetched; the shares are a fixed
-    number of aggregate queries)."""
+    number of aggregate queries). Without ``with_payments`` (see invoicing.access) the payment side is left out:
+    no payments, no claims, no outstanding amount."""
     lines = list(invoice.lines.all())
     issued_invoice = invoice.kind == Invoice.Kind.INVOICE and invoice.status != Invoice.Status.DRAFT
     owner = selectors.owner_share(invoice) if issued_invoice else None
@@ -261,7 +263,7 @@ def _invoice_out(invoice: Invoice) -> dict[str, Any]:
                 "amount_accepted": claim.amount_accepted,
                 "amount_paid": claim.amount_paid,
             }
-            for claim in sorted(invoice.claims.all(), key=lambda c: c.pk)
+            for claim in (sorted(invoice.claims.all(), key=lambda c: c.pk) if with_payments else [])
         ],
         "payments": [
             {
@@ -271,19 +273,19 @@ def _invoice_out(invoice: Invoice) -> dict[str, Any]:
                 "from_payor": a.payment.payor_id is not None,
                 "amount": a.amount,
             }
-            for a in sorted(invoice.allocations.all(), key=lambda a: a.pk)
+            for a in (sorted(invoice.allocations.all(), key=lambda a: a.pk) if with_payments else [])
         ],
         "owner_share": owner,
         "insurer_share": selectors.insurer_share(invoice) if issued_invoice else None,
-        "outstanding": selectors.client_outstanding(invoice) if issued_invoice else None,
+        "outstanding": selectors.client_outstanding(invoice) if issued_invoice and with_payments else None,
         "created_by": _name(invoice.created_by),
         "finalised_by": _name(invoice.finalised_by),
         "finalised_at": invoice.finalised_at,
     }
 
 
-def _detail(pk: int) -> dict[str, Any]:
-    return _invoice_out(_invoice(pk))
+def _detail(pk: int, request: HttpRequest) -> dict[str, Any]:
+    return _invoice_out(_invoice(pk), with_payments=sees_payments(request.user))
 
 
 def _line(invoice_id: int, line_id: int) -> InvoiceLine:
@@ -319,7 +321,7 @@ def list_invoices(request: HttpRequest, filters: Query[InvoiceFilters]):
 @invoices_router.get("/{int:invoice_id}", response=InvoiceDetailOut, summary="One invoice or credit note")
 def get_invoice(request: HttpRequest, invoice_id: int):
     require_perm(request.user, P + "view_invoice")
-    return _detail(invoice_id)
+    return _detail(invoice_id, request)
 
 
 @invoices_router.post(
@@ -333,7 +335,7 @@ def create_draft(request: HttpRequest, payload: DraftIn):
     client = _lookup(Client, payload.client, "client")
     had_draft = Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT).exists()
     draft = services.invoice_draft_for(client=client, by=request.user)
-    return Status(200 if had_draft else 201, _detail(draft.pk))
+    return Status(200 if had_draft else 201, _detail(draft.pk, request))
 
 
 @invoices_router.delete("/{int:invoice_id}", response={204: None}, summary="Delete a draft")
@@ -351,7 +353,7 @@ def add_line(request: HttpRequest, invoice_id: int, payload: LineIn):
     data = _line_data(payload.dict())
     data["product"] = _lookup(Product, data["product"], "product")
     services.invoice_add_line(invoice=invoice, by=request.user, **data)
-    return Status(201, _detail(invoice.pk))
+    return Status(201, _detail(invoice.pk, request))
 
 
 @invoices_router.patch(
@@ -361,7 +363,7 @@ def change_line(request: HttpRequest, invoice_id: int, line_id: int, payload: Li
     require_perm(request.user, P + "change_invoice")
     line = _line(invoice_id, line_id)
     services.invoice_change_line(line=line, by=request.user, data=_line_data(payload.dict(exclude_unset=True)))
-    return _detail(invoice_id)
+    return _detail(invoice_id, request)
 
 
 @invoices_router.delete(
@@ -370,7 +372,7 @@ def change_line(request: HttpRequest, invoice_id: int, line_id: int, payload: Li
 def remove_line(request: HttpRequest, invoice_id: int, line_id: int):
     require_perm(request.user, P + "change_invoice")
     services.invoice_remove_line(line=_line(invoice_id, line_id), by=request.user)
-    return _detail(invoice_id)
+    return _detail(invoice_id, request)
 
 
 @invoices_router.post(
@@ -383,7 +385,7 @@ def finalise(request: HttpRequest, invoice_id: int):
     require_perm(request.user, P + "finalise_invoice")
     invoice = Invoice.objects.get(pk=url_id(invoice_id))
     services.invoice_finalise(invoice=invoice, by=request.user)
-    return _detail(invoice_id)
+    return _detail(invoice_id, request)
 
 
 @invoices_router.post(
@@ -403,7 +405,7 @@ def credit(request: HttpRequest, invoice_id: int, payload: CreditIn):
             raise ValidationError({"lines": f"There is no invoice line with id {missing[0]}."})
         lines = [(found[item.line], item.quantity) for item in payload.lines]
     note = services.credit_note_issue(invoice=invoice, by=request.user, reason=payload.reason, lines=lines)
-    return Status(201, _detail(note.pk))
+    return Status(201, _detail(note.pk, request))
 
 
 @invoices_router.post(
@@ -416,7 +418,7 @@ def void(request: HttpRequest, invoice_id: int, payload: VoidIn):
     require_perm(request.user, P + "issue_credit_note")
     invoice = Invoice.objects.get(pk=url_id(invoice_id))
     services.invoice_void(invoice=invoice, by=request.user, reason=payload.reason)
-    return _detail(invoice_id)
+    return _detail(invoice_id, request)
 
 
 def _pdf_response(content: bytes, filename: str) -> HttpResponse:
@@ -430,7 +432,8 @@ def invoice_pdf(request: HttpRequest, invoice_id: int):
     from invoicing import pdf  # reportlab is heavy: imported on first use
 
     invoice = selectors.invoice_detail(pk=url_id(invoice_id))
-    return _pdf_response(pdf.render_invoice(invoice), f"{invoice.reference.replace(' ', '-')}.pdf")
+    content = pdf.render_invoice(invoice, with_payments=sees_payments(request.user))
+    return _pdf_response(content, f"{invoice.reference.replace(' ', '-')}.pdf")
 
 
 def statement_pdf(request: HttpRequest, client_id: int, query: Query[StatementQuery]):
@@ -588,9 +591,14 @@ def _client(pk: int) -> Client:
     return Client.objects.get(pk=url_id(pk))  # DoesNotExist -> 404
 
 
-@accounts_router.get("/{int:client_id}/balance", response=BalanceOut, summary="A client's balance")
+@accounts_router.get(
+    "/{int:client_id}/balance",
+    response=BalanceOut,
+    summary="A client's balance",
+    description="Payment data: needs invoicing.view_payment (else 403).",
+)
 def balance(request: HttpRequest, client_id: int):
-    require_perm(request.user, P + "view_invoice")
+    require_perm(request.user, P + "view_invoice", VIEW_PAYMENT)
     client = _client(client_id)
     account = selectors.client_balance(client=client)
     return {

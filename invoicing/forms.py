@@ -68,14 +68,22 @@ class LineForm(BootstrapMixin, forms.Form):
             self.fields["unit_price"].disabled = True
             self.fields["unit_price"].required = False
             self.fields["unit_price"].help_text = "The catalogue price; your role cannot change it."
+            # A discount changes the price as surely as the price box does: the same permission for both.
+            for name in ("discount_percent", "discount_amount"):
+                self.fields[name].disabled = True
+                self.fields[name].required = False
+            self.fields["discount_amount"].help_text = "Your role cannot give discounts."
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
-        if self.fields["unit_price"].disabled:
-            data.pop("unit_price", None)
+        for name in ("unit_price", "discount_percent", "discount_amount"):
+            if self.fields[name].disabled:
+                data.pop(name, None)
         data.pop("product", None)
-        data["discount_percent"] = data.get("discount_percent") or Decimal("0")
-        data["discount_amount"] = data.get("discount_amount") or Decimal("0")
+        if "discount_percent" in data:
+            data["discount_percent"] = data["discount_percent"] or Decimal("0")
+        if "discount_amount" in data:
+            data["discount_amount"] = data["discount_amount"] or Decimal("0")
         return data
 
 

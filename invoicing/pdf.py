@@ -417,9 +417,10 @@ def _account_rows(invoice: Invoice) -> list[tuple[str, str, bool]]:
     return rows
 
 
-def render_invoice(invoice: Invoice) -> bytes:
+def render_invoice(invoice: Invoice, *, with_payments: bool = True) -> bytes:
     """An invoice or credit note as a PDF: practice header, addressee, lines, tax summary, totals and, for an
-    issued invoice, what was paid and what is outstanding. A draft is watermarked "DRAFT", a void invoice "VOID"."""
+    issued invoice, what was paid and what is outstanding (unless ``with_payments`` is off: the reader may not see
+    payments, invoicing.access). A draft is watermarked "DRAFT", a void invoice "VOID"."""
     st = _styles()
     title = invoice.get_kind_display()
     name, address = _addressee(invoice)
@@ -452,7 +453,7 @@ def render_invoice(invoice: Invoice) -> bytes:
 
     totals = calc.document_totals(lines)
     sums = [("Net", money(totals.net), False), ("Tax", money(totals.tax), False), ("Total", money(totals.gross), True)]
-    if not invoice.is_draft and not invoice.is_credit_note:
+    if not invoice.is_draft and not invoice.is_credit_note and with_payments:
         sums += _account_rows(invoice)
     right_width = BODY_WIDTH - 84 * mm
     summary = Table(

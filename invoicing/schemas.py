@@ -245,12 +245,19 @@ class LineFields(InputSchema):
     unit_price: Money | None = Field(
         None, description="Null: the catalogue price. Another price needs invoicing.override_price (else 403)."
     )
-    discount_percent: Percent = Field(Decimal("0.00"), description="0-100.")
-    discount_amount: Money = Field(Decimal("0.00"), description="A fixed amount off the line (after the percent).")
+    discount_percent: Percent = Field(
+        Decimal("0.00"), description="0-100. A discount, like a price, needs invoicing.override_price (else 403)."
+    )
+    discount_amount: Money = Field(
+        Decimal("0.00"),
+        description="A fixed amount off the line (after the percent); needs invoicing.override_price (else 403).",
+    )
     description: str = Field("", max_length=300, description="Defaults to the product's name.")
     animal: Id | None = Field(None, description="The client's animal the line is for.")
     vet: Id | None = Field(None, description="The vet who gave the treatment.")
-    service_date: Day | None = Field(None, description="Defaults to today; the tax rate of that day applies.")
+    service_date: Day | None = Field(
+        None, description="Defaults to today on a new line (null on a change is a 422); that day's tax rate applies."
+    )
 
 
 class LineIn(LineFields):
@@ -375,13 +382,17 @@ class InvoiceDetailOut(InvoiceOut):
     lines: list[LineOut]
     tax_breakdown: list[TaxBandOut] = Field(..., description="Per tax rate, highest first.")
     credit_notes: list[CreditNoteRef]
-    claims: list[InvoiceClaimOut]
-    payments: list[InvoicePaymentOut]
+    claims: list[InvoiceClaimOut] = Field(..., description="Empty for a caller without invoicing.view_payment.")
+    payments: list[InvoicePaymentOut] = Field(..., description="Empty for a caller without invoicing.view_payment.")
     owner_share: MoneyOut | None = Field(
         ..., description="What the client owes after credit notes and the insurer's share; null unless issued."
     )
     insurer_share: MoneyOut | None
-    outstanding: MoneyOut | None = Field(..., description="The owner's share not yet paid; null unless issued.")
+    outstanding: MoneyOut | None = Field(
+        ...,
+        description="The owner's share not yet paid; null unless issued, and for a caller without "
+        "invoicing.view_payment.",
+    )
     created_by: str | None
     finalised_by: str | None
     finalised_at: LocalDateTime | None

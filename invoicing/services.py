@@ -152,6 +152,7 @@ def _line_values(
     service_date: dt.date,
     tax_category: TaxCategory | None,
     previous_price: Decimal | None = None,
+    previous_discount: tuple[Decimal, Decimal] = (ZERO, ZERO),
 ) -> dict[str, Any]:
     if product is None and tax_category is None:
         raise ValidationError({"product": "Choose a product, or give a description, price and tax category."})
@@ -172,6 +173,16 @@ def _line_values(
         and not by.has_perm("invoicing.override_price")
     ):
         raise PermissionDenied(f"Your role cannot change the price of {product.name} ({catalogue_price}).")
+    # A discount is a price change by another name (100 % off makes the line free), so it needs the same
+    # permission. Keeping a line's existing discount, or removing it (back to the catalogue price), needs none.
+    discount = (Decimal(discount_percent), Decimal(discount_amount))
+    if (
+        product is not None
+        and any(discount)
+        and discount != previous_discount
+        and not by.has_perm("invoicing.override_price")
+    ):
+        raise PermissionDenied(f"Your role cannot give a discount on {product.name}.")
     _check_line_inputs(
         unit_price=unit_price, discount_percent=Decimal(discount_percent), discount_amount=Decimal(discount_amount)
     )
@@ -255,6 +266,8 @@ def invoice_change_line(*, line: InvoiceLine, by: User, data: dict[str, Any]) ->
     invoice = _locked_draft(line.invoice)
     line = InvoiceLine.objects.select_related("product").get(pk=line.pk)
     before = audit.snapshot(line)
+    if "service_date" in data and data["service_date"] is None:
+        raise ValidationError({"service_date": "Give the date of the service."})
     animal = data.get("animal", line.animal)
     if animal is not None and animal.owner_id != invoice.client_id:
         raise DomainError(f"{animal.name} does not belong to {invoice.client}.", field="animal")
@@ -270,6 +283,7 @@ def invoice_change_line(*, line: InvoiceLine, by: User, data: dict[str, Any]) ->
         service_date=data.get("service_date", line.service_date),
         tax_category=None if line.product else TaxCategory.objects.filter(rates__rate=line.tax_rate).first(),
         previous_price=line.unit_price,
+        previous_discount=(line.discount_percent, line.discount_amount),
     )
     for name, value in values.items():
         setattr(line, name, value)

@@ -26,6 +26,7 @@ from animals.models import Animal
 from appointments.models import Appointment, AppointmentStatus
 from clients.models import Client
 from invoicing import calc, selectors, services
+from invoicing.access import sees_payments
 from invoicing.filters import InvoiceFilter, ProductFilter
 from invoicing.forms import (
     ChargeForm,
@@ -163,6 +164,7 @@ def _issued_context(request, invoice: Invoice) -> dict:
         "allocations": sorted(allocations, key=lambda a: (a.payment.received_on, a.pk)),
         "claims": claims,
         "void_form": ReasonForm(),
+        "show_payments": sees_payments(request.user),
         "nav": "invoices",
     }
     if not invoice.is_credit_note:
@@ -398,7 +400,8 @@ def invoice_pdf(request, pk: int):
         return redirect("invoicing:detail", pk=pk)
     from invoicing.pdf import render_invoice  # the PDF engine is imported only where a PDF is made
 
-    return _download(render_invoice(invoice), f"{invoice.reference}.pdf")
+    content = render_invoice(invoice, with_payments=sees_payments(request.user))
+    return _download(content, f"{invoice.reference}.pdf")
 
 
 @require_POST
@@ -486,13 +489,14 @@ def invoice_void(request, pk: int):
 @permission_required("invoicing.view_invoice")
 def invoice_list(request):
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list())
-    table = InvoiceTable(invoice_filter.qs)
+    show_payments = sees_payments(request.user)
+    table = InvoiceTable(invoice_filter.qs, exclude=() if show_payments else ("outstanding",))
     RequestConfig(request, paginate=False).configure(table)
     table.paginate(per_page=_per_page(request))
     table.page = table.paginator.get_page(request.GET.get("page"))
     # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the paginated
     # query, where the database would work it out for every row an OFFSET skips on a deep page.
-    records = [row.record for row in table.page.object_list]
+    records = [row.record for row in table.page.object_list] if show_payments else []
     owed = dict(
         with_outstanding(Invoice.objects.filter(pk__in=[r.pk for r in records])).values_list("pk", "outstanding")
     )

@@ -5,7 +5,7 @@ class ReportsConfig(AppConfig):
     name = "reports"
 
     def ready(self) -> None:
-        import reports.selectors  # noqa: F401  (registers the report builders in reports.base.REPORTS)
+        import reports.builders  # noqa: F401  (registers the report builders in reports.base.REPORTS)
         from reports.views import manager_home
         from vetpms.views import HOME_PAGES
 

@@ -1,4 +1,4 @@
-"""What every report is made of, shared by the report builders (reports.selectors) and the ways a report is shown
+"""What every report is made of, shared by the report builders (reports.builders) and the ways a report is shown
 (the page, the CSV, the PDF, the JSON API). A builder computes one ``ReportResult``; every output renders that same
 object, so the screen, the CSV and the PDF cannot disagree.
 

@@ -1,8 +1,10 @@
 """API authentication: per-user bearer tokens, and the browser's session with CSRF on writes.
 
-Tokens are checked through Django's ``authenticate()`` so that django-axes sees every failed attempt and locks
-an address out after repeated bad tokens, exactly as it does for the login form. A locked-out address gets a
-JSON 429 from the API (``ApiLockedOut``), not axes' HTML lockout page.
+Tokens are checked through Django's ``authenticate()`` so that django-axes sees every failed attempt. Failures
+are counted per presented token (a hash of it, ``token_lockout_key``) and client address: a misbehaving client
+that keeps sending one bad token is locked out, while a valid token, whose hash no failure ever carried, is never
+locked by anyone else's bad tokens. (A token has 256 bits of entropy; guessing is not what the lockout is for.)
+A locked-out token gets a JSON 429 from the API (``ApiLockedOut``), not axes' HTML lockout page.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from ninja.utils import check_csrf
 
 from vetpms.models import ApiToken, User
 
-# axes locks out a username+address pair; every token attempt from one address counts against this name.
-AXES_TOKEN_USERNAME = "api-token"  # noqa: S105 - a lockout key, not a secret
+
+def token_lockout_key(token: str) -> str:
+    """The name axes counts a token's failures under: a hash, so the secret itself is never stored. The colon
+    keeps it apart from every real username (Django's usernames cannot contain one)."""
+    return "api-token:" + ApiToken.hash_secret(token)[:32]
 
 
 class ApiLockedOut(Exception):
@@ -27,7 +32,7 @@ class ApiLockedOut(Exception):
     def __init__(self) -> None:
         cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
         self.retry_after = int(float(cooloff) * 3600) if isinstance(cooloff, int | float) else None
-        super().__init__("Too many failed API token attempts from this address; try again later.")
+        super().__init__("Too many failed attempts with this API token from this address; try again later.")
 
 
 class ApiTokenBackend(BaseBackend):
@@ -58,11 +63,10 @@ class BearerToken(HttpBearer):
     """``Authorization: Bearer vpms_...``: acts as the token's user, with that user's permissions."""
 
     def authenticate(self, request, token: str) -> User | None:
-        user = authenticate(request=request, api_token=token, username=AXES_TOKEN_USERNAME)
+        user = authenticate(request=request, api_token=token, username=token_lockout_key(token))
         if getattr(request, "axes_locked_out", False):
-            # axes flagged the request (this failure reached the limit, or the address was already locked out,
-            # in which case even a good token is refused). Answer in JSON here and clear the flag so
-            # AxesMiddleware does not swap the response for its HTML page.
+            # axes flagged the request (this token's failures from this address reached the limit). Answer in
+            # JSON here and clear the flag so AxesMiddleware does not swap the response for its HTML page.
             request.axes_locked_out = False
             raise ApiLockedOut()
         if user is not None:

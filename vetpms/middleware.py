@@ -39,3 +39,22 @@ class SlidingSessionMiddleware:
             if now - int(session.get(self.KEY, 0)) >= self.TOUCH_SECONDS:
                 session[self.KEY] = now
         return self.get_response(request)
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every answer that does not say otherwise.
+
+    Pages, PDFs, CSV and API JSON carry clients' and patients' data; no browser cache, shared proxy or "back"
+    button on a shared front-desk computer may keep a copy. A view that knows its answer may be cached (the
+    appointment-type stylesheet, the calendar feed) sets its own Cache-Control, which is left alone. Static files
+    never get here: WhiteNoise, above this middleware, serves them with their own long cache headers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "private, no-store"
+        return response

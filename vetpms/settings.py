@@ -6,6 +6,7 @@ safe for development (DEBUG off unless asked for, SQLite under var/). The README
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "vetpms.middleware.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -164,7 +166,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from a meta tag, not the cookie; kept readable for API clients
 
-# django-axes: lock a username+address pair after repeated failures, for the login form and for API tokens.
+# django-axes counts failures per credential and client address, never with one counter for all:
+# - the login form: per username + address, so failures from one address never lock the user out elsewhere;
+# - API tokens: per hash of the presented token + address (vetpms.auth.token_lockout_key), so a valid token
+#   never shares a counter with anyone's bad ones.
+# The address is the real client's (vetpms.net.client_ip): X-Forwarded-For is read only from TRUSTED_PROXIES.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -172,6 +178,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "vetpms.net.client_ip"
+# Addresses or networks (CIDR) of the reverse proxies in front of gunicorn whose X-Forwarded-For is believed.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not an address or network.") from _exc
 
 # --- Security --------------------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -58,41 +57,42 @@ def _badge_html(appointment) -> str:
 
 
 def _block_html(cell, detail_url: str) -> str:
+    """An appointment block: pet name first (a narrow column shows the name, not "08:30..."), then its times."""
     a = cell.appointment
     start, end = to_local(a.start), to_local(a.end)
     reason = f" · {a.reason}" if a.reason else ""
     times = f"{start:%H:%M}\u2013{end:%H:%M}"
     title = f"{times} {a.animal.name} ({a.animal.species}) · {a.type}{reason} · {a.get_status_display()}"
     alert = mark_safe(' <span class="text-danger" title="Alerts">⚠</span>') if a.animal.alert_list else ""
-    second = format_html('<span class="appt-line small">{}{}</span>', a.type, reason) if cell.rowspan > 1 else ""
-    third = (
-        format_html('<span class="appt-line small text-body-secondary">{}</span>', a.client.display_name)
-        if cell.rowspan > 2
-        else ""
-    )
     return format_html(
-        '<td rowspan="{}" class="appt-cell"><a class="appt-block appt-type-{} status-{}{}" href="{}" title="{}">'
-        '<span class="appt-line">{} <span class="appt-time">{}</span> <strong>{}</strong>{}</span>{}{}</a></td>',
+        '<td rowspan="{}" class="appt-cell"><a class="appt-block appt-type-{} status-{}" href="{}" title="{}">'
+        '<span class="appt-line">{} <strong>{}</strong>{} <span class="appt-time">{}</span></span>'
+        '<span class="appt-line small">{}{}</span>'
+        '<span class="appt-line small text-body-secondary">{}</span></a></td>',
         cell.rowspan,
         a.type_id,
         a.status,
-        " appt-short" if cell.rowspan == 1 else "",
         detail_url.replace(_PK_MARK, str(a.pk)),
         title,
         _badge_html(a),
-        f"{start:%H:%M}",
         a.animal.name,
         alert,
-        second,
-        third,
+        times,
+        a.type,
+        reason,
+        a.client.display_name,
     )
+
+
+def _span(cell) -> str:
+    return format_html(' colspan="{}"', cell.colspan) if cell.colspan > 1 else ""
 
 
 @register.simple_tag
 def grid_rows(rows, columns, can_book) -> str:
     """The body of the day grid and the week view, built in Python: a 10-vet day has some 400 cells, and the
-    template engine spent most of the page's time on them. Everything user-typed goes through format_html."""
-    now = timezone.now()
+    template engine spent most of the page's time on them. Everything user-typed goes through format_html.
+    A free cell links to a booking only where the layout put an offer (a slot the booking service accepts)."""
     start_url = reverse("appointments:start")
     detail_url = reverse("appointments:detail", args=[_PK_MARK])  # reversed once, the id put in per block
     out = []
@@ -103,21 +103,22 @@ def grid_rows(rows, columns, can_book) -> str:
                 cells.append(_block_html(cell, detail_url))
             elif cell.kind == "free":
                 link = ""
-                if can_book and cell.start >= now:
+                if can_book and cell.offer is not None:
                     link = format_html(
                         '<a class="slot-link" href="{}?{}"><span class="visually-hidden">Book {} at {}</span></a>',
                         start_url,
                         cell.book_query,
                         cell.column.label,
-                        row.label,
+                        cell.offer_label,
                     )
-                cells.append(format_html('<td class="slot-free">{}</td>', link))
+                cells.append(format_html('<td class="slot-free"{}>{}</td>', _span(cell), link))
             else:
-                cells.append(mark_safe('<td class="slot-off"></td>'))
+                cells.append(format_html('<td class="slot-off"{}></td>', _span(cell)))
         out.append(
             format_html(
-                '<tr{}><th scope="row" class="time-col">{}</th>{}</tr>',
-                mark_safe(' class="hour-row"') if row.on_the_hour else "",
+                '<tr class="{}{}"><th scope="row" class="time-col"><span class="time-label">{}</span></th>{}</tr>',
+                row.height_class,
+                " hour-row" if row.on_the_hour else "",
                 row.label,
                 mark_safe("".join(cells)),  # noqa: S308 - every part was built by format_html
             )

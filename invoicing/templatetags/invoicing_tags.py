@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from invoicing import selectors
+from invoicing.access import sees_payments
 from invoicing.models import Claim, Invoice, InvoiceLine, Policy
 from vetpms.money import format_money
 
@@ -79,11 +80,20 @@ def client_account_summary(context, client):
     user = context["request"].user
     if not user.has_perm("invoicing.view_invoice"):
         return {"allowed": False}
+    draft = Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT).first()
+    if not sees_payments(user):
+        return {
+            "allowed": True,
+            "client": client,
+            "draft": draft,
+            "show_payments": False,
+            "perms": context.get("perms"),
+        }
     balance = selectors.client_balance(client=client).balance
     outstanding = selectors.invoices_outstanding(client=client)
-    draft = Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT).first()
     return {
         "allowed": True,
+        "show_payments": True,
         "client": client,
         "balance": balance,
         "credit": -balance if balance < 0 else Decimal("0.00"),

@@ -88,22 +88,52 @@ def test_a_user_without_a_role_is_authenticated_but_may_do_nothing(nobody, api_a
 # --- lockout ---------------------------------------------------------------------------------------------------
 
 
-def test_repeated_bad_tokens_lock_the_address_out_even_for_a_good_token(receptionist):
+def test_a_repeated_bad_token_is_locked_out_but_a_valid_token_from_the_same_address_is_not(receptionist):
     _, good = make_token(receptionist)
     bad = with_token("vpms_guessed-token")
     limit = settings.AXES_FAILURE_LIMIT
     statuses = [bad.get(ME).status_code for _ in range(limit)]
     assert statuses[: limit - 1] == [401] * (limit - 1)
     assert statuses[-1] == 429
-
-    response = with_token(good).get(ME)
+    response = bad.get(ME)
     assert response.status_code == 429
     assert response["Content-Type"].startswith("application/json")
     assert "Too many failed" in response.json()["detail"]
     assert int(response["Retry-After"]) > 0
 
-    # The lockout is per address: the same good token from elsewhere still works.
-    assert with_token(good).get(ME, REMOTE_ADDR="198.51.100.7").status_code == 200
+    # Failures count per presented token: the same address keeps working with a valid token ...
+    assert with_token(good).get(ME).status_code == 200
+    # ... and another bad token has its own counter.
+    assert with_token("vpms_another-guess").get(ME).status_code == 401
+
+
+def test_bad_tokens_from_behind_the_proxy_do_not_lock_out_other_clients_of_the_proxy(receptionist, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    _, good = make_token(receptionist)
+    behind_proxy = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.5"}
+    for index in range(settings.AXES_FAILURE_LIMIT * 2):
+        with_token(f"vpms_guess-{index}").get(ME, **behind_proxy)
+        with_token("vpms_the-same-guess").get(ME, **behind_proxy)
+    assert with_token(good).get(ME, **behind_proxy).status_code == 200
+    assert with_token(good).get(ME, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 200
+
+
+def test_a_locked_bad_token_is_locked_only_from_the_address_that_sent_it(receptionist):
+    bad = with_token("vpms_guessed-token")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        bad.get(ME)
+    assert bad.get(ME).status_code == 429
+    assert bad.get(ME, REMOTE_ADDR="198.51.100.7").status_code == 401
+
+
+def test_the_token_itself_is_never_stored_by_the_lockout(receptionist):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    for _ in range(2):
+        with_token("vpms_secret-looking-guess").get(ME)
+    names = list(AccessAttempt.objects.values_list("username", flat=True))
+    names += list(AccessFailureLog.objects.values_list("username", flat=True))
+    assert names and all(name.startswith("api-token:") and "secret-looking" not in name for name in names)
 
 
 def test_lockout_answers_json_for_writes_too(receptionist):

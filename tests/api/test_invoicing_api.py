@@ -187,10 +187,34 @@ def test_bad_line_input_is_422_on_the_field(change, field, draft, owner_pet, con
     assert not InvoiceLine.objects.exists()
 
 
-def test_a_discount_larger_than_the_line_is_422(draft, owner_pet, consult_fee, receptionist, api_as):
+def test_a_discount_larger_than_the_line_is_422(draft, owner_pet, consult_fee, manager, api_as):
     _client, pet = owner_pet
-    response = api_as(receptionist).post(f"{detail(draft)}/lines", line_body(consult_fee, pet, discount_amount="46"))
+    response = api_as(manager).post(f"{detail(draft)}/lines", line_body(consult_fee, pet, discount_amount="46"))
     assert "discount_amount" in error_fields(response)
+
+
+@pytest.mark.parametrize("role", ["receptionist", "vet_user"])
+@pytest.mark.parametrize("discount", [{"discount_percent": "100"}, {"discount_amount": "45.00"}])
+def test_a_discount_without_the_price_permission_is_403(
+    request, charged, owner_pet, consult_fee, manager, api_as, role, discount
+):
+    _client, pet = owner_pet
+    api = api_as(request.getfixturevalue(role))
+    before = charged.lines.count()
+    assert api.post(f"{detail(charged)}/lines", line_body(consult_fee, pet, **discount)).status_code == 403
+    line = charged.lines.get(product=consult_fee)
+    assert api.patch(f"{detail(charged)}/lines/{line.pk}", discount).status_code == 403
+    assert charged.lines.count() == before
+    line.refresh_from_db()
+    assert line.discount_percent == 0 and line.discount_amount == 0
+    assert api_as(manager).patch(f"{detail(charged)}/lines/{line.pk}", discount).status_code == 200
+
+
+def test_a_null_service_date_on_a_change_is_422_not_500(charged, manager, api_as):
+    line = charged.lines.first()
+    response = api_as(manager).patch(f"{detail(charged)}/lines/{line.pk}", {"service_date": None})
+    assert response.status_code == 422
+    assert "service_date" in error_fields(response)
 
 
 def test_another_clients_animal_is_409(draft, consult_fee, receptionist, api_as):

@@ -40,7 +40,7 @@ def last_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _revenue_registered() -> bool:
-    import reports.selectors  # noqa: F401 - registers the builders
+    import reports.builders  # noqa: F401 - registers the builders
     from reports.base import REPORTS
 
     return "revenue" in REPORTS

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-def test_one_draft_per_client_collects_lines_with_catalogue_defaults(owner_pet, consult_fee, amoxicillin, vet_user):
+def test_one_draft_per_client_collects_lines_with_catalogue_defaults(
+    owner_pet, consult_fee, amoxicillin, vet_user, manager
+):
     client, pet = owner_pet
     draft = invoice_draft_for(client=client, by=vet_user)
     assert invoice_draft_for(client=client, by=vet_user) == draft
@@ -37,7 +39,7 @@ def test_one_draft_per_client_collects_lines_with_catalogue_defaults(owner_pet, 
     # 2.5 x 1.33 = 3.325 -> 3.33 (half up); tax 20 % of 3.33 = 0.666 -> 0.67
     assert (line.net, line.tax, line.gross) == (D("3.33"), D("0.67"), D("4.00"))
     invoice_add_line(
-        invoice=draft, by=vet_user, product=consult_fee, quantity=D(1), animal=pet, discount_percent=D("10")
+        invoice=draft, by=manager, product=consult_fee, quantity=D(1), animal=pet, discount_percent=D("10")
     )
     draft.refresh_from_db()
     assert (draft.net_total, draft.tax_total, draft.gross_total) == (D("43.83"), D("8.77"), D("52.60"))
@@ -66,11 +68,35 @@ def test_bad_line_values_are_field_errors(owner_pet, consult_fee, manager, field
     assert not InvoiceLine.objects.exists()
 
 
-def test_a_discount_larger_than_the_line_is_refused(owner_pet, consult_fee, receptionist):
+def test_a_discount_larger_than_the_line_is_refused(owner_pet, consult_fee, manager):
     client, _pet = owner_pet
-    draft = invoice_draft_for(client=client, by=receptionist)
+    draft = invoice_draft_for(client=client, by=manager)
     with pytest.raises(ValidationError):
-        invoice_add_line(invoice=draft, by=receptionist, product=consult_fee, quantity=D(1), discount_amount=D("46"))
+        invoice_add_line(invoice=draft, by=manager, product=consult_fee, quantity=D(1), discount_amount=D("46"))
+
+
+@pytest.mark.parametrize("role", ["receptionist", "vet_user"])
+@pytest.mark.parametrize("discount", [{"discount_percent": D("100")}, {"discount_amount": D("45.00")}])
+def test_a_discount_needs_the_permission_a_price_change_needs(request, owner_pet, consult_fee, manager, role, discount):
+    user = request.getfixturevalue(role)
+    client, _pet = owner_pet
+    draft = invoice_draft_for(client=client, by=manager)
+    with pytest.raises(PermissionDenied):
+        invoice_add_line(invoice=draft, by=user, product=consult_fee, quantity=D(1), **discount)
+    line = invoice_add_line(invoice=draft, by=user, product=consult_fee, quantity=D(1))
+    with pytest.raises(PermissionDenied):
+        invoice_change_line(line=line, by=user, data=discount)
+    line.refresh_from_db()
+    assert line.net == D("45.00")
+    # A manager gives it; a change that keeps the discount needs no permission, and removing it restores the
+    # catalogue price, which is never a bypass.
+    line = invoice_change_line(line=line, by=manager, data=discount)
+    assert line.net == D("0.00")
+    assert invoice_change_line(line=line, by=user, data={"description": "Consultation (free)"}).net == D("0.00")
+    with pytest.raises(PermissionDenied):
+        invoice_change_line(line=line, by=user, data={"discount_percent": D("50"), "discount_amount": D("0")})
+    back = invoice_change_line(line=line, by=user, data={"discount_percent": D("0"), "discount_amount": D("0")})
+    assert back.net == D("45.00")
 
 
 def test_lines_are_for_the_clients_own_animals(owner_pet, consult_fee, receptionist):

@@ -25,7 +25,8 @@ from invoicing.services import (
     invoice_void,
     payment_record,
 )
-from reports.selectors import _fetch, client_open_items_sql
+from reports.builders.common import fetch_all
+from reports.builders.receivables import client_open_items_sql
 from tests.factories import AnimalFactory
 
 pytestmark = pytest.mark.django_db
@@ -135,8 +136,8 @@ def test_random_histories_keep_the_list_exact_and_the_report_unchanged(consult_f
     assert listed() == truly_open()
 
     today = timezone.localdate()
-    through_list = sorted(_fetch(*client_open_items_sql(today, open_list=True)))
-    through_all = sorted(_fetch(*client_open_items_sql(today, open_list=False)))
+    through_list = sorted(fetch_all(*client_open_items_sql(today, open_list=True)))
+    through_all = sorted(fetch_all(*client_open_items_sql(today, open_list=False)))
     assert through_list == through_all and through_all
 
     OpenInvoice.objects.all().delete()
@@ -151,8 +152,8 @@ def test_a_payment_dated_after_the_day_still_counts_as_open_that_day(owner_pet, 
     payment_record(client=client, amount=D("54.00"), method="bank_transfer", by=receptionist, received_on=tomorrow)
     assert listed() == set()  # the list follows what is recorded
     today = timezone.localdate()
-    rows = _fetch(*client_open_items_sql(today, open_list=True))
-    assert rows == _fetch(*client_open_items_sql(today, open_list=False))
+    rows = fetch_all(*client_open_items_sql(today, open_list=True))
+    assert rows == fetch_all(*client_open_items_sql(today, open_list=False))
     assert [r[0] for r in rows] == [client.pk]  # still owed at the end of today
     assert invoice.pk not in listed()
 

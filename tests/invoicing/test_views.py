@@ -274,13 +274,13 @@ def test_editing_and_removing_lines(as_vet, draft):
         "quantity": "2",
         "animal": line.animal_id,
         "vet": "",
-        "discount_percent": "10",
+        "discount_percent": "0",
         "discount_amount": "0",
         "service_date": line.service_date.isoformat(),
     }
     assert as_vet.post(url, data).status_code == HTTPStatus.FOUND
     line.refresh_from_db()
-    assert (line.description, line.quantity, line.net) == ("Consultation, long", D(2), D("81.00"))
+    assert (line.description, line.quantity, line.net) == ("Consultation, long", D(2), D("90.00"))
     response = as_vet.post(reverse("invoicing:line_remove", args=[draft.pk, line.pk]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "No lines yet." in body(response) and "£0.00" in body(response)
     assert not draft.lines.exists()
@@ -827,3 +827,33 @@ def test_tax_rates_page_adds_a_rate_from_a_date(as_manager, as_receptionist, sta
     old = as_manager.post(url, {"category": standard.pk, f"{prefix}-rate": "5", f"{prefix}-valid_from": "2000-01-01"})
     assert "add rates in date order" in body(old)
     assert as_manager.post(url, {"category": "999999"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["receptionist", "vet_user"])
+def test_a_role_that_cannot_change_prices_cannot_give_a_discount_on_the_page(
+    request, login, draft, rabies, owner_pet, role
+):
+    _client, pet = owner_pet
+    http = login(request.getfixturevalue(role))
+    url = reverse("invoicing:line_new", args=[draft.pk]) + f"?product={rabies.pk}"
+    page = body(http.get(url, HTTP_HX_REQUEST="true"))
+    assert "Your role cannot give discounts." in page
+    assert "disabled" in page[page.index('name="discount_percent"') - 200 :][:400]
+    http.post(
+        reverse("invoicing:line_add", args=[draft.pk]),
+        _line_post(rabies, pet) | {"discount_percent": "100", "discount_amount": "38.50"},
+    )
+    line = InvoiceLine.objects.get(invoice=draft, product=rabies)
+    assert (line.discount_percent, line.discount_amount, line.net) == (D("0"), D("0"), D("38.50"))
+    edit = reverse("invoicing:line_edit", args=[draft.pk, line.pk])
+    http.post(edit, {"quantity": "1", "discount_percent": "100", "service_date": line.service_date.isoformat()})
+    line.refresh_from_db()
+    assert line.net == D("38.50")
+
+
+def test_a_manager_gives_a_discount_on_the_page(as_manager, draft, rabies, owner_pet):
+    _client, pet = owner_pet
+    as_manager.post(
+        reverse("invoicing:line_add", args=[draft.pk]), _line_post(rabies, pet) | {"discount_percent": "100"}
+    )
+    assert InvoiceLine.objects.get(invoice=draft, product=rabies).net == D("0.00")

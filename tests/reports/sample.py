@@ -1,5 +1,5 @@
 """A small report registered by the presentation tests, so the pages, exports and charts can be tested on figures
-the test chose, independently of the real report builders (reports.selectors).
+the test chose, independently of the real report builders (reports.builders).
 
 ``sample_spec`` registers it under the name "sample" for the test's duration and removes it afterwards; nothing
 registered by anyone else is touched.

@@ -13,7 +13,8 @@ import pytest
 from django.db import connection
 
 from reports.base import ReportParams
-from reports.selectors import receivables_as_of, revenue
+from reports.builders.receivables import receivables_as_of
+from reports.builders.revenue import revenue
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -12,8 +12,11 @@ from django.core.exceptions import PermissionDenied
 from appointments.models import Appointment, AppointmentType, BookException, WorkingHours
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderType
 from reports.base import ReportParams
+from reports.builders.appointments import appointments, working_minutes
+from reports.builders.dashboard import dashboard_figures
+from reports.builders.day_sheet import day_sheet
+from reports.builders.reminders import reminders
 from reports.forms import ReportFilterForm
-from reports.selectors import appointments, dashboard_figures, day_sheet, reminders, working_minutes
 from tests.factories import AnimalFactory, ClientFactory, UserFactory
 from vetpms.timeutils import local_datetime
 

@@ -1,6 +1,6 @@
 """The manager's dashboard, their home page: revenue this month against the same month a year before, today's
 appointments, overdue receivables and reminders sent this week, each linking to its report. Figures come from
-reports.selectors.dashboard_figures; here a stand-in gives figures the test chose."""
+reports.builders.dashboard.dashboard_figures; here a stand-in gives figures the test chose."""
 
 from __future__ import annotations
 

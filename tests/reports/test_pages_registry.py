@@ -1,4 +1,4 @@
-"""Every registered report (reports.selectors) through the real filter form: each page and each export for each
+"""Every registered report (reports.builders) through the real filter form: each page and each export for each
 role, bad filters on the real form, and the same revenue figures on the screen, in the CSV and in the PDF."""
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def test_the_form_shows_the_period_and_grain_the_figures_are_for(as_manager):
 
 
 def test_the_managers_home_shows_the_real_dashboard_figures(as_manager, manager, quarter):
-    from reports.selectors import dashboard_figures
+    from reports.builders.dashboard import dashboard_figures
 
     html = as_manager.get("/").content.decode()
     for key in ("revenue", "appointments", "overdue", "reminders"):

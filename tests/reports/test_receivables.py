@@ -11,7 +11,7 @@ import pytest
 from invoicing.models import Payor
 from invoicing.selectors import client_balance
 from reports.base import ReportParams
-from reports.selectors import receivables, receivables_as_of
+from reports.builders.receivables import receivables, receivables_as_of
 from tests.factories import AnimalFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

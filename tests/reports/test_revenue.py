@@ -12,7 +12,7 @@ import pytest
 from invoicing.models import Payor
 from invoicing.selectors import insurer_share, owner_share
 from reports.base import ReportParams
-from reports.selectors import revenue
+from reports.builders.revenue import revenue
 
 pytestmark = pytest.mark.django_db
 D = Decimal
