@@ -212,7 +212,9 @@ class ReminderRun(models.Model):
     emails_deferred = models.PositiveIntegerField(default=0, help_text="Temporary failures, to be retried.")
     no_channel = models.PositiveIntegerField(default=0, help_text="Owners put on the follow-up list.")
     emails_unconfirmed = models.PositiveIntegerField(
-        default=0, help_text="Emails whose worker stopped while the server was answering: possibly sent."
+        default=0,
+        db_default=0,  # rows written by bulk loaders (COPY) that do not name it
+        help_text="Emails whose worker stopped while the server was answering: possibly sent.",
     )
     error = models.TextField(blank=True)
 
@@ -272,7 +274,9 @@ class ReminderDelivery(models.Model):
     claim_run = models.ForeignKey(
         ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The run sending it."
     )
-    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.NOT_BEGUN, blank=True)
+    phase = models.CharField(
+        max_length=10, choices=Phase.choices, default=Phase.NOT_BEGUN, db_default=Phase.NOT_BEGUN, blank=True
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)

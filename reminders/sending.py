@@ -249,14 +249,14 @@ def _is_due(now: dt.datetime) -> Q:
 
 # What each outcome adds to the run that produced it, written in the same transaction as the outcome itself: a run
 # killed at any moment has counters that say exactly what it did.
-RUN_COUNTER = {
+RUN_COUNTER: dict[str, str] = {
     Delivery.Status.SENT: "emails_sent",
     Delivery.Status.FAILED: "emails_failed",
     Delivery.Status.RETRY: "emails_deferred",
     Delivery.Status.NO_CHANNEL: "no_channel",
     Delivery.Status.UNCONFIRMED: "emails_unconfirmed",
 }
-NOTICE_OUTCOME = {
+NOTICE_OUTCOME: dict[str, str] = {
     Delivery.Status.FAILED: Notice.Status.FAILED,
     Delivery.Status.SKIPPED: Notice.Status.SKIPPED,
     Delivery.Status.NO_CHANNEL: Notice.Status.NO_CHANNEL,
@@ -608,14 +608,15 @@ class SendResult:
         return self.sent + self.failed + self.deferred + self.no_channel + self.skipped + self.unconfirmed
 
     def add(self, status: str) -> None:
-        name = {
+        names: dict[str, str] = {
             Delivery.Status.SENT: "sent",
             Delivery.Status.FAILED: "failed",
             Delivery.Status.RETRY: "deferred",
             Delivery.Status.NO_CHANNEL: "no_channel",
             Delivery.Status.UNCONFIRMED: "unconfirmed",
             Delivery.Status.SKIPPED: "skipped",
-        }.get(status)
+        }
+        name = names.get(status)
         if name:
             setattr(self, name, getattr(self, name) + 1)
 

@@ -58,7 +58,7 @@ class EmailBackend(smtp.EmailBackend):
         return HookedSMTPSSL if self.use_ssl else HookedSMTP
 
     def set_end_of_data_hook(self, hook: Callable[[], None] | None) -> None:
-        if self.connection is not None:
+        if isinstance(self.connection, _EndOfDataHook):
             self.connection.after_end_of_data = hook
 
 
