@@ -213,6 +213,18 @@ class BookExceptionForm(BootstrapMixin, forms.ModelForm):
         """One row per day is made by the service, which checks each."""
 
 
+class ClosureForm(BootstrapMixin, forms.Form):
+    """The practice closed: leave in every vet's book, for one day or a range, all day or between two times."""
+
+    date = forms.DateField(label="First day", widget=DateInput())
+    until = forms.DateField(
+        required=False, label="Last day", widget=DateInput(), help_text="For several days; empty for one day."
+    )
+    start_time = forms.TimeField(required=False, widget=TimeInput(), help_text="Leave both times empty for whole days.")
+    end_time = forms.TimeField(required=False, widget=TimeInput())
+    note = forms.CharField(max_length=200, required=False, help_text="e.g. 'Bank holiday'.")
+
+
 class AppointmentTypeForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = AppointmentType

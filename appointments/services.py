@@ -408,6 +408,16 @@ def working_hours_set(*, vet: Vet, sessions: list[tuple[int, dt.time, dt.time]],
 MAX_LEAVE_DAYS = 92
 
 
+def _refuse_booked(affected: list[Appointment]) -> DomainError:
+    listed = "; ".join(_describe(a) for a in affected[:5]) + ("; ..." if len(affected) > 5 else "")
+    return DomainError(
+        f"{len(affected)} booked appointment{'s' if len(affected) != 1 else ''} fall in this leave: {listed}. "
+        "Keep them to move them, or cancel them.",
+        field="date",
+        code="booked",
+    )
+
+
 def appointments_during(
     *, vet: Vet, first_day: dt.date, last_day: dt.date, start_time: dt.time | None, end_time: dt.time | None
 ) -> list[Appointment]:
@@ -475,13 +485,7 @@ def book_exception_add(
                     )
                 )
         elif affected and booked != "keep":
-            listed = "; ".join(_describe(a) for a in affected[:5]) + ("; ..." if len(affected) > 5 else "")
-            raise DomainError(
-                f"{len(affected)} booked appointment{'s' if len(affected) != 1 else ''} fall in this leave: {listed}. "
-                "Keep them to move them, or cancel them.",
-                field="date",
-                code="booked",
-            )
+            raise _refuse_booked(affected)
     BookException.objects.bulk_create(rows)
     span = f"{date:%d %b %Y}" + (f" to {until:%d %b %Y}" if until != date else "")
     audit.record(
@@ -491,6 +495,57 @@ def book_exception_add(
         changes={"exception": [None, f"{rows[0].get_kind_display()} {span}"]},
         note=note + (f" ({len(cancelled)} appointments cancelled)" if cancelled else ""),
     )
+    return rows
+
+
+def appointments_during_closure(
+    *, first_day: dt.date, last_day: dt.date, start_time: dt.time | None, end_time: dt.time | None
+) -> list[Appointment]:
+    """The live appointments in every active vet's book that a closure would cover, in time order."""
+    found = [
+        a
+        for vet in Vet.objects.filter(is_active=True)
+        for a in appointments_during(
+            vet=vet, first_day=first_day, last_day=last_day, start_time=start_time, end_time=end_time
+        )
+    ]
+    return sorted(found, key=lambda a: (a.start, a.pk))
+
+
+@transaction.atomic
+def practice_closure_add(
+    *,
+    by: User,
+    date: dt.date,
+    until: dt.date | None = None,
+    start_time: dt.time | None = None,
+    end_time: dt.time | None = None,
+    note: str = "",
+    booked: str = "refuse",
+    notify_owners: bool = True,
+) -> list[BookException]:
+    """The practice closed (a bank holiday, a burst pipe): leave in every active vet's book, with the same choice
+    for the appointments it covers as ``book_exception_add`` (refused naming them, kept, or cancelled)."""
+    if booked not in ("keep", "cancel"):
+        affected = appointments_during_closure(
+            first_day=date, last_day=until or date, start_time=start_time, end_time=end_time
+        )
+        if affected:
+            raise _refuse_booked(affected)
+    rows: list[BookException] = []
+    for vet in Vet.objects.filter(is_active=True).order_by("display_name"):
+        rows += book_exception_add(
+            vet=vet,
+            by=by,
+            date=date,
+            until=until,
+            kind=BookException.Kind.LEAVE,
+            start_time=start_time,
+            end_time=end_time,
+            note=note or "Practice closed",
+            booked=booked,
+            notify_owners=notify_owners,
+        )
     return rows
 
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("setup/vets/<int:vet_pk>/hours/", views.hours_edit, name="hours"),
     path("setup/vets/<int:vet_pk>/exceptions/", views.exceptions, name="exceptions"),
     path("setup/exceptions/<int:pk>/remove/", views.exception_remove, name="exception_remove"),
+    path("setup/closure/", views.closure, name="closure"),
     path("setup/vets/<int:vet_pk>/calendar/", views.feed_manage, name="feeds"),
     path("setup/types/", views.type_list, name="type_list"),
     path("setup/types/new/", views.type_edit, name="type_create"),

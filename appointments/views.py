@@ -33,6 +33,7 @@ from appointments.forms import (
     AppointmentTypeForm,
     BookExceptionForm,
     BookingForm,
+    ClosureForm,
     RescheduleForm,
     SlotQueryForm,
     WorkingHoursForm,
@@ -672,6 +673,44 @@ def exceptions(request, vet_pk: int):
             "nav": "setup",
         },
     )
+
+
+@permission_required("appointments.manage_books")
+def closure(request):
+    """The practice closed: leave in every active vet's book, after the appointments it covers are listed and the
+    manager chose to keep them (to move) or cancel them (owners emailed unless unticked)."""
+    form = ClosureForm(request.POST or None, initial={"date": timezone.localdate()})
+    affected: list[Appointment] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = request.POST.get("booked", "refuse")
+        try:
+            rows = services.practice_closure_add(
+                by=request.user,
+                booked=choice if choice in ("keep", "cancel") else "refuse",
+                notify_owners=request.POST.get("notify_owners") == "on",
+                **data,
+            )
+        except DomainError as exc:
+            if exc.code != "booked":
+                apply_service_error(form, exc)
+            else:
+                affected = services.appointments_during_closure(
+                    first_day=data["date"],
+                    last_day=data["until"] or data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            done = {
+                "cancel": " The appointments in it are cancelled.",
+                "keep": " The appointments kept are listed to move on each vet's Leave & extra page.",
+            }
+            messages.success(request, f"The practice is closed in {len(rows)} day entries." + done.get(choice, ""))
+            return redirect("appointments:setup")
+    return render(request, "appointments/closure.html", {"form": form, "affected": affected, "nav": "setup"})
 
 
 @require_POST

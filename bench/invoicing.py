@@ -418,6 +418,21 @@ def bench_invoicing(args, rng: random.Random) -> tuple[list[Result], dict[str, s
         page_verdict(typical_account, own)
         typical_account.ok = None
         results.append(typical_account)
+
+        # The open insurance claims across insurers: first pages and a page well in (paged by key, so the same).
+        claims_url = reverse("invoicing:open_claims")
+        open_ids = list(Claim.objects.filter(status__in=["draft", "submitted", "accepted", "partly_accepted"])
+                        .order_by("pk").values_list("pk", flat=True))  # fmt: skip
+        claims_page = Result(
+            f"GET /claims/ (first page, then after a random key of {len(open_ids):,} open)",
+            target=f"<= {QUERY_TARGET} queries",
+        )
+        own = []
+        for i in range(args.repeat):
+            after = f"?after={rng.choice(open_ids)}" if open_ids and i % 2 else ""
+            measure_page(claims_page, get_ok(as_reception, f"{claims_url}{after}"), own)
+        page_verdict(claims_page, own)
+        results.append(claims_page)
     finally:
         cleaned = cleanup()
     counters = ", ".join(f"{c.series} {c.last_number:,}" for c in DocumentCounter.objects.order_by("-series")[:2])

@@ -47,7 +47,7 @@ def hand_written_revenue(start: dt.date, end: dt.date, grain: str) -> list[tuple
         f" SUM(amount) FILTER (WHERE kind = 'refund' AND {pay_now}),"
         f" SUM(amount) FILTER (WHERE kind = 'payment' AND {pay_before}),"
         f" SUM(amount) FILTER (WHERE kind = 'refund' AND {pay_before})"
-        f" FROM invoicing_payment WHERE {pay_now} OR {pay_before} GROUP BY 1"
+        f" FROM invoicing_payment WHERE voided_at IS NULL AND ({pay_now} OR {pay_before}) GROUP BY 1"
     )
     payments_params = [grain, start, end, start, end, ly_start, ly_end, ly_start, ly_end, *periods]
     lines = (

@@ -61,15 +61,20 @@ def client_detail(request, pk: int):
 @permission_required("clients.add_client")
 def client_create(request):
     form = ClientForm(request.POST or None)
+    duplicates: list = []
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.client_create(by=request.user, **form.service_data())
+            client = services.client_create(
+                by=request.user, confirm_new=request.POST.get("confirm_new") == "1", **form.service_data()
+            )
+        except services.PossibleDuplicates as exc:
+            duplicates = exc.candidates  # shown above the form, with a button to confirm
         except (DomainError, ValidationError) as exc:
             apply_service_error(form, exc)
         else:
             messages.success(request, f"Client {client} created.")
             return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/form.html", {"form": form, "nav": "new-client"})
+    return render(request, "clients/form.html", {"form": form, "duplicates": duplicates, "nav": "new-client"})
 
 
 @permission_required("clients.change_client")

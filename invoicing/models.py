@@ -389,6 +389,12 @@ class ClaimLine(models.Model):
 # --- Payments ----------------------------------------------------------------------------------------------------
 
 
+class PaymentQuerySet(models.QuerySet):
+    def live(self) -> PaymentQuerySet:
+        """The payments and refunds that count: every one not voided. Every sum of money taken reads these."""
+        return self.filter(voided_at__isnull=True)
+
+
 class Payment(models.Model):
     class Method(models.TextChoices):
         CASH = "cash", "Cash"
@@ -411,30 +417,52 @@ class Payment(models.Model):
     notes = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A payment recorded by mistake (wrong client, a typo in the amount, a card payment that was declined) is
+    # voided: it stays on record, marked, and counts nowhere, as if it had never been taken (invoicing.services.
+    # payment_void). A refund, by contrast, is money that really went back to the client.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    void_reason = models.CharField(max_length=300, blank=True, default="", db_default="")
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-received_on", "-id"]
-        permissions = [("record_refund", "Can pay money back to a client")]
+        permissions = [
+            ("record_refund", "Can pay money back to a client"),
+            ("void_payment", "Can void a payment recorded by mistake"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""), name="payment_void_has_reason"
+            ),
             models.CheckConstraint(
                 condition=(Q(client__isnull=False) & Q(payor__isnull=True))
                 | (Q(client__isnull=True) & Q(payor__isnull=False)),
                 name="payment_from_client_or_payor",
             ),
         ]
-        indexes = [models.Index(fields=["client", "received_on"], name="payment_client_idx")]
+        indexes = [
+            models.Index(fields=["client", "received_on"], name="payment_client_idx"),
+            # The cash-up and the day sheet read one day's payments (per person who took them).
+            models.Index(fields=["received_on", "created_by"], name="payment_day_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.get_method_display()} on {self.received_on}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
+        if self.pk is not None and not getattr(self, "_allow_void", False):
             raise FrozenError("A recorded payment cannot be changed; record a refund instead.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise FrozenError("A recorded payment cannot be deleted; record a refund instead.")
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
 
 
 class Allocation(models.Model):

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
-from invoicing.models import Allocation, Claim, Invoice, Payor, Product
+from invoicing.models import Allocation, Invoice, Payor, Product
 from invoicing.selectors import ISSUED, MONEY, sharing_claims
 from invoicing.templatetags.invoicing_tags import INVOICE_BADGES, money
 from vetpms.money import ZERO
@@ -162,6 +162,3 @@ class PayorTable(tables.Table):
                 '<a href="{}">{}</a> <span class="badge text-bg-secondary">Inactive</span>', url, record.name
             )
         return format_html('<a href="{}">{}</a>', url, record.name)
-
-
-OPEN_CLAIM_STATUSES = (Claim.Status.DRAFT, Claim.Status.SUBMITTED, Claim.Status.ACCEPTED, Claim.Status.PARTLY_ACCEPTED)

@@ -10,12 +10,19 @@ class RemindersConfig(AppConfig):
         from animals.signals import animal_retired
         from appointments.signals import appointment_status_changed
         from clients.signals import client_changed
+        from clinical.signals import register_next_due_rule, vaccination_recorded
         from invoicing.signals import document_finalised
 
         document_finalised.connect(_on_document_finalised, dispatch_uid="reminders.renew")
         appointment_status_changed.connect(_on_appointment_status, dispatch_uid="reminders.recall")
         animal_retired.connect(_on_animal_retired, dispatch_uid="reminders.animal_retired")
         client_changed.connect(_on_client_changed, dispatch_uid="reminders.client_changed")
+        vaccination_recorded.connect(_on_vaccination, dispatch_uid="reminders.vaccination")
+
+        # A vaccination's default next due date is its vaccine's reminder interval (clinical cannot import this app).
+        from reminders.services import vaccine_next_due
+
+        register_next_due_rule(vaccine_next_due)
 
         # The vet's day list shows a pet's overdue reminders (appointments cannot import this app).
         from appointments.flags import register
@@ -45,6 +52,12 @@ def _on_document_finalised(sender, *, invoice, by=None, **kwargs) -> None:
     from reminders.services import renew_from_invoice
 
     renew_from_invoice(invoice=invoice, by=by)
+
+
+def _on_vaccination(sender, *, vaccination, by=None, **kwargs) -> None:
+    from reminders.services import renew_from_vaccination
+
+    renew_from_vaccination(vaccination=vaccination, by=by)
 
 
 def _on_appointment_status(sender, *, appointment, to_status, by=None, **kwargs) -> None:

@@ -23,6 +23,7 @@ from django.db.models import Q
 from animals.models import Animal, Species
 from appointments.models import Appointment, AppointmentType
 from clients.models import Client
+from clinical.models import Vaccination
 from invoicing.models import InvoiceLine, Product
 from vetpms.models import User
 
@@ -139,6 +140,7 @@ class Reminder(models.Model):
 
     class Source(models.TextChoices):
         INVOICE = "invoice", "Invoiced product"
+        VACCINATION = "vaccination", "Vaccination given"
         RECALL = "recall", "Appointment recall"
         MANUAL = "manual", "Added by hand"
         IMPORT = "import", "Imported"
@@ -147,13 +149,21 @@ class Reminder(models.Model):
     type = models.ForeignKey(ReminderType, on_delete=models.PROTECT, related_name="reminders")
     due_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     source_line = models.ForeignKey(InvoiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source_appointment = models.ForeignKey(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     completed_by_line = models.ForeignKey(
         InvoiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The vaccination record that created this reminder (the renewed reminder of a vaccination), and the one that
+    # completed it. A reminder may carry both a line and a vaccination: the two records of one dose.
+    source_vaccination = models.ForeignKey(
+        Vaccination, on_delete=models.PROTECT, null=True, blank=True, related_name="renewed_reminders"
+    )
+    completed_by_vaccination = models.ForeignKey(
+        Vaccination, on_delete=models.PROTECT, null=True, blank=True, related_name="completed_reminders"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -7,6 +7,7 @@ safe for development (DEBUG off unless asked for, SQLite under var/). The README
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "animals",
     "appointments",
     "invoicing",
+    "clinical",
     "reminders",
     "reports",
 ]
@@ -231,8 +233,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "vetpms" / "static"]
+# Clinical attachments (lab results, radiographs, consent forms) go through Django's storage API: the file system by
+# default; an S3-compatible store by naming its backend (django-storages' "storages.backends.s3.S3Storage") and its
+# options as JSON. They are never served from a public URL, only through a view that checks the user.
+ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "django.core.files.storage.FileSystemStorage")
+ATTACHMENT_STORAGE_OPTIONS = json.loads(env_str("ATTACHMENT_STORAGE_OPTIONS", "{}") or "{}")
+if ATTACHMENT_STORAGE.endswith("FileSystemStorage"):
+    ATTACHMENT_STORAGE_OPTIONS.setdefault("location", env_str("ATTACHMENT_DIR", str(BASE_DIR / "var" / "attachments")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Receptionists see the patient history and certificates; the text of clinical notes only when this is on.
+CLINICAL_NOTES_FOR_RECEPTION = env_bool("CLINICAL_NOTES_FOR_RECEPTION", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": {"BACKEND": ATTACHMENT_STORAGE, "OPTIONS": ATTACHMENT_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -138,7 +138,7 @@ def client_balances_sql(as_of: dt.date) -> tuple[str, list]:
              WHERE c.direct_settlement AND c.status IN ({sharing}) AND c.submitted_on <= %s
             UNION ALL
             SELECT client_id, CASE WHEN kind = 'payment' THEN -amount ELSE amount END FROM {t["payment"]}
-             WHERE client_id IS NOT NULL AND received_on <= %s
+             WHERE client_id IS NOT NULL AND voided_at IS NULL AND received_on <= %s
         ) entries
         GROUP BY client_id HAVING SUM(amount) > 0.004 OR SUM(amount) < -0.004
     """  # noqa: S608 (table names from the models, statuses from their choices; values are parameters)

@@ -105,7 +105,7 @@ def _document_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
 
 
 def _payment_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
-    qs = Payment.objects.filter(scope.current("", "received_on") | scope.last_year("", "received_on"))
+    qs = Payment.objects.live().filter(scope.current("", "received_on") | scope.last_year("", "received_on"))
     if scope.params.payor_ids:
         qs = qs.filter(payor_id__in=scope.params.payor_ids)
     now, before = scope.current("", "received_on"), scope.last_year("", "received_on")

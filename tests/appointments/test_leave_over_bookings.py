@@ -105,3 +105,25 @@ def test_the_api_refuses_leave_over_bookings_unless_told(vet, manager, monday, t
     assert kept.status_code == 201
     tuesday_and_wednesday[0].refresh_from_db()
     assert tuesday_and_wednesday[0].status == S.BOOKED
+
+
+def test_closing_the_practice_lists_every_vets_bookings_then_closes_every_book(
+    as_manager, vet, monday, tuesday_and_wednesday, smtp_server, django_capture_on_commit_callbacks
+):
+    from tests.factories import UserFactory
+    from vetpms.models import Role
+
+    other = UserFactory(username="olga", first_name="Olga", last_name="Other", role=Role.VET).vet
+    tuesday = monday + dt.timedelta(days=1)
+    url = reverse("appointments:closure")
+    form = {"date": tuesday, "note": "Burst pipe"}
+    first = as_manager.post(url, form).content.decode()
+    assert "1 booked appointment falls" in first and "Biscuit" in first and not BookException.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert as_manager.post(url, form | {"booked": "cancel", "notify_owners": "on"}).status_code == 302
+    assert sorted(BookException.objects.values_list("vet_id", "date", "note")) == sorted(
+        [(vet.pk, tuesday, "Burst pipe"), (other.pk, tuesday, "Burst pipe")]
+    )
+    tuesday_and_wednesday[0].refresh_from_db()
+    assert tuesday_and_wednesday[0].status == S.CANCELLED
+    assert [m["To"] for m in smtp_server.messages] == ["biscuit@example.com"]
