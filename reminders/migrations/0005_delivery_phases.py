@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reminders", "0003_roles"),
+        ("reminders", "0004_vaccinations"),
     ]
 
     operations = [
