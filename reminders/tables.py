@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from reminders import selectors
 from reminders.models import Reminder, ReminderDelivery, ReminderRun, ReminderType
+from vetpms.tables import DateColumn
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 STATUS_BADGES = {
@@ -215,7 +216,7 @@ class ReminderTypeTable(tables.Table):
 
 
 class DeliveryTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
     client = tables.Column(verbose_name="Owner", accessor="client__last_name", orderable=False)
     channel = tables.Column(verbose_name="Channel", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
@@ -271,9 +272,9 @@ class DeliveryTable(tables.Table):
 
 
 class RunTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
     trigger = tables.Column(verbose_name="How", orderable=False)
-    for_date = tables.DateColumn(verbose_name="For", format="j M Y", orderable=False)
+    for_date = DateColumn(verbose_name="For", format="j M Y", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
     emails_sent = tables.Column(verbose_name="Sent", attrs=NUMERIC, orderable=False)
     emails_failed = tables.Column(verbose_name="Failed", attrs=NUMERIC, orderable=False)

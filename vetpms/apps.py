@@ -7,3 +7,6 @@ class VetpmsConfig(AppConfig):
 
     def ready(self) -> None:
         from vetpms import checks  # noqa: F401 - registers the deployment checks
+        from vetpms.tables import install_signature_cache
+
+        install_signature_cache()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reminders", "0004_vaccinations"),
+        ("reminders", "0005_list_order_index"),
     ]
 
     operations = [
