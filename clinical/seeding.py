@@ -311,8 +311,11 @@ def seed_consultations(ctx: SeedContext) -> None:
     unsigned_day = ctx.today - dt.timedelta(days=2)
     unsigned = next((a for a in reversed(completed) if to_local(a.start).date() <= unsigned_day), None)
     lines: dict[int, list[Any]] = {}
+    latest: dict[tuple[int, int], dt.date] = {}  # the last day each animal was charged each vaccine
     for line in InvoiceLine.objects.filter(appointment__in=completed).select_related("product"):
         lines.setdefault(line.appointment_id, []).append(line)
+        key = (line.animal_id, line.product_id)
+        latest[key] = max(latest.get(key, line.service_date), line.service_date)
     counts = {"consultations": 0, "vaccinations given": 0, "prescriptions": 0}
     for appointment in completed:
         animal, vet_user = appointment.animal, appointment.vet.user
@@ -330,7 +333,11 @@ def seed_consultations(ctx: SeedContext) -> None:
                 product = line.product
                 if product is None:
                     continue
-                if product.category == "vaccine":
+                # A vaccine charged again on a later visit (a rare double booking of the demo) is recorded for
+                # that visit only: recorded here, after all the charges, the earlier dose would move the reminder
+                # the later invoice renewed.
+                later = latest.get((animal.pk, product.pk), day) > day
+                if product.category == "vaccine" and not later:
                     maker, batch, expiry = _batch(product.code, day)
                     nasal = product.code == "VAC-KC"
                     vaccination = vaccination_record(
