@@ -52,7 +52,7 @@ from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
 from vetpms import __version__
-from vetpms.api_routes import me_router, search_router, tokens_router
+from vetpms.api_routes import me_router, search_router, staff_router, tokens_router
 from vetpms.auth import ApiLockedOut, BearerToken, SessionCsrfAuth
 from vetpms.errors import DomainError
 
@@ -173,6 +173,7 @@ api.add_router("/appointment-types", appointment_types_router)
 api.add_router("/search", search_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/staff", staff_router)
 api.add_router("/products", invoicing_api.products_router)
 api.add_router("/tax-rates", invoicing_api.tax_rates_router)
 api.add_router("/invoices", invoicing_api.invoices_router)
