@@ -7,7 +7,6 @@ from animals.models import Animal
 from clients.models import Client
 from tests.api.conftest import error_fields
 from tests.factories import ClientFactory, species
-from tests.invoicing.conftest import consult_fee, owner_pet, standard  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.django_db
 
