@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
 
 from animals import selectors, services
-from animals.models import Animal, Breed, Species
+from animals.models import Animal, Breed, Species, Weight
 from animals.schemas import (
     AnimalDetailOut,
     AnimalIn,
@@ -22,6 +22,7 @@ from animals.schemas import (
     DeceasedIn,
     SpeciesOut,
     TransferIn,
+    WeightDeleteParams,
     WeightIn,
     WeightOut,
 )
@@ -141,8 +142,21 @@ def reactivate_animal(request: HttpRequest, animal_id: int):
 def add_weight(request: HttpRequest, animal_id: int, payload: WeightIn):
     require_perm(request.user, "animals.add_weight")
     animal = _detail(animal_id)
-    weight = services.weight_record(animal=animal, kg=payload.kg, measured_on=payload.measured_on, by=request.user)
+    weight = services.weight_record(
+        animal=animal, kg=payload.kg, measured_on=payload.measured_on, confirm=payload.confirm, by=request.user
+    )
     return Status(201, weight)
+
+
+@router.delete(
+    "/{int:animal_id}/weights/{int:weight_id}", response={204: None}, summary="Remove a weight entered in error"
+)
+def delete_weight(request: HttpRequest, animal_id: int, weight_id: int, params: Query[WeightDeleteParams]):
+    """``?reason=`` is required and kept in the audit trail; a weight recorded in a consultation is a 409."""
+    require_perm(request.user, "animals.delete_weight")
+    weight = Weight.objects.get(pk=url_id(weight_id), animal_id=url_id(animal_id))  # DoesNotExist -> 404
+    services.weight_delete(weight=weight, by=request.user, reason=params.reason)
+    return Status(204, None)
 
 
 # --- Reference data ---------------------------------------------------------------------------------------------

@@ -133,6 +133,9 @@ class WeightForm(BootstrapMixin, forms.Form):
         label="Weight (kg)", max_digits=7, decimal_places=3, min_value=0.001, max_value=2000, localize=False
     )
     measured_on = forms.DateField(label="Measured on", widget=DateInput())
+    confirm = forms.BooleanField(
+        label="Yes, this unusual weight is right", required=False, help_text="Tick after checking an unusual weight."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

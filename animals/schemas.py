@@ -10,7 +10,7 @@ from pydantic import field_validator
 
 from animals.models import Animal
 from clients.schemas import ClientRef
-from vetpms.api_utils import Id, InputSchema, patch_schema
+from vetpms.api_utils import Id, InputSchema, QuerySchema, patch_schema
 
 KG_PLACES = Decimal("0.001")
 MAX_ALERTS = 20
@@ -68,6 +68,13 @@ class DeceasedIn(InputSchema):
 class WeightIn(InputSchema):
     kg: Decimal = Field(..., gt=0, le=2000, max_digits=7, decimal_places=3, description='e.g. "12.5"')
     measured_on: dt.date | None = Field(None, description="Defaults to today.")
+    confirm: bool = Field(
+        False, description="Keep a weight that is unusual for the species or breed (otherwise a 409 confirm_required)."
+    )
+
+
+class WeightDeleteParams(QuerySchema):
+    reason: str = Field(..., min_length=1, max_length=300, description="Why the weight is removed (audited).")
 
 
 class Named(Schema):

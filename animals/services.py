@@ -8,9 +8,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from animals.models import Animal, Breed, Ownership, Species, Weight, normalise_microchip
+from animals.plausibility import check_vital
 from animals.signals import animal_retired
 from clients.models import Client
 from vetpms import audit
@@ -166,20 +168,63 @@ def animal_set_active(*, animal: Animal, active: bool, by: User) -> Animal:
 
 
 @transaction.atomic
-def weight_record(*, animal: Animal, kg: Decimal, by: User, measured_on: dt.date | None = None) -> Weight:
+def weight_record(
+    *, animal: Animal, kg: Decimal, by: User, measured_on: dt.date | None = None, confirm: bool = False
+) -> Weight:
+    """Add a weight to the animal's history (the one source of weights: consultations record theirs here too).
+
+    Refused: a date in the future or after the animal's death, an impossible weight (ValidationError), and a
+    weight implausible for the species or breed (``animals.plausibility``) unless ``confirm`` is true
+    (DomainError with code ``confirm_required``)."""
+    animal = Animal.objects.select_related("species", "breed").get(pk=animal.pk)
     weight = Weight(animal=animal, kg=kg, measured_on=measured_on or timezone.localdate(), recorded_by=by)
-    weight.full_clean()
     if weight.measured_on > timezone.localdate():
         raise ValidationError({"measured_on": "A weight cannot be measured in the future."})
+    if animal.deceased_on is not None and weight.measured_on > animal.deceased_on:
+        raise ValidationError(
+            {"measured_on": f"{animal.name} died on {animal.deceased_on:%d %b %Y}; a weight cannot be later."}
+        )
+    check_vital(
+        quantity="weight_kg",
+        value=Decimal(kg),
+        species=animal.species.name,
+        breed=animal.breed.name if animal.breed else "",
+        confirm=confirm,
+        field="kg",
+    )
+    weight.full_clean()
     weight.save()
     audit.record(
         actor=by,
         obj=animal,
         action="weight",
         changes={"weight_kg": [None, str(weight.kg)]},
-        note=f"measured on {weight.measured_on.isoformat()}",
+        note=f"measured on {weight.measured_on.isoformat()}" + (" (confirmed as unusual)" if confirm else ""),
     )
     return weight
+
+
+@transaction.atomic
+def weight_delete(*, weight: Weight, by: User, reason: str) -> None:
+    """Remove a weight entered in error, saying why (kept in the audit trail). A weight recorded in a consultation
+    belongs to that record and is refused here (the consultation's foreign key protects it)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the weight is removed."})
+    weight = Weight.objects.select_for_update().select_related("animal").get(pk=weight.pk)
+    description = f"{weight.kg} kg on {weight.measured_on.isoformat()}"
+    try:
+        with transaction.atomic():
+            weight.delete()
+    except (ProtectedError, IntegrityError) as exc:
+        raise DomainError(
+            f"The weight {description} was recorded in a consultation; correct it there (or add an addendum).",
+            field="weight",
+            code="weight_in_consultation",
+        ) from exc
+    audit.record(
+        actor=by, obj=weight.animal, action="weight removed", changes={"weight_kg": [description, None]}, note=reason
+    )
 
 
 def refresh_search_text_for_owner(*, client: Client) -> int:

@@ -222,18 +222,31 @@ def animal_reactivate(request, pk: int):
 @permission_required("animals.add_weight")
 def weight_add(request, pk: int):
     animal = get_object_or_404(Animal.objects.select_related("owner", "species"), pk=pk)
+    if animal.is_deceased:
+        messages.error(request, f"{animal.name} is deceased; no weight can be added.")
+        return redirect("animals:detail", pk=animal.pk)
     form = WeightForm(request.POST or None)
+    ask_confirm = False
     if request.method == "POST" and form.is_valid():
         try:
             weight = services.weight_record(
-                animal=animal, kg=form.cleaned_data["kg"], measured_on=form.cleaned_data["measured_on"], by=request.user
+                animal=animal,
+                kg=form.cleaned_data["kg"],
+                measured_on=form.cleaned_data["measured_on"],
+                confirm=form.cleaned_data["confirm"],
+                by=request.user,
             )
         except (DomainError, ValidationError) as exc:
+            ask_confirm = isinstance(exc, DomainError) and exc.code == "confirm_required"
             apply_service_error(form, exc, default_field="kg")
         else:
             messages.success(request, f"Weight {weight.kg.normalize():f} kg recorded for {animal.name}.")
             return redirect("animals:detail", pk=animal.pk)
-    return render(request, "animals/weight_form.html", {"animal": animal, "form": form, "nav": "clients"})
+    return render(
+        request,
+        "animals/weight_form.html",
+        {"animal": animal, "form": form, "ask_confirm": ask_confirm, "nav": "clients"},
+    )
 
 
 # --- Species and breeds (managers) ---------------------------------------------------------------------------

@@ -55,6 +55,7 @@ from appointments.schemas import (
     Minutes,
     RescheduleIn,
     StatusIn,
+    UndoIn,
     VetOut,
     WorkingHoursIn,
 )
@@ -237,6 +238,7 @@ def book_appointment(request: HttpRequest, payload: BookIn, idempotency_key: Ide
                 notes=payload.notes,
                 override_hours=payload.override_hours,
                 request_key=request_key,
+                notify_owner=payload.notify_owner,
                 by=request.user,
             )
         except (IntegrityError, DomainError):
@@ -259,6 +261,7 @@ def reschedule_appointment(request: HttpRequest, appointment_id: int, payload: R
         minutes=minutes,
         vet=vet,
         override_hours=payload.override_hours,
+        notify_owner=payload.notify_owner,
         by=request.user,
     )
     return _detail(appointment_id)
@@ -270,10 +273,29 @@ def cancel_appointment(request: HttpRequest, appointment_id: int, payload: Cance
     appointment = _detail(appointment_id)
     renamed_errors(
         lambda: services.appointment_transition(
-            appointment=appointment, to=AppointmentStatus.CANCELLED, note=payload.reason, by=request.user
+            appointment=appointment,
+            to=AppointmentStatus.CANCELLED,
+            note=payload.reason,
+            notify_owner=payload.notify_owner,
+            by=request.user,
         ),
         {"note": "reason"},
     )
+    return _detail(appointment_id)
+
+
+@router.post(
+    "/{int:appointment_id}/undo",
+    response=AppointmentDetailOut,
+    summary="Undo today's Arrived, No-show, Cancelled or Completed",
+    description="Takes back the last status move, on the day it was made (practice time), by its author or someone "
+    "in the same role; recorded as a move back. 409 when there is nothing this user may undo, or the time of a "
+    "cancelled or no-show appointment was booked again meanwhile.",
+)
+def undo_status(request: HttpRequest, appointment_id: int, payload: UndoIn):
+    require_perm(request.user, CHANGE)
+    appointment = _detail(appointment_id)
+    services.appointment_undo(appointment=appointment, by=request.user, notify_owner=payload.notify_owner)
     return _detail(appointment_id)
 
 
@@ -345,7 +367,7 @@ def list_exceptions(request: HttpRequest, vet_id: int, filters: Query[ExceptionF
 def add_exception(request: HttpRequest, vet_id: int, payload: ExceptionIn):
     require_perm(request.user, MANAGE)
     vet = _vet(vet_id)
-    exception = services.book_exception_add(vet=vet, by=request.user, **payload.dict())
+    (exception,) = services.book_exception_add(vet=vet, by=request.user, **payload.dict())
     return Status(201, exception)
 
 

@@ -56,20 +56,22 @@ def _subtract(intervals: Sequence[Interval], holes: Sequence[Interval]) -> list[
     return result
 
 
+def exception_interval(day: dt.date, start_time: dt.time | None, end_time: dt.time | None) -> Interval:
+    """The instants a dated exception covers: its times, or midnight to midnight (23 or 25 hours) without them."""
+    if start_time is None or end_time is None:
+        return _aware(day, dt.time.min), _aware(day + dt.timedelta(days=1), dt.time.min)
+    return _aware(day, start_time), _aware(day, end_time)
+
+
 def sessions_on(day: dt.date, hours: Iterable[WorkingHours], exceptions: Iterable[BookException]) -> list[Interval]:
     """The vet's available intervals on ``day`` (``hours`` and ``exceptions`` of that vet)."""
     regular = [(_aware(day, h.start_time), _aware(day, h.end_time)) for h in hours if h.weekday == day.weekday()]
     leave: list[Interval] = []
     extra: list[Interval] = []
-    day_start = _aware(day, dt.time.min)
-    day_end = _aware(day + dt.timedelta(days=1), dt.time.min)  # midnight to midnight: 23 or 25 hours
     for exc in exceptions:
         if exc.date != day:
             continue
-        if exc.start_time is None or exc.end_time is None:
-            interval = (day_start, day_end)
-        else:
-            interval = (_aware(day, exc.start_time), _aware(day, exc.end_time))
+        interval = exception_interval(day, exc.start_time, exc.end_time)
         (leave if exc.kind == BookException.Kind.LEAVE else extra).append(interval)
     return _merge(_subtract(_merge(regular + extra), leave))
 

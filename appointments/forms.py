@@ -107,6 +107,7 @@ class BookingForm(SlotQueryForm):
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
     override_hours = forms.BooleanField(required=False, label="Book outside working hours")
     at_time = forms.TimeField(required=False, label="Time", widget=TimeInput())
+    notify_owner = forms.BooleanField(required=False, initial=True, label="Email the owner a confirmation")
 
     field_order = ["type", "minutes", "vet", "date", "reason", "notes"]
 
@@ -128,6 +129,7 @@ class RescheduleForm(SlotQueryForm):
     slot = forms.CharField(required=False, widget=forms.HiddenInput)
     override_hours = forms.BooleanField(required=False, label="Move outside working hours")
     at_time = forms.TimeField(required=False, label="Time", widget=TimeInput())
+    notify_owner = forms.BooleanField(required=False, initial=True, label="Email the owner the new time")
 
     def __init__(self, *args, can_override: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -196,11 +198,31 @@ class WorkingHoursForm(BootstrapMixin, forms.Form):
 
 
 class BookExceptionForm(BootstrapMixin, forms.ModelForm):
+    until = forms.DateField(
+        required=False, label="Last day", widget=DateInput(), help_text="For several days; empty for one day."
+    )
+
     class Meta:
         model = BookException
-        fields = ["date", "kind", "start_time", "end_time", "note"]
+        fields = ["date", "until", "kind", "start_time", "end_time", "note"]
         widgets = {"date": DateInput(), "start_time": TimeInput(), "end_time": TimeInput()}
-        help_texts = {"start_time": "Leave both times empty for a whole day of leave."}
+        labels = {"date": "First day"}
+        help_texts = {"start_time": "Leave both times empty for whole days of leave."}
+
+    def validate_unique(self):
+        """One row per day is made by the service, which checks each."""
+
+
+class ClosureForm(BootstrapMixin, forms.Form):
+    """The practice closed: leave in every vet's book, for one day or a range, all day or between two times."""
+
+    date = forms.DateField(label="First day", widget=DateInput())
+    until = forms.DateField(
+        required=False, label="Last day", widget=DateInput(), help_text="For several days; empty for one day."
+    )
+    start_time = forms.TimeField(required=False, widget=TimeInput(), help_text="Leave both times empty for whole days.")
+    end_time = forms.TimeField(required=False, widget=TimeInput())
+    note = forms.CharField(max_length=200, required=False, help_text="e.g. 'Bank holiday'.")
 
 
 class AppointmentTypeForm(BootstrapMixin, forms.ModelForm):

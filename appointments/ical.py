@@ -39,14 +39,16 @@ def _event(appointment: Appointment, *, summary: str, description: str) -> Event
     event.add("description", description)
     event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")
     event.add("last-modified", appointment.updated_at.astimezone(dt.UTC))
+    event.add("sequence", appointment.ical_sequence)
     return event
 
 
-def owner_invite(appointment: Appointment) -> bytes:
-    """The .ics attached to the owner's confirmation email."""
+def owner_invite(appointment: Appointment, *, method: str = "PUBLISH") -> bytes:
+    """The .ics attached to the owner's emails: PUBLISH for a booking or a move (the same UID with a higher
+    SEQUENCE replaces the old time), CANCEL for a cancellation (RFC 5546: it names the organiser)."""
     practice = settings.PRACTICE
     cal = _calendar(practice["name"])
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
     event = _event(
         appointment,
         summary=f"{appointment.animal.name}: {appointment.type.name} at {practice['name']}",
@@ -54,6 +56,7 @@ def owner_invite(appointment: Appointment) -> bytes:
         f"To change it, call {practice['phone']}.",
     )
     event.add("location", f"{practice['name']}, {practice['address']}")
+    event.add("organizer", f"mailto:{practice['email']}", parameters={"CN": practice["name"]})
     cal.add_component(event)
     return cal.to_ical()
 

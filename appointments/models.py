@@ -154,6 +154,9 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     # A booking form carries a one-off key: submitting it twice returns the first booking instead of a second.
     request_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # RFC 5545 SEQUENCE of the owner's .ics: raised by every change the owner is told about (a move, a
+    # cancellation), so their calendar replaces the old event (same UID) instead of keeping both.
+    ical_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,14 +190,26 @@ class Appointment(models.Model):
 
 
 class AppointmentEvent(models.Model):
-    """A status move: who, when, from, to (and why, for a cancellation)."""
+    """The appointment's history: a status move (who, when, from, to, and why for a cancellation), the undoing of
+    a mistaken move (recorded as a move back, never by deleting the first), or a reschedule (from, to)."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status"
+        UNDO = "undo", "Undone"
+        RESCHEDULE = "reschedule", "Rescheduled"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.STATUS)
     from_status = models.CharField(max_length=20, choices=AppointmentStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=AppointmentStatus.choices)
     note = models.CharField(max_length=200, blank=True)
+    # A reschedule: where the appointment was and where it went.
+    from_start = models.DateTimeField(null=True, blank=True)
+    to_start = models.DateTimeField(null=True, blank=True)
+    from_vet = models.ForeignKey(Vet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    to_vet = models.ForeignKey(Vet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["at", "id"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, PlainSerializer, WithJsonSchema, field_validator, model_validator
@@ -120,15 +120,34 @@ class BookIn(_Timing):
     override_hours: bool = Field(
         False, description="Book outside the vet's working hours (needs appointments.override_working_hours)."
     )
+    notify_owner: bool = Field(
+        True, description="Email the owner (if they consented and have an address), with the appointment's .ics."
+    )
 
 
 class RescheduleIn(_Timing):
     vet: Id | None = Field(None, description="Move to another vet's book; defaults to the same vet.")
     override_hours: bool = False
+    notify_owner: bool = Field(
+        True,
+        description="Email the owner (if they consented and have an address) the new time with an updated .ics: "
+        "same UID, higher SEQUENCE.",
+    )
 
 
 class CancelIn(InputSchema):
     reason: str = Field(..., min_length=1, max_length=200, description="Why, e.g. 'owner rang, pet is better'.")
+    notify_owner: bool = Field(
+        True, description="Email the owner (if they consented and have an address), with an iCalendar CANCEL."
+    )
+
+
+class UndoIn(InputSchema):
+    notify_owner: bool = Field(
+        True,
+        description="When a cancellation is undone, email the owner that the appointment stands (if they "
+        "consented and have an address), with the appointment's .ics.",
+    )
 
 
 class StatusIn(InputSchema):
@@ -164,6 +183,12 @@ class ExceptionIn(InputSchema):
     start_time: WallTime | None = Field(None, description="Leave without times is the whole day.")
     end_time: WallTime | None = None
     note: str = Field("", max_length=200)
+    booked: Literal["refuse", "keep", "cancel"] = Field(
+        "refuse",
+        description="Leave over live appointments: refuse (409 naming them), keep them (to move one by one) or "
+        "cancel them.",
+    )
+    notify_owners: bool = Field(True, description="With booked=cancel: email each owner an iCalendar CANCEL.")
 
 
 class AppointmentTypeIn(InputSchema):
@@ -276,9 +301,12 @@ class AppointmentOut(Schema):
 class EventOut(Schema):
     at: LocalDateTime
     by: str | None = Field(..., description="Who moved it (a name), or null if that user was deleted.")
+    kind: str = Field(..., description="status (a move), undo (a mistaken move taken back) or reschedule.")
     from_status: str = Field(..., description="Empty for the booking itself.")
     to_status: str
     note: str
+    from_start: LocalDateTime | None = Field(None, description="A reschedule: the start it had.")
+    to_start: LocalDateTime | None = Field(None, description="A reschedule: the start it got.")
 
     @staticmethod
     def resolve_by(obj) -> str | None:

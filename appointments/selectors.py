@@ -9,7 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from animals.models import Animal, Weight
-from appointments.availability import Interval, Slot, free_slots, sessions_on
+from appointments.availability import Interval, Slot, exception_interval, free_slots, sessions_on
 from appointments.models import Appointment, AppointmentType, BookException, CalendarFeed, WorkingHours
 from appointments.services import MAX_MINUTES
 from vetpms.models import Vet
@@ -48,10 +48,12 @@ def appointment_list(
     return qs.order_by("start", "id")
 
 
-def day_list(*, vet: Vet, day: dt.date) -> QuerySet[Appointment]:
-    """One vet's day in time order, with pet, owner, type and last weight joined: one query."""
+def day_list(*, vet: Vet, day: dt.date, with_history: bool = False) -> QuerySet[Appointment]:
+    """One vet's day in time order, with pet, owner, type and last weight joined: one query. ``with_history``
+    prefetches the status moves and their authors' roles (the page's undo buttons): three more."""
     start, end = local_day_bounds(day)
-    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    qs = _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    return qs.prefetch_related("events__by__groups") if with_history else qs
 
 
 def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
@@ -188,6 +190,26 @@ def feed_appointments(*, vet: Vet, now: dt.datetime | None = None) -> QuerySet[A
         .select_related("animal__species", "type")
         .order_by("start")
     )
+
+
+def booked_during_leave(*, vet: Vet, exceptions: list[BookException]) -> list[Appointment]:
+    """Live appointments of ``vet`` that fall in the leave among ``exceptions`` (kept to be moved): one query."""
+    leave = [
+        exception_interval(e.date, e.start_time, e.end_time) for e in exceptions if e.kind == BookException.Kind.LEAVE
+    ]
+    if not leave:
+        return []
+    qs = (
+        Appointment.objects.blocking()
+        .filter(
+            vet=vet,
+            start__lt=max(e for _, e in leave),
+            start__gt=min(s for s, _ in leave) - dt.timedelta(minutes=MAX_MINUTES),
+        )
+        .select_related("animal", "client", "type")
+        .order_by("start", "id")
+    )
+    return [a for a in qs if any(a.start < end and start < a.end for start, end in leave)]
 
 
 def sessions_for_days(*, vet: Vet, days: list[dt.date]) -> dict[dt.date, list[Interval]]:

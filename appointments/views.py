@@ -32,6 +32,7 @@ from appointments.forms import (
     AppointmentTypeForm,
     BookExceptionForm,
     BookingForm,
+    ClosureForm,
     RescheduleForm,
     SlotQueryForm,
     WorkingHoursForm,
@@ -182,9 +183,11 @@ def book(request, animal_pk: int):
         return render(request, "appointments/refused.html", {"animal": animal, "refusal": refusal, "nav": "book"})
     can_override = request.user.has_perm("appointments.override_working_hours")
     types = list(selectors.appointment_types())
+    question = ""
     if request.method == "POST":
         form = BookingForm(request.POST, can_override=can_override)
-        if form.is_valid() and request.POST.get("action") != "refresh":
+        question = _outside_hours_question(request, form)
+        if form.is_valid() and request.POST.get("action") != "refresh" and not question:
             data = form.cleaned_data
             try:
                 appointment = services.appointment_book(
@@ -197,6 +200,7 @@ def book(request, animal_pk: int):
                     notes=data["notes"],
                     override_hours=bool(data.get("override_hours")),
                     request_key=str(data["request_key"]),
+                    notify_owner=bool(data.get("notify_owner")),
                     by=request.user,
                 )
             except (DomainError, ValidationError) as exc:
@@ -230,6 +234,7 @@ def book(request, animal_pk: int):
         request,
         "appointments/book.html",
         {
+            "question": question,
             "animal": animal,
             "form": form,
             "groups": groups,
@@ -266,8 +271,16 @@ def book_start(request):
 def _appointment_or_404(pk: int) -> Appointment:
     qs = Appointment.objects.select_related(
         "animal__species", "animal__breed", "client", "vet", "type", "booked_by"
-    ).prefetch_related("events__by")
+    ).prefetch_related("events__by__groups", "events__from_vet", "events__to_vet")
     return get_object_or_404(qs, pk=pk)
+
+
+def _undo(appointment: Appointment, user) -> str:
+    """The label of the undo button for ``user`` ("Undo no-show"), or "" when there is nothing they may undo."""
+    if not user.has_perm("appointments.change_appointment"):
+        return ""
+    move = services.undoable_move(appointment, user)
+    return f"Undo {S(move.to_status).label.lower()}" if move else ""
 
 
 @permission_required("appointments.view_appointment")
@@ -280,6 +293,7 @@ def appointment_detail(request, pk: int):
             "appointment": appointment,
             "events": list(appointment.events.all()),
             "moves": _moves(appointment),
+            "undo": _undo(appointment, request.user),
             "can_cancel": S.CANCELLED in services.ALLOWED_MOVES.get(appointment.status, set()),
             "can_move": appointment.status in (S.BOOKED, S.CONFIRMED),
             "nav": "appointments",
@@ -294,7 +308,11 @@ def appointment_transition(request, pk: int):
     target = request.POST.get("to", "")
     try:
         appointment = services.appointment_transition(
-            appointment=appointment, to=target, by=request.user, note=request.POST.get("note", "")[:200]
+            appointment=appointment,
+            to=target,
+            by=request.user,
+            note=request.POST.get("note", "")[:200],
+            notify_owner=request.POST.get("notify_owner") == "on",
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -305,6 +323,34 @@ def appointment_transition(request, pk: int):
     return redirect(_safe_next(request, reverse("appointments:detail", args=[pk])))
 
 
+@require_POST
+@permission_required("appointments.change_appointment")
+def appointment_undo(request, pk: int):
+    """Take back today's mistaken Arrived, No-show, Cancelled or Completed (see services.appointment_undo)."""
+    appointment = get_object_or_404(Appointment.objects.select_related("animal"), pk=pk)
+    try:
+        appointment = services.appointment_undo(
+            appointment=appointment, by=request.user, notify_owner=request.POST.get("notify_owner") == "on"
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{appointment.animal.name}: back to {appointment.get_status_display().lower()}.")
+    return redirect(_safe_next(request, reverse("appointments:detail", args=[pk])))
+
+
+def _outside_hours_question(request, form, minutes: int | None = None) -> str:
+    """A booking or move outside the vet's hours takes two clicks: after the first, the question naming the hours
+    (the second click answers it); "" when there is nothing to ask."""
+    if request.POST.get("action") == "refresh" or not form.is_valid():
+        return ""
+    data = form.cleaned_data
+    if not data.get("override_hours") or form.data.get("override_hours") == "confirmed":
+        return ""
+    minutes = minutes or data["minutes"]
+    return services.outside_hours_question(vet=data["slot_vet"], start=data["start"], minutes=minutes)
+
+
 @permission_required("appointments.change_appointment")
 def appointment_reschedule(request, pk: int):
     appointment = _appointment_or_404(pk)
@@ -312,9 +358,11 @@ def appointment_reschedule(request, pk: int):
         messages.error(request, f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
         return redirect("appointments:detail", pk=pk)
     can_override = request.user.has_perm("appointments.override_working_hours")
+    question = ""
     if request.method == "POST":
         form = RescheduleForm(request.POST, can_override=can_override)
-        if form.is_valid() and request.POST.get("action") != "refresh":
+        question = _outside_hours_question(request, form, appointment.minutes)
+        if form.is_valid() and request.POST.get("action") != "refresh" and not question:
             data = form.cleaned_data
             try:
                 appointment = services.appointment_reschedule(
@@ -322,6 +370,7 @@ def appointment_reschedule(request, pk: int):
                     start=data["start"],
                     vet=data["slot_vet"],
                     override_hours=bool(data.get("override_hours")),
+                    notify_owner=bool(data.get("notify_owner")),
                     by=request.user,
                 )
             except (DomainError, ValidationError) as exc:
@@ -345,6 +394,7 @@ def appointment_reschedule(request, pk: int):
         request,
         "appointments/reschedule.html",
         {
+            "question": question,
             "appointment": appointment,
             "form": form,
             "groups": groups,
@@ -429,12 +479,12 @@ def week_view(request):
 
 
 def _day_list_context(request, vet: Vet | None, day: dt.date) -> dict:
-    appointments = list(selectors.day_list(vet=vet, day=day)) if vet is not None else []
+    appointments = list(selectors.day_list(vet=vet, day=day, with_history=True)) if vet is not None else []
     flags = flags_for(appointments, request.user)
     return {
         "vet": vet,
         "vets": list(selectors.active_vets()),
-        "rows": [(a, _moves(a), flags.get(a.pk, [])) for a in appointments],
+        "rows": [(a, _moves(a), flags.get(a.pk, []), _undo(a, request.user)) for a in appointments],
         "live_count": sum(1 for a in appointments if a.is_blocking),
         "here": request.get_full_path(),
         "nav": "day-list",
@@ -573,22 +623,92 @@ def hours_edit(request, vet_pk: int):
 
 @permission_required("appointments.manage_books")
 def exceptions(request, vet_pk: int):
+    """Leave and extra sessions. Leave over booked appointments is saved only after they are listed and the manager
+    chose: keep them (listed here to move one by one) or cancel them (owners emailed unless unticked)."""
     vet = get_object_or_404(Vet, pk=vet_pk)
     form = BookExceptionForm(request.POST or None, initial={"date": timezone.localdate()})
+    affected: list[Appointment] = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = request.POST.get("booked", "refuse")
         try:
-            services.book_exception_add(vet=vet, by=request.user, **form.cleaned_data)
-        except (DomainError, ValidationError) as exc:
+            rows = services.book_exception_add(
+                vet=vet,
+                by=request.user,
+                booked=choice if choice in ("keep", "cancel") else "refuse",
+                notify_owners=request.POST.get("notify_owners") == "on",
+                **data,
+            )
+        except DomainError as exc:
+            if exc.code != "booked":
+                apply_service_error(form, exc)
+            else:
+                affected = services.appointments_during(
+                    vet=vet,
+                    first_day=data["date"],
+                    last_day=data["until"] or data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+        except ValidationError as exc:
             apply_service_error(form, exc)
         else:
-            messages.success(request, f"Added to {vet}'s book.")
+            days = f"{len(rows)} days" if len(rows) > 1 else f"{rows[0].date:%a %d %b}"
+            done = {"cancel": " The appointments in it are cancelled.", "keep": " Move the appointments listed."}
+            messages.success(request, f"Added to {vet}'s book: {days}." + done.get(choice, ""))
             return redirect("appointments:exceptions", vet_pk=vet.pk)
-    upcoming = BookException.objects.filter(vet=vet, date__gte=timezone.localdate()).order_by("date", "start_time")
+    today = timezone.localdate()
+    upcoming = list(BookException.objects.filter(vet=vet, date__gte=today).order_by("date", "start_time")[:200])
     return render(
         request,
         "appointments/exceptions.html",
-        {"vet": vet, "form": form, "upcoming": list(upcoming[:200]), "nav": "setup"},
+        {
+            "vet": vet,
+            "form": form,
+            "upcoming": upcoming,
+            "affected": affected,
+            "to_move": selectors.booked_during_leave(vet=vet, exceptions=upcoming),
+            "nav": "setup",
+        },
     )
+
+
+@permission_required("appointments.manage_books")
+def closure(request):
+    """The practice closed: leave in every active vet's book, after the appointments it covers are listed and the
+    manager chose to keep them (to move) or cancel them (owners emailed unless unticked)."""
+    form = ClosureForm(request.POST or None, initial={"date": timezone.localdate()})
+    affected: list[Appointment] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = request.POST.get("booked", "refuse")
+        try:
+            rows = services.practice_closure_add(
+                by=request.user,
+                booked=choice if choice in ("keep", "cancel") else "refuse",
+                notify_owners=request.POST.get("notify_owners") == "on",
+                **data,
+            )
+        except DomainError as exc:
+            if exc.code != "booked":
+                apply_service_error(form, exc)
+            else:
+                affected = services.appointments_during_closure(
+                    first_day=data["date"],
+                    last_day=data["until"] or data["date"],
+                    start_time=data["start_time"],
+                    end_time=data["end_time"],
+                )
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            done = {
+                "cancel": " The appointments in it are cancelled.",
+                "keep": " The appointments kept are listed to move on each vet's Leave & extra page.",
+            }
+            messages.success(request, f"The practice is closed in {len(rows)} day entries." + done.get(choice, ""))
+            return redirect("appointments:setup")
+    return render(request, "appointments/closure.html", {"form": form, "affected": affected, "nav": "setup"})
 
 
 @require_POST

@@ -27,7 +27,7 @@ one response; removing a line answers the invoice too (200), deleting a draft or
 
 import datetime as dt
 import importlib.util
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
@@ -65,6 +65,7 @@ from invoicing.schemas import (
     InvoiceOut,
     LineIn,
     LinePatch,
+    OpenClaimsOut,
     PaymentIn,
     PaymentOut,
     PayorFields,
@@ -80,12 +81,13 @@ from invoicing.schemas import (
     SettleIn,
     StatementOut,
     StatementQuery,
+    TakingsOut,
     TaxCategoryOut,
     TaxRateIn,
     VoidIn,
 )
-from vetpms.api_utils import Id, Page, QuerySchema, url_id
-from vetpms.models import Vet
+from vetpms.api_utils import MAX_PAGE_SIZE, Id, Page, QuerySchema, url_id
+from vetpms.models import User, Vet
 from vetpms.money import ZERO
 from vetpms.permissions import require_perm
 
@@ -501,6 +503,8 @@ def _payment_out(payment: Payment) -> dict[str, Any]:
         "allocations": [{"invoice": a.invoice, "claim": a.claim_id, "amount": a.amount} for a in allocations],
         "unallocated": payment.amount - allocated if payment.kind == Payment.Kind.PAYMENT else ZERO,
         "created_at": payment.created_at,
+        "voided_at": payment.voided_at,
+        "void_reason": payment.void_reason,
     }
 
 
@@ -525,6 +529,36 @@ def list_payments(request: HttpRequest, filters: Query[PaymentFilters]):
         received_from=filters.received_from,
         received_to=filters.received_to,
     )
+
+
+class CashUpQuery(QuerySchema):
+    day: Day | None = Field(None, description="Defaults to today.")
+    taken_by: Id | None = Field(
+        None, description="Someone else's takings (needs reports.view_reports); default: your own."
+    )
+    everyone: bool = Field(False, description="Everyone's takings (needs reports.view_reports).")
+
+
+@payments_router.get(
+    "/cash-up",
+    response=TakingsOut,
+    summary="The cash-up: one day's takings",
+    description="Your own payments and refunds of the day per method; a manager may ask for anyone's or everyone's.",
+)
+def cash_up(request: HttpRequest, query: Query[CashUpQuery]):
+    require_perm(request.user, P + "add_payment")
+    taken_by: Any = request.user
+    if query.taken_by is not None or query.everyone:
+        require_perm(request.user, "reports.view_reports")
+        taken_by = None if query.everyone else _lookup(User, query.taken_by, "taken_by")
+    result = selectors.takings(day=query.day or timezone.localdate(), taken_by=taken_by)
+    return {
+        "day": result.day,
+        "taken_by": taken_by.pk if taken_by is not None else None,
+        "net": result.net,
+        "by_method": result.by_method,
+        "payments": [_payment_out(p) for p in result.payments],
+    }
 
 
 @payments_router.get("/{int:payment_id}", response=PaymentOut, summary="One payment with its allocations")
@@ -582,6 +616,23 @@ def refund(request: HttpRequest, payload: RefundIn):
         received_on=payload.received_on,
     )
     return Status(201, _payment_out(_payments().get(pk=refund.pk)))
+
+
+@payments_router.post(
+    "/{int:payment_id}/void",
+    response=PaymentOut,
+    summary="Void a payment recorded by mistake",
+    description=(
+        "The payment stays on record, marked void, and counts nowhere from then on; its allocations are undone, "
+        "so the invoices it paid are open again. Needs invoicing.void_payment (managers). A refund, an insurer's "
+        "payment or a payment already void cannot be voided (409)."
+    ),
+)
+def void_payment(request: HttpRequest, payment_id: int, payload: VoidIn):
+    require_perm(request.user, P + "void_payment")
+    payment = _payments().get(pk=url_id(payment_id))
+    services.payment_void(payment=payment, by=request.user, reason=payload.reason)
+    return _payment_out(_payments().get(pk=payment.pk))
 
 
 # --- Client accounts (mounted at /clients) ----------------------------------------------------------------------
@@ -779,6 +830,43 @@ def _claims():
 def _claim(pk: int) -> Claim:
     lines = ClaimLine.objects.select_related("line__animal").order_by("line__position", "line_id")
     return _claims().prefetch_related(Prefetch("claim_lines", queryset=lines)).get(pk=url_id(pk))
+
+
+class OpenClaimFilters(QuerySchema):
+    status: list[Literal["draft", "submitted", "accepted", "partly_accepted"]] = Field(
+        default_factory=list, max_length=4, description="Only these of the open statuses (default: all of them)."
+    )
+    payor: Id | None = None
+    waiting_days: int | None = Field(
+        None, ge=0, le=36500, description="Only claims whose current step began at least this many days ago."
+    )
+    after: Id | None = Field(None, description="The `next_after` of the previous page.")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+
+@claims_router.get(
+    "/open",
+    response=OpenClaimsOut,
+    summary="Open insurance claims across insurers",
+    description="Claims not settled or declined, oldest first, paged by key: pass `next_after` as `after`.",
+)
+def list_open_claims(request: HttpRequest, filters: Query[OpenClaimFilters]):
+    require_perm(request.user, P + "view_claim")
+    page = selectors.open_claims(
+        statuses=tuple(filters.status),
+        payor_id=filters.payor,
+        waiting_days=filters.waiting_days,
+        after=filters.after,
+        limit=filters.limit,
+    )
+    today = timezone.localdate()
+    items = []
+    for claim in page.claims:
+        since = selectors.claim_waiting_since(claim)
+        claim.waiting_since, claim.waiting_days = since, (today - since).days  # type: ignore[attr-defined]
+        claim.insurer_owes = selectors.insurer_owes(claim)  # type: ignore[attr-defined]
+        items.append(claim)
+    return {"items": items, "next_after": page.next_after}
 
 
 @claims_router.get("", response=list[ClaimOut], summary="List insurance claims")

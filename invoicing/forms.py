@@ -4,14 +4,15 @@ whose errors the views put back on these forms with vetpms.forms.apply_service_e
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
-from invoicing.models import Invoice, InvoiceLine, Payment, Payor, Policy, Product
+from invoicing.models import Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product
 from vetpms.forms import BootstrapMixin, DateInput
-from vetpms.models import Vet
+from vetpms.models import User, Vet
 
 MONEY_ATTRS = {"inputmode": "decimal", "class": "text-end money-input"}
 PAYMENT_METHODS = [(m.value, m.label) for m in Payment.Method if m != Payment.Method.INSURANCE]
@@ -297,3 +298,48 @@ class TaxRateForm(BootstrapMixin, forms.Form):
         label="Rate %", max_digits=5, decimal_places=2, widget=forms.NumberInput(attrs={"step": "0.01"})
     )
     valid_from = forms.DateField(label="From", widget=DateInput)
+
+
+WAITING_CHOICES = [("", "Any age"), ("14", "14 days or more"), ("30", "30 days or more"), ("60", "60 days or more"),
+                   ("90", "90 days or more")]  # fmt: skip
+
+
+class OpenClaimsFilterForm(BootstrapMixin, forms.Form):
+    """The filters of the open claims list: which open statuses, which insurer, how long the claim has waited."""
+
+    status = forms.MultipleChoiceField(
+        label="Status",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (s.value, s.label)
+            for s in (Claim.Status.DRAFT, Claim.Status.SUBMITTED, Claim.Status.ACCEPTED, Claim.Status.PARTLY_ACCEPTED)
+        ],
+    )
+    payor = forms.ModelChoiceField(label="Insurer", required=False, queryset=Payor.objects.order_by("name"))
+    waiting = forms.TypedChoiceField(
+        label="Waiting", required=False, choices=WAITING_CHOICES, coerce=int, empty_value=None
+    )
+    after = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+
+
+class CashUpForm(BootstrapMixin, forms.Form):
+    """The cash-up's day, and (for those who see the practice's figures) whose takings: empty means everyone's."""
+
+    day = forms.DateField(label="Day", widget=DateInput)
+    taken_by = forms.ModelChoiceField(label="Taken by", required=False, queryset=User.objects.none(),
+                                      empty_label="Everyone")  # fmt: skip
+
+    def __init__(self, *args, can_choose: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["day"].initial = timezone.localdate()
+        if can_choose:
+            self.fields["taken_by"].queryset = User.objects.filter(is_active=True).order_by("first_name", "last_name")
+        else:
+            del self.fields["taken_by"]
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if not dt.date(1900, 1, 1) <= day <= dt.date(2999, 12, 31):
+            raise forms.ValidationError("Choose a day between 1900 and 2999.")
+        return day

@@ -457,6 +457,27 @@ class PaymentOut(Schema):
     allocations: list[AllocationOut]
     unallocated: MoneyOut = Field(..., description="Of a payment: what is not yet on an invoice (client credit).")
     created_at: LocalDateTime
+    voided_at: LocalDateTime | None = Field(
+        None, description="Set when the payment was voided (recorded by mistake): it then counts nowhere."
+    )
+    void_reason: str = ""
+
+
+class TakingsRowOut(Schema):
+    method: str
+    payments: int
+    received: MoneyOut
+    refunds: int
+    refunded: MoneyOut
+    net: MoneyOut
+
+
+class TakingsOut(Schema):
+    day: dt.date = Field(..., description="The one day these takings are for.")
+    taken_by: int | None = Field(..., description="The user whose takings these are; null: everyone's.")
+    net: MoneyOut
+    by_method: list[TakingsRowOut]
+    payments: list[PaymentOut] = Field(..., description="Every payment and refund of the day; voided ones marked.")
 
 
 # --- Client accounts --------------------------------------------------------------------------------------------
@@ -619,6 +640,24 @@ class ClaimOut(Schema):
     @staticmethod
     def resolve_animal(obj: Claim) -> Any:
         return obj.policy.animal
+
+
+class OpenClaimOut(ClaimOut):
+    client: ClientRef
+    waiting_since: dt.date = Field(
+        ..., description="The day the current step began: created (draft), submitted, or decided."
+    )
+    waiting_days: int
+    insurer_owes: MoneyOut = Field(..., description="The insurer's share (accepted, else claimed) less paid.")
+
+    @staticmethod
+    def resolve_client(obj: Claim) -> Any:
+        return obj.invoice.client
+
+
+class OpenClaimsOut(Schema):
+    items: list[OpenClaimOut]
+    next_after: int | None = Field(..., description="Pass as `after` for the next page; null on the last page.")
 
 
 class ClaimDetailOut(ClaimOut):

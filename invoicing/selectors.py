@@ -94,7 +94,7 @@ def _per_client(qs: QuerySet, key: str, expression) -> Coalesce:
 def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date | None = None) -> QuerySet:
     docs = Invoice.objects.filter(client=OuterRef("pk"), status__in=ISSUED)
     claims = sharing_claims().filter(invoice__client=OuterRef("pk"))
-    payments = Payment.objects.filter(client=OuterRef("pk"))
+    payments = Payment.objects.live().filter(client=OuterRef("pk"))
     if before is not None:
         docs, claims = docs.filter(issue_date__lt=before), claims.filter(submitted_on__lt=before)
         payments = payments.filter(received_on__lt=before)
@@ -136,7 +136,8 @@ def client_credit(*, client: Client) -> Decimal:
 def unallocated_payments(*, client: Client) -> list[tuple[Payment, Decimal]]:
     """The client's payments with part of them not yet allocated to an invoice, oldest first (one query)."""
     payments = (
-        Payment.objects.filter(client=client, kind=Payment.Kind.PAYMENT)
+        Payment.objects.live()
+        .filter(client=client, kind=Payment.Kind.PAYMENT)
         .annotate(allocated=Coalesce(Sum("allocations__amount"), Value(ZERO), output_field=MONEY))
         .order_by("received_on", "id")
     )
@@ -193,7 +194,7 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
                 obj=claim,
             )
         )
-    for payment in Payment.objects.filter(client=client, received_on__gte=start, received_on__lte=end):
+    for payment in Payment.objects.live().filter(client=client, received_on__gte=start, received_on__lte=end):
         sign = -1 if payment.kind == Payment.Kind.PAYMENT else 1
         entries.append(
             StatementEntry(
@@ -364,3 +365,119 @@ def claim_list(
     if invoice_id is not None:
         qs = qs.filter(invoice_id=invoice_id)
     return qs.order_by("-created_at", "-id")
+
+
+# --- Open insurance claims across insurers ---------------------------------------------------------------------
+
+OPEN_CLAIM_STATUSES = (
+    Claim.Status.DRAFT,
+    Claim.Status.SUBMITTED,
+    Claim.Status.ACCEPTED,
+    Claim.Status.PARTLY_ACCEPTED,
+)
+
+
+@dataclass
+class OpenClaimsPage:
+    claims: list[Claim]
+    next_after: int | None  # the key to ask for the next page with; None on the last page
+
+
+def claim_waiting_since(claim: Claim) -> dt.date:
+    """The day the claim's current step began: created (a draft), submitted, or decided (waiting for payment)."""
+    from vetpms.timeutils import to_local
+
+    if claim.status == Claim.Status.DRAFT or claim.submitted_on is None:
+        return to_local(claim.created_at).date()
+    if claim.status == Claim.Status.SUBMITTED or claim.decided_on is None:
+        return claim.submitted_on
+    return claim.decided_on
+
+
+def open_claims(
+    *,
+    statuses: tuple[str, ...] = (),
+    payor_id: int | None = None,
+    waiting_days: int | None = None,
+    after: int | None = None,
+    limit: int = 50,
+) -> OpenClaimsPage:
+    """Every claim not yet settled or declined, across insurers, oldest first, a page at a time by key (the claim
+    id: ``after`` is the last one seen, so a deep page costs what the first does). ``statuses`` narrows to some
+    of the open ones; ``waiting_days`` keeps the claims whose current step (claim_waiting_since) began at least
+    that many days ago, the ones to chase. One query, with invoice, client, animal and payor joined."""
+    from django.utils import timezone
+
+    from vetpms.timeutils import local_day_bounds
+
+    wanted = [s for s in statuses if s in OPEN_CLAIM_STATUSES] or list(OPEN_CLAIM_STATUSES)
+    qs = Claim.objects.filter(status__in=wanted).select_related("invoice__client", "policy__payor", "policy__animal")
+    if payor_id is not None:
+        qs = qs.filter(policy__payor_id=payor_id)
+    if waiting_days is not None:
+        cutoff = timezone.localdate() - dt.timedelta(days=waiting_days)
+        _, end_of_cutoff = local_day_bounds(cutoff)
+        qs = qs.filter(
+            Q(status=Claim.Status.DRAFT, created_at__lt=end_of_cutoff)
+            | Q(status=Claim.Status.SUBMITTED, submitted_on__lte=cutoff)
+            | Q(status__in=[Claim.Status.ACCEPTED, Claim.Status.PARTLY_ACCEPTED], decided_on__lte=cutoff)
+        )
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    rows = list(qs.order_by("pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OpenClaimsPage(claims=rows, next_after=rows[-1].pk if more else None)
+
+
+def insurer_owes(claim: Claim) -> Decimal:
+    """What the insurer still owes on a claim: its share (accepted, else claimed) less what it has paid."""
+    share = claim.amount_accepted if claim.amount_accepted is not None else claim.amount_claimed
+    return share - claim.amount_paid
+
+
+# --- The cash-up: one person's takings on one day ---------------------------------------------------------------
+
+
+@dataclass
+class Takings:
+    day: dt.date
+    taken_by: object | None  # the user whose takings these are; None: everyone's
+    by_method: list[dict]  # method label, payments, received, refunds, refunded, net
+    payments: list[Payment]  # every payment and refund of the day, voided ones included (marked)
+
+    @property
+    def net(self) -> Decimal:
+        return sum((row["net"] for row in self.by_method), ZERO)
+
+
+def takings(*, day: dt.date, taken_by=None) -> Takings:
+    """The cash-up: the payments and refunds dated ``day`` that ``taken_by`` recorded (everyone's when None), per
+    method, and each of them for counting the drawer. Voided payments are listed, marked, and not counted."""
+    from django.db.models import Prefetch
+
+    qs = Payment.objects.filter(client__isnull=False, received_on=day).select_related("client")
+    if taken_by is not None:
+        qs = qs.filter(created_by=taken_by)
+    payments = list(
+        qs.prefetch_related(Prefetch("allocations", queryset=Allocation.objects.select_related("invoice"))).order_by(
+            "created_at", "id"
+        )
+    )
+    labels = dict(Payment.Method.choices)
+    rows: dict[str, dict] = {}
+    for p in payments:
+        if p.is_void:
+            continue
+        row = rows.setdefault(
+            p.method,
+            {"method": labels.get(p.method, p.method), "payments": 0, "received": ZERO, "refunds": 0, "refunded": ZERO},
+        )
+        if p.kind == Payment.Kind.PAYMENT:
+            row["payments"] += 1
+            row["received"] += p.amount
+        else:
+            row["refunds"] += 1
+            row["refunded"] += p.amount
+    by_method = [{**r, "net": r["received"] - r["refunded"]} for _, r in sorted(rows.items())]
+    return Takings(day=day, taken_by=taken_by, by_method=by_method, payments=payments)

@@ -514,6 +514,23 @@ def invoice_void(*, invoice: Invoice, by: User, reason: str) -> Invoice:
 # --- Payments ----------------------------------------------------------------------------------------------------
 
 
+def money_day(day: dt.date | None, *, field: str, what: str) -> dt.date:
+    """The practice-local day a sum of money changed hands: today when not given, never after today.
+
+    Every screen reads balances "as of" a day: the account page and the invoice PDF count everything recorded,
+    the statement and receivables what is dated up to their end. A payment dated tomorrow would count on the
+    first and not the second, so no money event (payment, refund, insurer's payment, claim submitted or decided)
+    is recorded with a date after today; it is recorded on the day it happens."""
+    today = timezone.localdate()
+    if day is None:
+        return today
+    if day > today:
+        raise ValidationError(
+            {field: f"{what} cannot be dated after today ({today.day} {today:%b %Y}); record it on the day."}
+        )
+    return day
+
+
 @transaction.atomic
 def payment_record(
     *,
@@ -532,7 +549,7 @@ def payment_record(
         client=client,
         amount=Decimal(amount),
         method=method,
-        received_on=received_on or timezone.localdate(),
+        received_on=money_day(received_on, field="received_on", what="A payment"),
         reference=reference,
         created_by=by,
     )
@@ -615,7 +632,8 @@ def apply_client_credit(*, client: Client, by: User) -> Decimal:
 
 
 def _sum_refunds(client: Client) -> Decimal:
-    return Payment.objects.filter(client=client, kind=Payment.Kind.REFUND).aggregate(s=Sum("amount"))["s"] or ZERO
+    refunds = Payment.objects.live().filter(client=client, kind=Payment.Kind.REFUND)
+    return refunds.aggregate(s=Sum("amount"))["s"] or ZERO
 
 
 @transaction.atomic
@@ -627,6 +645,7 @@ def refund_record(
 
     Client.objects.select_for_update().filter(pk=client.pk).first()
     amount = Decimal(amount)
+    received_on = money_day(received_on, field="received_on", what="A refund")
     credit = client_credit(client=client)
     if amount <= 0:
         raise ValidationError({"amount": "A refund is more than zero."})
@@ -637,7 +656,7 @@ def refund_record(
         client=client,
         amount=amount,
         method=method,
-        received_on=received_on or timezone.localdate(),
+        received_on=received_on,
         reference=reference,
         created_by=by,
     )
@@ -645,6 +664,50 @@ def refund_record(
     refund.save()
     audit.record(actor=by, obj=client, action="refund", changes={"refund": [None, str(refund)]})
     return refund
+
+
+@transaction.atomic
+def payment_void(*, payment: Payment, by: User, reason: str) -> Payment:
+    """Void a client's payment recorded by mistake: it stays on record, marked void with who, when and why, and
+    counts nowhere from then on (balances, statements, receivables, takings), as if it had never been taken. Its
+    allocations are undone, so the invoices it paid are open again (the list of open invoices follows through the
+    allocations' delete signal, in this transaction). Money that really went back to the client is a refund."""
+    if not by.has_perm("invoicing.void_payment"):
+        raise PermissionDenied("Your role cannot void payments.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the payment is void."})
+    if len(reason) > 300:
+        raise ValidationError({"reason": "A reason has at most 300 characters."})
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.client_id is None:
+        raise DomainError(
+            "An insurer's payment belongs to its claim and cannot be voided here.", field="payment", code="insurer"
+        )
+    if payment.kind != Payment.Kind.PAYMENT:
+        raise DomainError("Only a payment can be voided; a refund is money that went back.", code="not_a_payment")
+    Client.objects.select_for_update().filter(pk=payment.client_id).first()  # serialise with this client's payments
+    if payment.is_void:
+        raise DomainError(f"That {payment.get_kind_display().lower()} is already void.", code="already_void")
+    undone = list(Allocation.objects.filter(payment=payment).select_related("invoice"))
+    for allocation in undone:
+        allocation.delete()  # one by one: each delete refreshes its invoice on the list of open invoices
+    payment.voided_at = timezone.now()
+    payment.voided_by = by
+    payment.void_reason = reason
+    payment._allow_void = True  # type: ignore[attr-defined]
+    payment.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit.record(
+        actor=by,
+        obj=payment.client,  # type: ignore[arg-type]  # a client's payment (checked above)
+        action="payment void",
+        changes={
+            "payment": [str(payment), "void"],
+            **({"allocations": [", ".join(f"{a.amount} to {a.invoice}" for a in undone), None]} if undone else {}),
+        },
+        note=reason,
+    )
+    return payment
 
 
 # --- Insurance ---------------------------------------------------------------------------------------------------
@@ -748,7 +811,7 @@ def _locked_claim(claim: Claim, *allowed: str) -> Claim:
 def claim_submit(*, claim: Claim, by: User, on: dt.date | None = None) -> Claim:
     claim = _locked_claim(claim, Claim.Status.DRAFT)
     claim.status = Claim.Status.SUBMITTED
-    claim.submitted_on = on or timezone.localdate()
+    claim.submitted_on = money_day(on, field="on", what="A claim's submission")
     claim.save(update_fields=["status", "submitted_on", "updated_at"])
     audit.record(actor=by, obj=claim.invoice, action="claim submitted", changes={"claim": ["draft", "submitted"]})
     return claim
@@ -783,7 +846,7 @@ def claim_decide(*, claim: Claim, by: User, accepted: Decimal, reference: str = 
     else:
         claim.status = Claim.Status.PARTLY_ACCEPTED
     claim.amount_accepted = accepted
-    claim.decided_on = on or timezone.localdate()
+    claim.decided_on = money_day(on, field="on", what="An insurer's decision")
     claim.insurer_reference = reference or claim.insurer_reference
     claim.save()
     audit.record(
@@ -808,7 +871,7 @@ def claim_settle(
         payor=claim.policy.payor,
         method=Payment.Method.INSURANCE,
         amount=amount,
-        received_on=received_on or timezone.localdate(),
+        received_on=money_day(received_on, field="received_on", what="An insurer's payment"),
         reference=reference or claim.insurer_reference,
         created_by=by,
     )

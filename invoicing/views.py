@@ -29,12 +29,14 @@ from invoicing import calc, selectors, services
 from invoicing.access import sees_payments
 from invoicing.filters import InvoiceFilter, ProductFilter
 from invoicing.forms import (
+    CashUpForm,
     ChargeForm,
     ClaimDecideForm,
     ClaimForm,
     ClaimSettleForm,
     CreditNoteForm,
     LineForm,
+    OpenClaimsFilterForm,
     PaymentForm,
     PayorForm,
     PolicyForm,
@@ -46,18 +48,20 @@ from invoicing.forms import (
     line_initial,
 )
 from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product, TaxCategory
-from invoicing.tables import OPEN_CLAIM_STATUSES, InvoiceTable, PayorTable, ProductTable, with_outstanding
+from invoicing.tables import InvoiceTable, PayorTable, ProductTable, with_outstanding
 from invoicing.templatetags.invoicing_tags import money
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
 from vetpms.money import ZERO
 from vetpms.permissions import permission_required, require_perm
+from vetpms.tables import paginate_table
 
 PER_PAGE_CHOICES = (25, 50, 100)
 CHARGEABLE = (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION, AppointmentStatus.COMPLETED)
 PRODUCT_RESULTS = 12
 CHARGE_ROWS = 40
+OPEN_CLAIMS_PER_PAGE = 50
 
 
 def _per_page(request) -> int:
@@ -491,12 +495,10 @@ def invoice_list(request):
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list())
     show_payments = sees_payments(request.user)
     table = InvoiceTable(invoice_filter.qs, exclude=() if show_payments else ("outstanding",))
-    RequestConfig(request, paginate=False).configure(table)
-    table.paginate(per_page=_per_page(request))
-    table.page = table.paginator.get_page(request.GET.get("page"))
-    # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the paginated
-    # query, where the database would work it out for every row an OFFSET skips on a deep page.
-    records = [row.record for row in table.page.object_list] if show_payments else []
+    page = paginate_table(request, table, per_page=_per_page(request))
+    # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the page's
+    # query, which would then have to work it out for every row it orders.
+    records = page.rows if show_payments else []
     owed = dict(
         with_outstanding(Invoice.objects.filter(pk__in=[r.pk for r in records])).values_list("pk", "outstanding")
     )
@@ -681,13 +683,61 @@ def refund_new(request, client_pk: int):
     )
 
 
+@require_GET
+@permission_required("invoicing.add_payment")
+def cash_up(request):
+    """The cash-up: the takings of one day, per method and payment by payment. Whoever takes money sees their
+    own; those who see the practice's figures (reports.view_reports) may choose anyone's, or everyone's."""
+    can_choose = request.user.has_perm("reports.view_reports")
+    form = CashUpForm(request.GET or None, can_choose=can_choose)
+    day, taken_by = timezone.localdate(), request.user
+    if form.is_bound and form.is_valid():
+        day = form.cleaned_data["day"]
+        if can_choose:
+            taken_by = form.cleaned_data.get("taken_by")  # None: everyone's
+    elif not form.is_bound:
+        form = CashUpForm(initial={"day": day, "taken_by": request.user.pk}, can_choose=can_choose)
+    return render(
+        request,
+        "invoicing/cash_up.html",
+        {"form": form, "takings": selectors.takings(day=day, taken_by=taken_by), "nav": "cash-up"},
+    )
+
+
+@permission_required("invoicing.void_payment")
+def payment_void(request, pk: int):
+    """Void a client's payment recorded by mistake (a manager, with a reason): it counts nowhere from then on."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("client", "created_by").prefetch_related("allocations__invoice"),
+        pk=pk,
+        client__isnull=False,
+    )
+    client = payment.client
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.payment_void(payment=payment, by=request.user, reason=form.cleaned_data["reason"])
+        except (DomainError, ValidationError) as exc:
+            apply_service_error(form, exc, default_field="reason")
+        else:
+            messages.success(
+                request,
+                f"The {payment.get_kind_display().lower()} of {money(payment.amount)} is void; it counts "
+                "nowhere and the invoices it paid are open again.",
+            )
+            return redirect("invoicing:account", client_pk=client.pk)  # type: ignore[union-attr]
+    return render(
+        request, "invoicing/payment_void.html", {"client": client, "payment": payment, "form": form, "nav": "clients"}
+    )
+
+
 # --- Payors, policies, claims --------------------------------------------------------------------------------------
 
 
 @permission_required("invoicing.view_payor")
 def payor_list(request):
     payors = Payor.objects.annotate(
-        open_claims=Count("policies__claims", filter=Q(policies__claims__status__in=OPEN_CLAIM_STATUSES))
+        open_claims=Count("policies__claims", filter=Q(policies__claims__status__in=selectors.OPEN_CLAIM_STATUSES))
     )
     table = PayorTable(payors.order_by("-is_active", "name"))
     RequestConfig(request, paginate=False).configure(table)
@@ -702,7 +752,7 @@ def payor_detail(request, pk: int):
     claims = []
     if request.user.has_perm("invoicing.view_claim"):
         claims = list(
-            Claim.objects.filter(policy__payor=payor, status__in=OPEN_CLAIM_STATUSES)
+            Claim.objects.filter(policy__payor=payor, status__in=selectors.OPEN_CLAIM_STATUSES)
             .select_related("policy__animal", "invoice__client")
             .order_by("created_at")[:200]
         )
@@ -716,6 +766,45 @@ def payor_detail(request, pk: int):
     )
     return render(
         request, "invoicing/payor_detail.html", {"payor": payor, "claims": claims, "owed": owed, "nav": "payors"}
+    )
+
+
+@require_GET
+@permission_required("invoicing.view_claim")
+def open_claims(request):
+    """Every open insurance claim across insurers, oldest first, filtered by status, insurer and how long it has
+    waited; paged by key (``?after=<last claim id>``), so a later page costs what the first does."""
+    form = OpenClaimsFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    page = selectors.open_claims(
+        statuses=tuple(data.get("status") or ()),
+        payor_id=data["payor"].pk if data.get("payor") else None,
+        waiting_days=data.get("waiting"),
+        after=data.get("after"),
+        limit=OPEN_CLAIMS_PER_PAGE,
+    )
+    rows = [(claim, selectors.claim_waiting_since(claim), selectors.insurer_owes(claim)) for claim in page.claims]
+    today = timezone.localdate()
+    next_query = None
+    if page.next_after is not None:
+        query = request.GET.copy()
+        query["after"] = str(page.next_after)
+        next_query = query.urlencode()
+    first_query = None
+    if data.get("after"):
+        query = request.GET.copy()
+        query.pop("after", None)
+        first_query = query.urlencode()
+    return render(
+        request,
+        "invoicing/open_claims.html",
+        {
+            "form": form,
+            "rows": [(c, since, (today - since).days, owes) for c, since, owes in rows],
+            "next_query": next_query,
+            "first_query": first_query,
+            "nav": "claims",
+        },
     )
 
 

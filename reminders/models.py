@@ -23,6 +23,7 @@ from django.db.models import Q
 from animals.models import Animal, Species
 from appointments.models import Appointment, AppointmentType
 from clients.models import Client
+from clinical.models import Vaccination
 from invoicing.models import InvoiceLine, Product
 from vetpms.models import User
 
@@ -139,6 +140,7 @@ class Reminder(models.Model):
 
     class Source(models.TextChoices):
         INVOICE = "invoice", "Invoiced product"
+        VACCINATION = "vaccination", "Vaccination given"
         RECALL = "recall", "Appointment recall"
         MANUAL = "manual", "Added by hand"
         IMPORT = "import", "Imported"
@@ -147,13 +149,21 @@ class Reminder(models.Model):
     type = models.ForeignKey(ReminderType, on_delete=models.PROTECT, related_name="reminders")
     due_on = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.MANUAL)
     source_line = models.ForeignKey(InvoiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source_appointment = models.ForeignKey(
         Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     completed_by_line = models.ForeignKey(
         InvoiceLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The vaccination record that created this reminder (the renewed reminder of a vaccination), and the one that
+    # completed it. A reminder may carry both a line and a vaccination: the two records of one dose.
+    source_vaccination = models.ForeignKey(
+        Vaccination, on_delete=models.PROTECT, null=True, blank=True, related_name="renewed_reminders"
+    )
+    completed_by_vaccination = models.ForeignKey(
+        Vaccination, on_delete=models.PROTECT, null=True, blank=True, related_name="completed_reminders"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -171,7 +181,12 @@ class Reminder(models.Model):
                 violation_error_message="This animal already has a pending reminder of this type.",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="reminder_status_due_idx")]
+        indexes = [
+            # The list's order (due_on, id) within a status, and for every status: with the id in both, the
+            # planner reads a page straight off an index instead of filtering the other statuses' rows out.
+            models.Index(fields=["status", "due_on", "id"], name="reminder_status_due_id_idx"),
+            models.Index(fields=["due_on", "id"], name="reminder_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} for {self.animal} due {self.due_on}"
@@ -190,6 +205,8 @@ class ReminderRun(models.Model):
         RUNNING = "running", "Running"
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
+        TIMED_OUT = "timed_out", "Timed out"
+        STOPPED = "stopped", "Stopped: the worker died"
 
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     for_date = models.DateField(help_text="The practice's local day the run sends for.")
@@ -199,6 +216,9 @@ class ReminderRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the task sending for this run: its lease."
+    )
     # Progress, written as the run goes (a manager watches these).
     notices_planned = models.PositiveIntegerField(default=0)
     emails_total = models.PositiveIntegerField(default=0, help_text="Emails this run tried to send.")
@@ -206,6 +226,11 @@ class ReminderRun(models.Model):
     emails_failed = models.PositiveIntegerField(default=0)
     emails_deferred = models.PositiveIntegerField(default=0, help_text="Temporary failures, to be retried.")
     no_channel = models.PositiveIntegerField(default=0, help_text="Owners put on the follow-up list.")
+    emails_unconfirmed = models.PositiveIntegerField(
+        default=0,
+        db_default=0,  # rows written by bulk loaders (COPY) that do not name it
+        help_text="Emails whose worker stopped while the server was answering: possibly sent.",
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -217,7 +242,7 @@ class ReminderRun(models.Model):
 
     @property
     def emails_done(self) -> int:
-        return self.emails_sent + self.emails_failed + self.emails_deferred
+        return self.emails_sent + self.emails_failed + self.emails_deferred + self.emails_unconfirmed
 
     @property
     def is_active(self) -> bool:
@@ -240,6 +265,14 @@ class ReminderDelivery(models.Model):
         FAILED = "failed", "Failed"
         NO_CHANNEL = "no_channel", "No channel: phone"
         SKIPPED = "skipped", "Nothing left to send"
+        UNCONFIRMED = "unsure", "Possibly sent: check"
+
+    class Phase(models.TextChoices):
+        """How far the SMTP conversation of the current claim went: what a worker that died leaves behind."""
+
+        NOT_BEGUN = "", "Not begun"
+        TALKING = "talking", "Talking to the server"
+        AWAITING_REPLY = "awaiting", "Message sent, awaiting the server's reply"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="reminder_deliveries")
     run = models.ForeignKey(ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
@@ -253,6 +286,12 @@ class ReminderDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_run = models.ForeignKey(
+        ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The run sending it."
+    )
+    phase = models.CharField(
+        max_length=10, choices=Phase.choices, default=Phase.NOT_BEGUN, db_default=Phase.NOT_BEGUN, blank=True
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)

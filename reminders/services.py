@@ -1,7 +1,8 @@
 """Every write to reminder types and reminders, and the rules that create and complete reminders.
 
 The rules (DESIGN.md section 3): a finalised invoice line whose product carries a reminder type completes the
-animal's pending reminder of that type and creates the next one, due at the service date plus the interval;
+animal's pending reminder of that type and creates the next one, due at the service date plus the interval; a
+vaccination recorded in the clinical record does the same for its vaccine (one dose recorded both ways renews once);
 completing an appointment whose type has a recall creates one; a deceased or inactive animal, or an inactive
 client, has its pending reminders cancelled; an animal never has two pending reminders of one type (a partial
 unique index backs the service's check).
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from animals.models import Animal
 from appointments.models import Appointment
+from clinical.models import Vaccination
 from invoicing.models import Invoice, InvoiceLine, Product
 from reminders.models import ProductReminder, Reminder, ReminderDelivery, ReminderType
 from vetpms import audit
@@ -137,7 +139,13 @@ def reminder_create(
 
 
 def _close(
-    reminder: Reminder, *, status: str, by: User | None, note: str = "", line: InvoiceLine | None = None
+    reminder: Reminder,
+    *,
+    status: str,
+    by: User | None,
+    note: str = "",
+    line: InvoiceLine | None = None,
+    vaccination: Vaccination | None = None,
 ) -> Reminder:
     reminder = Reminder.objects.select_for_update().get(pk=reminder.pk)
     if reminder.status != Reminder.Status.PENDING:
@@ -147,6 +155,7 @@ def _close(
     reminder.closed_by = by
     reminder.note = note[:300]
     reminder.completed_by_line = line
+    reminder.completed_by_vaccination = vaccination
     reminder.save()
     audit.record(
         actor=by,
@@ -211,6 +220,11 @@ def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
         if not reminder_type.is_active or not reminder_type.applies_to(animal):
             continue
         current = _pending(animal, reminder_type)
+        if current is not None and _same_dose(current, line=line):
+            # The vaccination record of this dose already renewed the reminder: the invoice only joins it.
+            current.source_line = line
+            current.save(update_fields=["source_line", "updated_at"])
+            continue
         if current is not None:
             _close(current, status=Reminder.Status.COMPLETED, by=by, line=line, note=f"given on {invoice.reference}")
         if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
@@ -226,6 +240,91 @@ def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
             )
         )
     return created
+
+
+# A vaccination record and an invoice line of the same vaccine for the same animal within this many days of each
+# other are one dose recorded twice (clinical record and bill): whichever comes second joins the reminder the first
+# one renewed instead of renewing it again.
+SAME_DOSE_DAYS = 3
+
+
+def _same_dose(reminder: Reminder, *, line: InvoiceLine | None = None, vaccination: Vaccination | None = None) -> bool:
+    window = dt.timedelta(days=SAME_DOSE_DAYS)
+    if line is not None:
+        source = reminder.source_vaccination
+        return (
+            reminder.source_line_id is None
+            and source is not None
+            and abs(source.given_on - line.service_date) <= window
+        )
+    if vaccination is not None:
+        source_line = reminder.source_line
+        return (
+            reminder.source_vaccination_id is None
+            and source_line is not None
+            and abs(source_line.service_date - vaccination.given_on) <= window
+        )
+    return False
+
+
+def vaccine_reminder_type(product: Product) -> ReminderType | None:
+    link = ProductReminder.objects.select_related("reminder_type").filter(product=product).first()
+    return link.reminder_type if link is not None else None
+
+
+def vaccine_next_due(product: Product, animal: Animal, given_on: dt.date) -> dt.date | None:
+    """The default next due date of a vaccine (the rule clinical asks through ``clinical.signals``)."""
+    reminder_type = vaccine_reminder_type(product)
+    if reminder_type is None or not reminder_type.is_active or not reminder_type.applies_to(animal):
+        return None
+    return reminder_type.next_due(given_on)
+
+
+def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Reminder | None:
+    """A vaccination was recorded: the vaccine's reminder type (the one invoicing the product renews) completes the
+    animal's pending reminder and creates the next, due on the vaccination's next due date. When an invoice line
+    of the same dose already renewed it, the vaccination joins that reminder (moving it to the vaccination's next
+    due date, the clinical record's word) and nothing new is created: one dose, one reminder."""
+    reminder_type = vaccine_reminder_type(vaccination.product)
+    if reminder_type is None or not reminder_type.is_active:
+        return None
+    animal = Animal.objects.select_related("owner", "species").get(pk=vaccination.animal_id)
+    if not reminder_type.applies_to(animal):
+        return None
+    due = vaccination.next_due_on or reminder_type.next_due(vaccination.given_on)
+    current = _pending(animal, reminder_type)
+    if current is not None and _same_dose(current, vaccination=vaccination):
+        before = current.due_on
+        current.source_vaccination = vaccination
+        current.due_on = due
+        current.save(update_fields=["source_vaccination", "due_on", "updated_at"])
+        if before != due:
+            audit.record(
+                actor=by,
+                obj=animal,
+                action="reminder moved",
+                changes={"due_on": [before.isoformat(), due.isoformat()]},
+                note="next due date of the vaccination record",
+            )
+        return current
+    if current is not None:
+        _close(
+            current,
+            status=Reminder.Status.COMPLETED,
+            by=by,
+            vaccination=vaccination,
+            note=f"vaccinated on {vaccination.given_on.isoformat()}",
+        )
+    if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
+        return None
+    return _create(
+        animal=animal,
+        reminder_type=reminder_type,
+        due_on=due,
+        source=Reminder.Source.VACCINATION,
+        by=by,
+        source_vaccination=vaccination,
+    )
 
 
 def recall_from_appointment(*, appointment: Appointment, by: User | None) -> Reminder | None:

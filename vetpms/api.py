@@ -49,6 +49,7 @@ from appointments.api import router as appointments_router
 from appointments.api import types_router as appointment_types_router
 from appointments.api import vets_router
 from clients.api import router as clients_router
+from clinical import api as clinical_api
 from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
@@ -87,7 +88,9 @@ api = VetpmsApi(
     description=(
         f"VetPMS {__version__}. Authenticate with `Authorization: Bearer <token>` (a manager creates tokens) "
         "or a logged-in session (send the CSRF token as `X-CSRFToken` on writes). Lists take `limit` (1-100) "
-        "and `offset` and answer `{items, count}`. Datetimes are ISO 8601 with offset; weights are decimal "
+        "and answer `{items, count, count_capped, next, previous}`: pass `next` back as `cursor` for the "
+        "following page (any depth costs the same); `count` stops at 10,000 (`count_capped` says so); `offset` "
+        "(up to 10,000) is still read. Datetimes are ISO 8601 with offset; weights are decimal "
         "strings."
     ),
 )
@@ -191,6 +194,15 @@ api.add_router("/clients", invoicing_api.accounts_router)
 api.add_router("/payors", invoicing_api.payors_router)
 api.add_router("/policies", invoicing_api.policies_router)
 api.add_router("/claims", invoicing_api.claims_router)
+api.add_router("/consultations", clinical_api.consultations_router)
+api.add_router("/diagnoses", clinical_api.diagnoses_router)
+api.add_router("/problems", clinical_api.problems_router)
+api.add_router("/vaccinations", clinical_api.vaccinations_router)
+api.add_router("/prescriptions", clinical_api.prescriptions_router)
+api.add_router("/attachments", clinical_api.attachments_router)
+# The clinical record of an animal (problems, vaccinations, prescriptions, attachments, history) belongs to clinical,
+# which animals never imports: a second router under /animals.
+api.add_router("/animals", clinical_api.animal_records_router)
 api.add_router("/reminder-types", reminders_api.types_router)
 api.add_router("/reminders", reminders_api.reminders_router)
 api.add_router("/reminder-deliveries", reminders_api.deliveries_router)

@@ -8,9 +8,14 @@ class VetpmsConfig(AppConfig):
     def ready(self) -> None:
         from django import forms
 
-        from vetpms import lookups
+        from vetpms import (
+            checks,  # noqa: F401 - registers the deployment checks
+            lookups,
+        )
         from vetpms.params import validate_day, validate_plain_text
+        from vetpms.tables import install_signature_cache
 
+        install_signature_cache()
         # Every date field of every form (and of every django-filter range) accepts only 1900-2999: the one bound
         # for dates (vetpms.params), so a page can never be handed a date its arithmetic overflows on.
         forms.DateField.default_validators = [validate_day]

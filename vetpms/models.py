@@ -14,11 +14,12 @@ from django.utils import timezone
 class Role(models.TextChoices):
     RECEPTIONIST = "Receptionist", "Receptionist"
     VET = "Vet", "Vet"
+    NURSE = "Nurse", "Nurse"
     MANAGER = "Manager", "Manager"
 
 
 class User(AbstractUser):
-    """A member of staff. What they may do comes from their group (Receptionist, Vet, Manager)."""
+    """A member of staff. What they may do comes from their group (Receptionist, Vet, Nurse, Manager)."""
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

@@ -37,6 +37,27 @@ _REMINDERS = [
     "reminders.change_reminderdelivery",
 ]
 _BOOKING = ["appointments.view_appointment", "appointments.add_appointment", "appointments.change_appointment"]
+# The clinical record (clinical app). Everyone with a role sees the patient history, diagnoses, problems,
+# vaccinations, prescriptions and attachments; the text of notes needs view_clinical_notes (or, for receptionists,
+# the practice setting CLINICAL_NOTES_FOR_RECEPTION).
+_CLINICAL_READ = [
+    "clinical.view_consultation",
+    "clinical.view_diagnosis",
+    "clinical.view_problem",
+    "clinical.view_vaccination",
+    "clinical.view_prescription",
+    "clinical.view_attachment",
+]
+_CLINICAL_NURSING = [
+    "clinical.view_clinical_notes",
+    "clinical.view_quicktext",
+    "clinical.add_consultation",
+    "clinical.change_consultation",
+    "clinical.add_addendum",
+    "clinical.add_vaccination",
+    "clinical.add_attachment",
+    "clinical.dispense_repeat",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTIONIST: [
@@ -57,6 +78,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_CHARGING,
         *_FRONT_DESK_MONEY,
         *_REMINDERS,
+        *_CLINICAL_READ,
+        "clinical.add_attachment",
     ],
     Role.VET: [
         "clients.view_client",
@@ -72,6 +95,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.view_policy",
         *_REMINDERS,
         "reports.view_own_figures",
+        "animals.delete_weight",
+        *_CLINICAL_READ,
+        *_CLINICAL_NURSING,
+        "clinical.sign_consultation",
+        "clinical.add_prescription",
+        "clinical.add_problem",
+        "clinical.change_problem",
+    ],
+    Role.NURSE: [
+        "clients.view_client",
+        "animals.view_animal",
+        "animals.add_weight",
+        "animals.delete_weight",
+        *_VIEW_REFERENCE,
+        "appointments.view_appointment",
+        "appointments.change_appointment",
+        *_CHARGING,
+        "reminders.view_reminder",
+        "reminders.view_remindertype",
+        *_CLINICAL_READ,
+        *_CLINICAL_NURSING,
     ],
     Role.MANAGER: [
         "clients.view_client",
@@ -106,6 +150,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "invoicing.issue_credit_note",
         "invoicing.override_price",
         "invoicing.record_refund",
+        "invoicing.void_payment",
         "invoicing.add_product",
         "invoicing.change_product",
         "invoicing.add_taxrate",
@@ -118,6 +163,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reminders.run_reminders",
         "reports.view_reports",
         "reports.view_own_figures",
+        "animals.delete_weight",
+        *_CLINICAL_READ,
+        "clinical.view_clinical_notes",
+        "clinical.view_quicktext",
+        "clinical.add_diagnosis",
+        "clinical.change_diagnosis",
+        "clinical.add_quicktext",
+        "clinical.change_quicktext",
     ],
 }
 

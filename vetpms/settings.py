@@ -7,6 +7,7 @@ safe for development (DEBUG off unless asked for, SQLite under var/). The README
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
 
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "animals",
     "appointments",
     "invoicing",
+    "clinical",
     "reminders",
     "reports",
 ]
@@ -232,8 +234,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "vetpms" / "static"]
+# Clinical attachments (lab results, radiographs, consent forms) go through Django's storage API: the file system by
+# default; an S3-compatible store by naming its backend (django-storages' "storages.backends.s3.S3Storage") and its
+# options as JSON. They are never served from a public URL, only through a view that checks the user.
+ATTACHMENT_STORAGE = env_str("ATTACHMENT_STORAGE", "django.core.files.storage.FileSystemStorage")
+ATTACHMENT_STORAGE_OPTIONS = json.loads(env_str("ATTACHMENT_STORAGE_OPTIONS", "{}") or "{}")
+if ATTACHMENT_STORAGE.endswith("FileSystemStorage"):
+    ATTACHMENT_STORAGE_OPTIONS.setdefault("location", env_str("ATTACHMENT_DIR", str(BASE_DIR / "var" / "attachments")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# Receptionists see the patient history and certificates; the text of clinical notes only when this is on.
+CLINICAL_NOTES_FOR_RECEPTION = env_bool("CLINICAL_NOTES_FOR_RECEPTION", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": {"BACKEND": ATTACHMENT_STORAGE, "OPTIONS": ATTACHMENT_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -271,11 +284,16 @@ PHONE_REGION = env_str("PHONE_REGION", "GB")
 
 # --- Task queue (django-q2) ------------------------------------------------------------------------------------
 # The ORM broker is the default so no extra server is needed; set Q_REDIS_URL to use Redis instead.
+# "timeout" is set for the longest job, a part of a reminder run: it sends for REMINDER_TASK_SECONDS, then finishes
+# the email in hand (each SMTP step waits at most EMAIL_TIMEOUT) and queues the next part; the task is stopped
+# (and its run recorded as timed out) only past this. "retry" (when the ORM broker hands an unacknowledged task to
+# another worker) must exceed it, and a claimed email's lease (REMINDER_SEND_LEASE_SECONDS) too: `manage.py check`
+# says so if they do not.
 Q_CLUSTER: dict[str, object] = {
     "name": "vetpms",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": 120,
-    "retry": 300,
+    "timeout": env_int("Q_TIMEOUT", 300),
+    "retry": env_int("Q_RETRY", env_int("Q_TIMEOUT", 300) + 60),
     "max_attempts": 1,
     "catch_up": False,
     "label": "Task queue",
@@ -296,6 +314,8 @@ REMINDER_RETRY_EVERY_MINUTES = env_int("REMINDER_RETRY_EVERY_MINUTES", 10)  # ho
 # An email claimed by a worker that died is sent again after this long (longer than any SMTP exchange).
 REMINDER_SEND_LEASE_SECONDS = env_int("REMINDER_SEND_LEASE_SECONDS", 600)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)  # emails claimed and loaded together
+# How long one task of a run sends before it queues the next part (well inside Q_CLUSTER["timeout"]).
+REMINDER_TASK_SECONDS = env_int("REMINDER_TASK_SECONDS", 60)
 REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS", 400)
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -1,8 +1,11 @@
 """Settings for the test suite: the real settings, with a throwaway key and a fast password hasher."""
 
 import os
+import tempfile
 
 os.environ.setdefault("VETPMS_TESTING", "1")
+# Attachments uploaded by tests land in a throwaway directory, never in var/attachments.
+os.environ.setdefault("ATTACHMENT_DIR", tempfile.mkdtemp(prefix="vetpms-test-attachments-"))
 
 from vetpms.settings import *  # noqa: F403
 

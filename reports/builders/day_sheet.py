@@ -74,7 +74,8 @@ def day_sheet(params: ReportParams) -> ReportResult:
     else:
         method_labels = dict(Payment.Method.choices)
         raw_payments = (
-            Payment.objects.filter(received_on=day)
+            Payment.objects.live()
+            .filter(received_on=day)
             .values("method")
             .annotate(
                 payments=Count("id", filter=Q(kind=Payment.Kind.PAYMENT)),

@@ -73,6 +73,22 @@ def error_fields(response) -> list[str]:
 # consultation type, a pet, next week's Monday), made available to the API tests.
 from tests.appointments.conftest import book, consult, monday, pet, vet  # noqa: E402, F401
 
+# --- Clinical API (tests/api/test_clinical_api.py) -----------------------------------------------------------------
+# The clinical fixtures of tests/clinical/conftest.py (a nurse, a second vet, a Labrador and a Chihuahua, a diagnosis,
+# a rabies reminder type renewed by the rabies vaccine, an appointment and consultations opened through the services).
+from tests.clinical.conftest import (  # noqa: E402, F401
+    appointment,
+    chihuahua,
+    consultation,
+    dog,
+    gastritis,
+    nurse,
+    other_vet,
+    otitis,
+    rabies_type,
+    walk_in,
+)
+
 # --- Invoicing API (tests/api/test_invoicing*.py) ----------------------------------------------------------------
 # The invoicing fixtures of tests/invoicing/conftest.py (tax categories, a consultation 45.00, a rabies vaccine 38.50,
 # amoxicillin 1.33/ml, Zoë Ångström with her pet Mírzá, an issued invoice of 100.20), made available to the API tests.

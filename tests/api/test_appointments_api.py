@@ -423,9 +423,12 @@ def test_cancel_records_the_reason_and_frees_the_slot(existing, booking, recepti
     assert data["events"][-1] | {"at": None} == {
         "at": None,
         "by": "Rita Reception",
+        "kind": "status",
         "from_status": "booked",
         "to_status": "cancelled",
         "note": "owner rang",
+        "from_start": None,
+        "to_start": None,
     }
     assert api.post(URL, booking).status_code == 201
 

@@ -212,3 +212,24 @@ def test_week_rows_follow_appointments_at_odd_minutes():
     labels = [r.label for r in rows]
     assert labels[:4] == ["08:00", "", "08:15", ""]  # 08:00-08:07, 08:07-08:15, 08:15-08:23, 08:23-08:30
     assert [r.minutes for r in rows[:4]] == [7, 8, 8, 7]
+
+
+def test_the_reported_case_appointments_off_the_grid_are_drawn_and_their_times_not_offered(
+    as_receptionist, vet, consult, receptionist, monday
+):
+    """08:55-09:10 in the report; here 09:55-10:10 and 10:10-10:25 (the vet works from 09:00). Before, the second
+    went to an "Also on this day" list and "Book ... at 10:15" was offered over it."""
+    for minute in (55, 70):
+        appointment_book(
+            animal=AnimalFactory(),
+            vet=vet,
+            type=consult,
+            start=local_datetime(monday, dt.time(9)) + dt.timedelta(minutes=minute),
+            minutes=15,
+            by=receptionist,
+        )
+    body = as_receptionist.get(reverse("appointments:day_grid"), {"date": monday}).content.decode()
+    assert "Also on this day" not in body
+    offered = {f"{to_local(start):%H:%M}" for _, start in _offers(body)}
+    assert {"09:30", "10:30"} <= offered and not {"09:45", "10:00", "10:15"} & offered
+    assert body.count('class="appt-block') == 2

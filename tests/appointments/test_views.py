@@ -203,7 +203,11 @@ def test_a_slot_outside_working_hours_is_refused_without_the_override(as_vet, ve
 
 def test_a_receptionist_may_book_outside_working_hours_explicitly(as_receptionist, vet, consult, pet, monday):
     data = booking_post(pet, vet, consult, at(monday, 11), slot="", override_hours="on", at_time="07:30")
-    response = as_receptionist.post(reverse("appointments:book", args=[pet.pk]), data)
+    first = as_receptionist.post(reverse("appointments:book", args=[pet.pk]), data).content.decode()
+    # the first click asks again, naming the vet's hours that day; nothing is booked yet
+    assert f"{vet} works 09:00\u201317:00 on {monday:%A %-d %B}. 07:30\u201307:45 is outside those hours" in first
+    assert 'name="override_hours" value="confirmed"' in first and not Appointment.objects.exists()
+    response = as_receptionist.post(reverse("appointments:book", args=[pet.pk]), data | {"override_hours": "confirmed"})
     appointment = Appointment.objects.get()
     assert response.status_code == HTTPStatus.FOUND
     assert appointment.start == at(monday, 7, 30) and appointment.outside_hours is True

@@ -92,3 +92,67 @@ def test_the_book_on_a_tablet_and_a_phone(page, log_in, screenshot, book):
         button.scroll_into_view_if_needed()
         expect(button).to_be_in_viewport()
         screenshot(f"day-list-{width}")
+
+    # The other appointment pages on the phone: nothing wider than the screen (the grids scroll inside their card).
+    pickle = book["booked"]["Pickle"]
+    for url in (
+        f"/appointments/{pickle.pk}/",
+        f"/appointments/{pickle.pk}/reschedule/",
+        f"/appointments/new/{pickle.animal_id}/?vet={vet.pk}&date={monday}",
+        f"/appointments/book/?date={monday}",
+        f"/appointments/week/?vet={vet.pk}&date={monday}",
+    ):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url
+    page.goto(f"/appointments/{pickle.pk}/")
+    expect(page.get_by_role("button", name="Arrived")).to_be_visible()
+    screenshot("detail-390")
+
+
+def test_front_desk_mistakes_are_undone_and_owners_are_told(page, log_in, screenshot, book, smtp_server):
+    monday, vet, booked = book["monday"], book["vet"], book["booked"]
+    log_in("rita", PASSWORD)
+
+    # A no-show clicked on the wrong row asks first, then is undone from the day list.
+    page.goto(f"/appointments/day/?vet={vet.pk}&date={monday}")
+    row = page.locator("tr.day-row", has_text="Pickle")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    row.get_by_role("button", name="No-show").click()
+    expect(page.locator("tr.day-row", has_text="Pickle")).to_contain_text("No-show")
+    assert asked and "no-show" in asked[0]
+    page.locator("tr.day-row", has_text="Pickle").get_by_role("button", name="Undo no-show").click()
+    expect(page.locator("tr.day-row", has_text="Pickle")).to_contain_text("Booked")
+    screenshot("no-show-undone")
+
+    # Rescheduling Bramble emails the owner the new time with the calendar update.
+    page.goto(f"/appointments/{booked['Bramble'].pk}/reschedule/")
+    page.wait_for_load_state("load")
+    expect(page.get_by_label("Email the owner the new time")).to_be_checked()
+    page.get_by_role("button", name="Book 14:00 with Victor Vet").click()
+    expect(page.get_by_text("Moved to")).to_be_visible()
+    expect(page.locator(".event-reschedule")).to_contain_text("Rita Reception")
+    screenshot("rescheduled")
+    (message,) = [m for m in smtp_server.messages if m["To"] == "bramble@example.com"]
+    assert "moved" in message["Subject"] and "14:00" in message.get_body(("plain",)).get_content()
+
+    # Leave over Clementine and Pickle lists them first; cancelling them tells their owners.
+    page.get_by_role("button", name="Sign out").click()
+    UserFactory(username="mona", first_name="Mona", last_name="Manager", role=Role.MANAGER)
+    log_in("mona", PASSWORD)
+    page.goto(f"/appointments/setup/vets/{vet.pk}/exceptions/")
+    page.fill("input[name=date]", monday.isoformat())
+    page.fill("input[name=until]", (monday + dt.timedelta(days=1)).isoformat())
+    page.select_option("select[name=kind]", "leave")
+    page.fill("input[name=start_time]", "08:45")
+    page.fill("input[name=end_time]", "10:00")
+    page.get_by_role("button", name="Add to the book").click()
+    affected = page.locator("#leave-affected")
+    expect(affected).to_contain_text("2 booked appointments")
+    expect(affected).to_contain_text("Clementine")
+    expect(affected).to_contain_text("Pickle")
+    screenshot("leave-affected")
+    affected.get_by_role("button", name="Save the leave and cancel them").click()
+    expect(page.get_by_text("The appointments in it are cancelled")).to_be_visible()
+    told = sorted(m["To"] for m in smtp_server.messages if "cancelled" in m["Subject"])
+    assert told == ["clementine@example.com", "pickle@example.com"]

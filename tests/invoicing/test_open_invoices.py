@@ -145,13 +145,14 @@ def test_random_histories_keep_the_list_exact_and_the_report_unchanged(consult_f
     assert listed() == truly_open()
 
 
-def test_a_payment_dated_after_the_day_still_counts_as_open_that_day(owner_pet, consult_fee, receptionist):
+def test_a_payment_dated_after_the_day_still_counts_as_open_that_day(owner_pet, consult_fee, receptionist, monkeypatch):
     client, pet = owner_pet
     invoice = new_invoice(client, pet, consult_fee, receptionist)
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    payment_record(client=client, amount=D("54.00"), method="bank_transfer", by=receptionist, received_on=tomorrow)
-    assert listed() == set()  # the list follows what is recorded
     today = timezone.localdate()
+    a_day_later = timezone.now() + dt.timedelta(days=1)
+    monkeypatch.setattr(timezone, "now", lambda: a_day_later)  # paid the next day (a payment is never dated ahead)
+    payment_record(client=client, amount=D("54.00"), method="bank_transfer", by=receptionist)
+    assert listed() == set()  # the list follows what is recorded
     rows = fetch_all(*client_open_items_sql(today, open_list=True))
     assert rows == fetch_all(*client_open_items_sql(today, open_list=False))
     assert [r[0] for r in rows] == [client.pk]  # still owed at the end of today

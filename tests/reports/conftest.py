@@ -82,12 +82,19 @@ class Books:
         self.clock.set(*when)
         return services.credit_note_issue(invoice=invoice, by=self.by, reason="Overcharged", lines=lines)
 
+    def recorded_on(self, day: dt.date) -> None:
+        """Money is recorded on its day or later, never ahead of it: a later day moves the clock there."""
+        if day > timezone.localdate():
+            self.clock.set(day.year, day.month, day.day)
+
     def pay(self, client, amount: str, on: dt.date, method: str = "card", allocate_to=None):
+        self.recorded_on(on)
         return services.payment_record(
             client=client, amount=D(amount), method=method, by=self.by, received_on=on, allocate_to=allocate_to
         )
 
     def refund(self, client, amount: str, on: dt.date, method: str = "card"):
+        self.recorded_on(on)
         return services.refund_record(client=client, amount=D(amount), method=method, by=self.by, received_on=on)
 
     def policy(self, pet, payor: Payor, excess="0.00", copay="0") -> Policy:
@@ -98,6 +105,7 @@ class Books:
 
     def claim(self, invoice: Invoice, policy: Policy, submitted: dt.date, accepted: str | None = None):
         claim = services.claim_create(invoice=invoice, policy=policy, lines=list(invoice.lines.all()), by=self.by)
+        self.recorded_on(submitted)
         claim = services.claim_submit(claim=claim, by=self.by, on=submitted)
         if accepted is not None:
             claim = services.claim_decide(claim=claim, by=self.by, accepted=D(accepted), on=submitted)

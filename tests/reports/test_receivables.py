@@ -90,6 +90,7 @@ def test_a_payment_after_the_day_does_not_count_and_a_settled_claim_is_gone(ledg
     claim = ledger["agria"].policies.get().claims.get()
     from invoicing.services import claim_settle
 
+    books.recorded_on(dt.date(2025, 6, 2))
     claim_settle(claim=claim, by=books.by, amount=D("40.00"), received_on=dt.date(2025, 6, 2))
     assert receivables_as_of(dt.date(2025, 6, 1)).payors[ledger["agria"].pk]["balance"] == D("40.00")
     assert ledger["agria"].pk not in receivables_as_of(dt.date(2025, 6, 2)).payors

@@ -22,6 +22,7 @@ DEMO_STAFF: dict[str, tuple[str, str, str, str]] = {
     "reception": ("Rita", "Reeves", "Receptionist", "demo-reception-2026"),
     "vet": ("Victoria", "Hale", "Vet", "demo-vet-2026"),
     "vet2": ("Tomasz", "Nowak", "Vet", "demo-vet2-2026"),
+    "nurse": ("Nadia", "Okafor", "Nurse", "demo-nurse-2026"),
     "manager": ("Maggie", "Pearson", "Manager", "demo-manager-2026"),
 }
 

@@ -66,7 +66,8 @@ def seed_clients(ctx: SeedContext) -> None:
         data["home_phone"] = fresh_phone()
         if ctx.rng.random() < 0.3:
             data["work_phone"] = fresh_phone()
-        ctx.clients.append(client_create(by=ctx.staff["reception"], **data))
+        # Made-up people may share a surname and postcode by chance; the demo means them as different people.
+        ctx.clients.append(client_create(by=ctx.staff["reception"], confirm_new=True, **data))
     ctx.counts["clients"] = len(ctx.clients)
 
 
@@ -113,11 +114,19 @@ def seed_animals(ctx: SeedContext) -> None:
 
 def seed_weights(ctx: SeedContext) -> None:
     """A weight history: a few visits over the last two years, drifting around the adult weight."""
+    from animals.plausibility import expected_range
     from animals.services import weight_record
 
     count = 0
     for animal in ctx.animals:
         low, high = names.ADULT_WEIGHT_KG[animal.species.name]
+        # Small breeds stay small: a Chihuahua is not drawn from the whole range of dogs (with room for drift).
+        span = expected_range(
+            quantity="weight_kg", species=animal.species.name, breed=animal.breed.name if animal.breed else ""
+        )
+        if span is not None:
+            high = min(high, float(span.high) * 0.75)
+            low = min(low, high * 0.6)
         kg = ctx.rng.uniform(low, high)
         visits = ctx.rng.randint(1, 4)
         for visit in range(visits):

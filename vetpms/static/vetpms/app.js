@@ -11,11 +11,26 @@
     }
   });
 
-  // Global search dropdown: close on Escape or a click elsewhere; reopen when the box is focused again.
+  // Global search dropdown: the arrow keys walk from the box through the results and back (Enter opens the one
+  // that has focus, as a link does); Escape or a click elsewhere closes it.
   function dropdown() { return document.getElementById("global-search-results"); }
   document.addEventListener("keydown", function (event) {
     var box = dropdown();
-    if (event.key === "Escape" && box) { box.innerHTML = ""; }
+    if (!box) { return; }
+    if (event.key === "Escape") {
+      if (box.contains(document.activeElement)) { document.getElementById("global-q").focus(); }
+      box.innerHTML = "";
+      return;
+    }
+    if (event.key !== "ArrowDown" && event.key !== "ArrowUp") { return; }
+    var input = document.getElementById("global-q");
+    if (document.activeElement !== input && !box.contains(document.activeElement)) { return; }
+    var items = Array.prototype.slice.call(box.querySelectorAll("a.list-group-item-action"));
+    if (!items.length) { return; }
+    event.preventDefault();
+    var at = items.indexOf(document.activeElement);
+    var next = event.key === "ArrowDown" ? Math.min(at + 1, items.length - 1) : at - 1;
+    if (next < 0) { input.focus(); } else { items[next].focus(); }
   });
   document.addEventListener("click", function (event) {
     var box = dropdown();

@@ -1,0 +1,134 @@
+"""An automated accessibility check: axe-core (the npm package of package.json, installed into node_modules/ by
+.ci/system-deps) is loaded into every main page, as a manager (who sees them all) at desk width, and no serious
+or critical violation may remain. The keyboard: the header search's results are walked with the arrow keys and
+Enter opens one, and the appointment page's actions are reached with Tab, each with a visible focus ring.
+
+Run it alone with ``.venv/bin/pytest tests/e2e/test_accessibility.py`` (after ``npm ci``, or ``make test``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from appointments.models import AppointmentType, WorkingHours
+from appointments.services import appointment_book
+from tests.factories import AnimalFactory, UserFactory
+from vetpms.models import Role
+from vetpms.timeutils import local_datetime
+
+PASSWORD = "correct-horse-battery"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_source() -> str:
+    if not AXE.exists():
+        message = "node_modules/axe-core is missing: run `npm ci` (make test does it through .ci/system-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text()
+
+
+@pytest.fixture
+def practice(transactional_db):
+    manager = UserFactory(username="mona", first_name="Mona", last_name="Manager", role=Role.MANAGER)
+    vet = UserFactory(username="victor", first_name="Victor", last_name="Vet", role=Role.VET).vet
+    WorkingHours.objects.bulk_create(
+        [WorkingHours(vet=vet, weekday=d, start_time=dt.time(8), end_time=dt.time(18)) for d in range(7)]
+    )
+    consult = AppointmentType.objects.create(name="Consultation", default_minutes=15, colour="#3d7dca")
+    today = timezone.localdate()
+    monday = today + dt.timedelta(days=(7 - today.weekday()) or 7)
+    pet = AnimalFactory(name="Bramble", alerts="Bites when muzzled", owner__last_name="Hawthorn")
+    appointment = appointment_book(
+        animal=pet, vet=vet, type=consult, start=local_datetime(monday, dt.time(9, 5)), minutes=20, by=manager
+    )
+    return {"vet": vet, "pet": pet, "monday": monday, "appointment": appointment}
+
+
+def _serious(page, axe_source: str) -> list[str]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+        for v in result["violations"]
+        if v["impact"] in BLOCKING
+    ]
+
+
+def test_main_pages_have_no_serious_accessibility_violations(page, log_in, practice, axe_source):
+    vet, pet, monday, appointment = practice["vet"], practice["pet"], practice["monday"], practice["appointment"]
+    pages = [
+        "/",
+        "/search/?q=Bramble",
+        "/clients/",
+        f"/clients/{pet.owner_id}/",
+        "/clients/new/",
+        f"/animals/{pet.pk}/",
+        f"/appointments/book/?date={monday}",
+        f"/appointments/week/?vet={vet.pk}&date={monday}",
+        f"/appointments/day/?vet={vet.pk}&date={monday}",
+        f"/appointments/{appointment.pk}/",
+        f"/appointments/{appointment.pk}/reschedule/",
+        f"/appointments/new/{pet.pk}/?vet={vet.pk}&date={monday}",
+        f"/appointments/setup/vets/{vet.pk}/exceptions/",
+        "/appointments/setup/",
+        "/invoices/",
+        "/catalogue/",
+        "/reminders/",
+        "/reports/",
+        "/staff/",
+    ]
+    log_in("mona", PASSWORD)
+    found = {}
+    for url in pages:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        problems = _serious(page, axe_source)
+        if problems:
+            found[url] = problems
+    assert not found, "\n".join(f"{url}:\n  " + "\n  ".join(p) for url, p in found.items())
+
+
+def test_keyboard_walks_the_search_results_and_reaches_every_action(page, log_in, practice):
+    pet, appointment = practice["pet"], practice["appointment"]
+    log_in("mona", PASSWORD)
+    page.goto("/clients/")
+    page.wait_for_load_state("load")
+    page.locator("#global-q").press_sequentially("Bramble", delay=20)
+    results = page.locator("#global-search-results a.list-group-item-action")
+    expect(results.first).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(results.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(results.nth(1)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#global-q")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/animals/{pet.pk}/")
+
+    page.goto(f"/appointments/{appointment.pk}/")
+    wanted = {"Confirm", "Arrived", "No-show", "Reschedule", "Cancel appointment"}
+    reached = set()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        name = page.evaluate("document.activeElement.innerText.trim()")
+        if name in wanted:
+            reached.add(name)
+            # a visible ring: an outline of at least 2 px, or Bootstrap's focus shadow
+            ring = page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 || s.boxShadow !== 'none'; })()"
+            )
+            assert ring, f"{name} has no visible focus ring"
+    assert reached == wanted
