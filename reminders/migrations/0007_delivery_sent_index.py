@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("clients", "0004_duplicate_lookups"),
-        ("reminders", "0005_list_order_index"),
+        ("reminders", "0006_delivery_phases"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
