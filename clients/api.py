@@ -12,7 +12,14 @@ from ninja.pagination import paginate
 
 from clients import selectors, services
 from clients.models import Client
-from clients.schemas import ClientDeactivateIn, ClientDetailOut, ClientIn, ClientListOut, ClientPatch
+from clients.schemas import (
+    ClientDeactivateIn,
+    ClientDetailOut,
+    ClientIn,
+    ClientListOut,
+    ClientPatch,
+    PossibleDuplicatesOut,
+)
 from vetpms.api_utils import Id, Page, QuerySchema, url_id
 from vetpms.permissions import require_perm
 
@@ -52,10 +59,32 @@ def get_client(request: HttpRequest, client_id: int):
     return _detail(client_id)
 
 
-@router.post("", response={201: ClientDetailOut}, summary="Create a client")
-def create_client(request: HttpRequest, payload: ClientIn):
+class CreateOptions(QuerySchema):
+    confirm_new: bool = Field(
+        False, description="Create it although it shares a phone, email, or surname and postcode with a client."
+    )
+
+
+@router.post(
+    "",
+    response={201: ClientDetailOut, 409: PossibleDuplicatesOut},
+    summary="Create a client",
+    description=(
+        "A client sharing a phone number, an email, or a surname and postcode with one already recorded is not "
+        "created: the answer is a 409 listing them (code possible_duplicate). Check, then send again with "
+        "?confirm_new=true to create it anyway."
+    ),
+)
+def create_client(request: HttpRequest, payload: ClientIn, options: Query[CreateOptions]):
     require_perm(request.user, "clients.add_client")
-    client = services.client_create(by=request.user, **payload.dict())
+    try:
+        client = services.client_create(by=request.user, confirm_new=options.confirm_new, **payload.dict())
+    except services.PossibleDuplicates as exc:
+        candidates = [
+            {"id": c.pk, "display_name": c.display_name, "is_active": c.is_active, "reasons": reasons}
+            for c, reasons in exc.candidates
+        ]
+        return Status(409, {"detail": exc.message, "code": exc.code, "candidates": candidates})
     return Status(201, _detail(client.pk))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from vetpms.phones import display_phone, normalise_phone, phone_search_forms
 from vetpms.text import fold
@@ -68,6 +69,12 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="client_name_idx"),
             models.Index(fields=["created_at"], name="client_created_idx"),
+            # What clients.selectors.possible_duplicates looks a new client up by.
+            models.Index(Lower("email"), name="client_email_lower_idx"),
+            models.Index(fields=["mobile_phone"], name="client_mobile_idx"),
+            models.Index(fields=["home_phone"], name="client_home_phone_idx"),
+            models.Index(fields=["work_phone"], name="client_work_phone_idx"),
+            models.Index(Lower("last_name"), name="client_surname_lower_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(last_name="") | ~Q(organisation=""), name="client_has_a_name"),

@@ -138,3 +138,16 @@ class ClientDetailOut(ClientOut):
     @staticmethod
     def resolve_animals(obj: Client) -> list:
         return list(obj.animals.all())
+
+
+class DuplicateCandidateOut(Schema):
+    id: int
+    display_name: str
+    is_active: bool
+    reasons: list[str] = Field(..., description="same phone, same email, same surname and postcode")
+
+
+class PossibleDuplicatesOut(Schema):
+    detail: str
+    code: str = Field(..., description="possible_duplicate")
+    candidates: list[DuplicateCandidateOut]

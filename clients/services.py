@@ -48,12 +48,33 @@ def _save(client: Client) -> None:
     client.save()
 
 
+class PossibleDuplicates(DomainError):
+    """A new client looks like one already recorded; ``candidates`` are (client, reasons)."""
+
+    def __init__(self, candidates: list[tuple[Client, list[str]]]) -> None:
+        names = "; ".join(f"{c.display_name} ({', '.join(r)})" for c, r in candidates)
+        super().__init__(
+            f"This may be a client already recorded: {names}. Check, or confirm that this is a new client.",
+            code="possible_duplicate",
+        )
+        self.candidates = candidates
+
+
 @transaction.atomic
-def client_create(*, by: User, **data: Any) -> Client:
+def client_create(*, by: User, confirm_new: bool = False, **data: Any) -> Client:
+    """A new client. One who shares a phone, an email, or a surname and postcode with a client already recorded
+    is refused (PossibleDuplicates, naming them) unless ``confirm_new`` says the person checked."""
+    from clients.selectors import possible_duplicates
+
     _check_fields(data)
     client = Client(**data)
     if client.reminder_consent:
         client.consent_changed_at = timezone.now()
+    client.full_clean()  # normalises the phones the duplicates are looked up by
+    if not confirm_new:
+        candidates = possible_duplicates(client=client)
+        if candidates:
+            raise PossibleDuplicates(candidates)
     _save(client)
     audit.record(actor=by, obj=client, action="create", changes=audit.diff({}, audit.snapshot(client)))
     return client

@@ -17,6 +17,7 @@ from invoicing.models import Allocation, Invoice, Payor, Product
 from invoicing.selectors import ISSUED, MONEY, sharing_claims
 from invoicing.templatetags.invoicing_tags import INVOICE_BADGES, money
 from vetpms.money import ZERO
+from vetpms.tables import DateColumn
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 
@@ -68,7 +69,7 @@ class InvoiceTable(tables.Table):
     reference = tables.Column(
         accessor="number", verbose_name="Number", order_by=("series", "number", "id"), empty_values=()
     )
-    issue_date = tables.DateColumn(verbose_name="Issued", format="j M Y", order_by=("issue_date", "number"))
+    issue_date = DateColumn(verbose_name="Issued", format="j M Y", order_by=("issue_date", "number"))
     client = tables.Column(
         accessor="client__last_name", verbose_name="Client", order_by=("client__last_name", "client__first_name")
     )

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 
 from reminders import selectors
 from reminders.models import Reminder, ReminderDelivery, ReminderRun, ReminderType
+from vetpms.tables import DateColumn
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 STATUS_BADGES = {
@@ -26,12 +27,15 @@ DELIVERY_BADGES = {
     ReminderDelivery.Status.FAILED: "text-bg-danger",
     ReminderDelivery.Status.NO_CHANNEL: "text-bg-dark",
     ReminderDelivery.Status.SKIPPED: "text-bg-secondary",
+    ReminderDelivery.Status.UNCONFIRMED: "text-bg-warning",
 }
 RUN_BADGES = {
     ReminderRun.Status.QUEUED: "text-bg-light border",
     ReminderRun.Status.RUNNING: "text-bg-info",
     ReminderRun.Status.FINISHED: "text-bg-success",
     ReminderRun.Status.FAILED: "text-bg-danger",
+    ReminderRun.Status.TIMED_OUT: "text-bg-warning",
+    ReminderRun.Status.STOPPED: "text-bg-warning",
 }
 _PK = "987654321"
 
@@ -212,7 +216,7 @@ class ReminderTypeTable(tables.Table):
 
 
 class DeliveryTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
     client = tables.Column(verbose_name="Owner", accessor="client__last_name", orderable=False)
     channel = tables.Column(verbose_name="Channel", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
@@ -268,9 +272,9 @@ class DeliveryTable(tables.Table):
 
 
 class RunTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
     trigger = tables.Column(verbose_name="How", orderable=False)
-    for_date = tables.DateColumn(verbose_name="For", format="j M Y", orderable=False)
+    for_date = DateColumn(verbose_name="For", format="j M Y", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
     emails_sent = tables.Column(verbose_name="Sent", attrs=NUMERIC, orderable=False)
     emails_failed = tables.Column(verbose_name="Failed", attrs=NUMERIC, orderable=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from vetpms.phones import display_phone
+from vetpms.tables import table_body as _table_body
 
 register = template.Library()
 
@@ -43,3 +44,9 @@ def audit_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     return str(value)
+
+
+@register.simple_tag
+def table_body(table):
+    """The rows of a django-tables2 table page (vetpms.tables.table_body): templates/includes/table.html."""
+    return _table_body(table)

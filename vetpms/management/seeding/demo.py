@@ -66,7 +66,8 @@ def seed_clients(ctx: SeedContext) -> None:
         data["home_phone"] = fresh_phone()
         if ctx.rng.random() < 0.3:
             data["work_phone"] = fresh_phone()
-        ctx.clients.append(client_create(by=ctx.staff["reception"], **data))
+        # Made-up people may share a surname and postcode by chance; the demo means them as different people.
+        ctx.clients.append(client_create(by=ctx.staff["reception"], confirm_new=True, **data))
     ctx.counts["clients"] = len(ctx.clients)
 
 
