@@ -27,12 +27,15 @@ DELIVERY_BADGES = {
     ReminderDelivery.Status.FAILED: "text-bg-danger",
     ReminderDelivery.Status.NO_CHANNEL: "text-bg-dark",
     ReminderDelivery.Status.SKIPPED: "text-bg-secondary",
+    ReminderDelivery.Status.UNCONFIRMED: "text-bg-warning",
 }
 RUN_BADGES = {
     ReminderRun.Status.QUEUED: "text-bg-light border",
     ReminderRun.Status.RUNNING: "text-bg-info",
     ReminderRun.Status.FINISHED: "text-bg-success",
     ReminderRun.Status.FAILED: "text-bg-danger",
+    ReminderRun.Status.TIMED_OUT: "text-bg-warning",
+    ReminderRun.Status.STOPPED: "text-bg-warning",
 }
 _PK = "987654321"
 

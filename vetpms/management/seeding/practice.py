@@ -725,12 +725,14 @@ def seed_invoices(ctx: SeedContext) -> None:
             ctx.out.write(f"    {ledger.totals['invoices']:,} invoices ({time.perf_counter() - started:.0f} s)\n")
     ledger.flush()
     _credit_notes(ledger)
-    # Written with COPY, so no model signal kept the list of open invoices: build it in one statement, after
-    # fresh planner statistics (on tables the planner still thinks empty the rebuild can run for many minutes).
-    from invoicing import open_invoices
+    # Written with COPY, so no model signal kept the list of open invoices or the revenue summaries: build them in
+    # one statement each, after fresh planner statistics (on tables the planner still thinks empty the rebuild can
+    # run for many minutes).
+    from invoicing import open_invoices, summaries
 
     _analyse_tables()
     open_count = open_invoices.rebuild()
+    summary_counts = summaries.rebuild()
     DocumentCounter.objects.bulk_create(
         [DocumentCounter(series=series, last_number=last) for series, last in sorted(ledger.counters.items())]
     )
@@ -749,6 +751,7 @@ def seed_invoices(ctx: SeedContext) -> None:
             "claims": total["claims"],
             "payments": total["payments"],
             "open invoices": open_count,
+            "revenue summary rows (days, months, payment days)": sum(summary_counts.values()),
         }
     )
 
