@@ -1,0 +1,61 @@
+"""Unique component names in the published OpenAPI schema.
+
+django-ninja names a schema component after its class alone and merges the components of every operation into
+one dictionary, so two classes with one name overwrite each other: ``Invoice.Kind`` (invoice / credit note) and
+``Payment.Kind`` (payment / refund) both become ``Kind``, and an invoice was documented with the payment kinds;
+``clients.schemas.ClientRef`` and ``invoicing.schemas.ClientRef`` both became ``ClientRef``, one of them wrong.
+
+``UniqueComponentNames`` fixes the class of problem rather than renaming today's clashes by hand: the schema is
+built twice, the first time only to learn which short names belong to more than one type, the second time with
+those names qualified (``InvoiceKind``, ``PaymentKind``, ``ClientsClientRef``, ``InvoicingClientRef``). Names that
+are unique stay as they were, so clients generated from the schema keep their type names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+from ninja.schema import NinjaGenerateJsonSchema
+from pydantic.json_schema import DefsRef
+
+_original_get_defs_ref = NinjaGenerateJsonSchema.get_defs_ref
+
+
+class UniqueComponentNames:
+    seen: dict[str, set[str]] = defaultdict(set)  # short name -> qualified names of the types that carry it
+    ambiguous: frozenset[str] = frozenset()
+
+    @staticmethod
+    def qualified_name(qualified: str) -> str:
+        """ "invoicing.models.Invoice.Kind" -> "InvoiceKind"; "invoicing.schemas.ClientRef" -> "InvoicingClientRef"."""
+        parts = qualified.split(".")
+        if len(parts) >= 2 and parts[-2][:1].isupper():
+            return parts[-2] + parts[-1]
+        return parts[0].title().replace("_", "") + parts[-1]
+
+    @classmethod
+    def build(cls, generate: Any) -> Any:
+        """Run ``generate`` (which builds the schema) twice: once to find the clashes, once to avoid them."""
+        cls.seen = defaultdict(set)
+        cls.ambiguous = frozenset()
+        generate()
+        cls.ambiguous = frozenset(short for short, types in cls.seen.items() if len(types) > 1)
+        return generate()
+
+
+def _get_defs_ref(self: NinjaGenerateJsonSchema, core_mode_ref: Any) -> DefsRef:
+    key = _original_get_defs_ref(self, core_mode_ref)
+    core_ref = core_mode_ref[0]
+    if "[" in core_ref:  # a generic such as Page[Item]: named after its parts, which are handled themselves
+        return key
+    qualified = re.sub(r":\d+$", "", core_ref)
+    short = qualified.rsplit(".", 1)[-1]
+    UniqueComponentNames.seen[short].add(qualified)
+    if short in UniqueComponentNames.ambiguous:
+        self._prioritized_defsref_choices[key].insert(0, DefsRef(UniqueComponentNames.qualified_name(qualified)))
+    return key
+
+
+NinjaGenerateJsonSchema.get_defs_ref = _get_defs_ref  # type: ignore[method-assign]
