@@ -57,7 +57,7 @@ from vetpms import __version__
 from vetpms.api_routes import me_router, search_router, staff_router, tokens_router
 from vetpms.auth import ApiLockedOut, BearerToken, SessionCsrfAuth
 from vetpms.errors import DomainError
-from vetpms.openapi import UniqueComponentNames
+from vetpms.openapi import UniqueComponentNames, document_errors
 
 # Names of body/query parameters that ninja puts into an error's location; dropped so that schema errors and
 # model errors both end in the field name: ["body", "last_name"].
@@ -75,7 +75,8 @@ class DecimalJsonParser(Parser):
 class VetpmsApi(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         # Built twice so that no two types share a component name (vetpms.openapi).
-        return UniqueComponentNames.build(lambda: super(VetpmsApi, self).get_openapi_schema(**kwargs))
+        schema = UniqueComponentNames.build(lambda: super(VetpmsApi, self).get_openapi_schema(**kwargs))
+        return document_errors(schema)
 
 
 api = VetpmsApi(

@@ -59,3 +59,61 @@ def _get_defs_ref(self: NinjaGenerateJsonSchema, core_mode_ref: Any) -> DefsRef:
 
 
 NinjaGenerateJsonSchema.get_defs_ref = _get_defs_ref  # type: ignore[method-assign]
+
+
+# --- The error answers every operation can give (vetpms.api's error contract), documented where they occur ------
+
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_CONFLICT = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}, "field": {"type": "string"}},
+    "required": ["detail", "code"],
+}
+_INVALID = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}, "type": {"type": "string"}},
+                "required": ["loc", "msg"],
+            },
+        }
+    },
+    "required": ["detail"],
+}
+_ERRORS = {
+    "400": ("A body that is not JSON, or a NUL character in the path or query string.", _DETAIL),
+    "401": ("No valid API token or session.", _DETAIL),
+    "403": ("The role lacks the permission (or a session write lacks its CSRF token).", _DETAIL),
+    "404": ("No such record.", _DETAIL),
+    "409": ("A business rule refused it; `field` names the input at fault.", _CONFLICT),
+    "422": ("Invalid input: each problem with its location.", _INVALID),
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers to each operation where they can occur: 401/403 where authentication is required,
+    404 with a path id, 409 on writes, 422 with parameters or a body, 400 with a body or query."""
+    for path, methods in schema.get("paths", {}).items():
+        for method, operation in methods.items():
+            params = operation.get("parameters", [])
+            body = "requestBody" in operation
+            wanted = set()
+            if operation.get("security"):
+                wanted |= {"401", "403"}
+            if "{" in path:
+                wanted.add("404")
+            if method in {"post", "put", "patch", "delete"}:
+                wanted.add("409")
+            if params or body:
+                wanted |= {"400", "422"}
+            responses = operation.setdefault("responses", {})
+            for status in sorted(wanted):
+                if status in responses or int(status) in responses:  # ninja keys its own answers by int
+                    continue
+                description, body_schema = _ERRORS[status]
+                content = {"application/json": {"schema": body_schema}}
+                responses[int(status)] = {"description": description, "content": content}
+    return schema

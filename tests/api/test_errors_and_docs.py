@@ -105,3 +105,20 @@ def test_schema_publishes_the_date_bound():
     payment_in = schema["components"]["schemas"]["PaymentIn"]["properties"]["received_on"]
     day = next(option for option in payment_in.get("anyOf", [payment_in]) if option.get("type") == "string")
     assert day["pattern"] == r"^(19\d\d|2\d\d\d)-\d\d-\d\d$"
+
+
+def test_schema_documents_the_error_answers_where_they_occur():
+    import json
+
+    from vetpms.api import api
+
+    paths = json.loads(json.dumps(api.get_openapi_schema()))["paths"]  # as published: status codes as strings
+    add_line = paths["/api/v1/invoices/{invoice_id}/lines"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404", "409", "422"} <= set(add_line)
+    assert add_line["409"]["content"]["application/json"]["schema"]["required"] == ["detail", "code"]
+    listing = paths["/api/v1/clients"]["get"]["responses"]
+    assert {"200", "401", "403", "422"} <= set(listing) and "409" not in listing and "404" not in listing
+    for methods in paths.values():
+        for operation in methods.values():
+            if operation.get("security"):
+                assert {"401", "403"} <= set(operation["responses"])
