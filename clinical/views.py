@@ -416,12 +416,20 @@ def prescription_label(request, pk: int):
 # --- Charges -----------------------------------------------------------------------------------------------------
 
 
-def _charges_context(consultation: Consultation) -> dict:
+USUAL_PRODUCTS = 8
+
+
+def _charges_context(consultation: Consultation, *, with_usual: bool = False) -> dict:
+    """The visit's charges. The species' most used items (a count over six months of charges) load after the
+    page, by htmx, unless ``with_usual`` (the panel redrawn after adding a charge)."""
     lines = list(selectors.consultation_charges(consultation=consultation))
+    usual = None
+    if with_usual:
+        usual = selectors.products_for_species(species=consultation.animal.species, limit=USUAL_PRODUCTS)
     return {
         "charges": lines,
         "charges_total": sum((line.gross for line in lines), Decimal("0.00")),
-        "usual_products": selectors.products_for_species(species=consultation.animal.species, limit=8),
+        "usual_products": usual,
     }
 
 
@@ -433,6 +441,10 @@ def product_search(request, pk: int):
     consultation = get_object_or_404(Consultation.objects.select_related("animal__species"), pk=pk)
     query = request.GET.get("q", "").strip()[:SEARCH_MAX]
     purpose = "medicine" if request.GET.get("for") == "medicine" else "charge"
+    if request.GET.get("usual") and not query:
+        usual = selectors.products_for_species(species=consultation.animal.species, limit=USUAL_PRODUCTS)
+        context = {"consultation": consultation, "usual_products": usual}
+        return render(request, "clinical/_usual_products.html", context)
     products = selectors.products_for_species(species=consultation.animal.species, query=query, limit=RESULTS)
     if purpose == "medicine":
         products = [p for p in products if p.category in services.DISPENSABLE]
@@ -473,7 +485,7 @@ def charge_add(request, pk: int):
         "consultation": consultation,
         "can_charge": True,
         "charge_error": error,
-        **_charges_context(consultation),
+        **_charges_context(consultation, with_usual=True),
     }
     return render(request, "clinical/_charges.html", context)
 

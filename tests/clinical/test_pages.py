@@ -315,8 +315,9 @@ def test_charges_panel_offers_what_fits_the_species_and_adds_a_line(consultation
     )
     ProductSpecies.objects.create(product=cat_food, species=species("Cat"))
     http = _as(vet_user)
-    page = http.get(reverse("clinical:consultation", args=[consultation.pk])).content.decode()
-    assert "Consultation" in page and "Cat food senior" not in page
+    usual = http.get(reverse("clinical:product_search", args=[consultation.pk]), {"usual": "1"}, **HTMX)
+    assert "Most used for dogs" in usual.content.decode() and "Cat food senior" not in usual.content.decode()
+    assert "Charge Consultation" in usual.content.decode()
     results = http.get(reverse("clinical:product_search", args=[consultation.pk]), {"q": "food"}, **HTMX)
     assert "Cat food senior" not in results.content.decode()
     card = http.post(reverse("clinical:charge_add", args=[consultation.pk]), {"product": consult_fee.pk}, **HTMX)
