@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from reports.base import ColumnKind, ReportParams
-from vetpms.money import format_money, quantize_money
+from vetpms.money import format_money, plain_number, quantize_money
 from vetpms.timeutils import to_local
 
 EMPTY = "—"
@@ -28,10 +28,7 @@ def _is_number(value) -> bool:
 
 def _plain_decimal(value: Decimal) -> str:
     """Decimal("12.50") -> "12.5", Decimal("1E+1") -> "10": never exponent notation."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return plain_number(value)
 
 
 def day_text(value: dt.date) -> str:

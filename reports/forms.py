@@ -28,6 +28,7 @@ from invoicing.models import Payor, Product
 from reports.base import Grain, ReportParams
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import Vet
+from vetpms.text import plural
 
 MAX_YEARS = 20
 MAX_TOP_N = 100
@@ -75,7 +76,7 @@ class IdsField(forms.MultipleChoiceField):
         unknown = not_numbers + sorted(str(i) for i in ids - known)
         if unknown:
             raise forms.ValidationError(
-                f"Unknown {self.noun}{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.", code="unknown"
+                f"Unknown {plural(self.noun, len(unknown))}: {', '.join(unknown)}.", code="unknown"
             )
 
     def clean(self, value) -> list[int]:  # type: ignore[override]
@@ -137,7 +138,7 @@ class ReportFilterForm(BootstrapMixin, forms.Form):
         order = [g for g, _ in GRAINS]
         while (end - start).days / APPROX_DAYS[grain] > MAX_BUCKETS and grain != "year":
             coarser = order[order.index(grain) + 1]
-            self.notes.append(f"Shown by {coarser} instead of by {grain}: too many {grain}s for one page.")
+            self.notes.append(f"Shown by {coarser} instead of by {grain}: too many {plural(grain)} for one page.")
             grain = coarser
         cleaned["start"], cleaned["end"], cleaned["grain"] = start, end, grain
         if self.own_only:
