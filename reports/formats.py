@@ -87,7 +87,12 @@ def csv_cell(value, kind: ColumnKind) -> str:
 
 
 def period_text(params: ReportParams) -> str:
-    """ "1 Jan 2025 to 31 Mar 2025, by month" """
+    """ "1 Jan 2025 to 31 Mar 2025, by month"; "as of 31 Mar 2025" (receivables); "31 Mar 2025, one day"."""
+    kind = getattr(params, "period_kind", "range")
+    if kind == "as_of":
+        return f"as of {day_text(params.end)}"
+    if kind == "day":
+        return f"{day_text(params.end)}, one day"
     if params.start == params.end:
         return day_text(params.start)
     return f"{day_text(params.start)} to {day_text(params.end)}, {GRAIN_WORDS.get(params.grain, params.grain)}"
