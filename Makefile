@@ -1,6 +1,7 @@
 # VetPMS: two commands for a fresh machine.
 #
 #   make demo    virtual environment, install, migrate, demo data, serve on http://127.0.0.1:8000
+#                (make demo PORT=8101 serves on another port; the links in its emails follow)
 #   make test    the whole test suite (DATABASE_URL if set, else SQLite), browser journeys included
 #
 # Handy: make lint | make bench | make screenshot | make demo RESET=1 | make test PYTEST_ARGS="-x tests/clients"
@@ -11,6 +12,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address in the links of the emails the demo sends (unsubscribe): the app being served, unless set.
+SITE_URL ?= http://$(HOST):$(PORT)
 SEED ?= 2026
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
@@ -19,7 +22,7 @@ BENCH_ARGS ?=
 .PHONY: help demo serve test lint bench screenshot venv venv-dev
 
 help:
-	@sed -n '1,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,8p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- environments ---------------------------------------------------------------------------------------------
 # A stamp per requirements file: pip runs again only when the lock file changes (or the venv is new).
@@ -51,7 +54,7 @@ demo: $(VENV)/.installed-runtime
 serve: export DEBUG = 1
 serve: $(VENV)/.installed-runtime
 	@echo "VetPMS demo: http://$(HOST):$(PORT)/  (sign in with a demo login above; Ctrl+C stops)"
-	@$(PY) manage.py qcluster & qpid=$$!; \
+	@export SITE_URL="$(SITE_URL)"; $(PY) manage.py qcluster & qpid=$$!; \
 		trap 'kill $$qpid 2>/dev/null; wait $$qpid 2>/dev/null' EXIT; \
 		$(PY) manage.py runserver $(HOST):$(PORT)
 

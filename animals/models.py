@@ -115,7 +115,10 @@ class Animal(models.Model):
                 violation_error_message="Another living animal already has this microchip number.",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "name"], name="animal_owner_idx")]
+        indexes = [
+            models.Index(fields=["owner", "name"], name="animal_owner_idx"),
+            models.Index(fields=["name", "id"], name="animal_name_idx"),  # the animal list's order (API)
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 
 from appointments.ical import owner_invite
 from appointments.models import Appointment
+from vetpms.mail import practice_sender
 from vetpms.timeutils import to_local
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def send_owner_notice(appointment_pk: int, kind: str) -> bool:
     message = EmailMultiAlternatives(
         subject=SUBJECTS[kind].format(name=appointment.animal.name, start=context["start"]),
         body=render_to_string("appointments/email/confirmation.txt", context),
+        from_email=practice_sender(),
         to=[client.email],
     )
     message.attach_alternative(render_to_string("appointments/email/confirmation.html", context), "text/html")

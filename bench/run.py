@@ -3,6 +3,10 @@
     python -m bench                       # against postgres://postgres@127.0.0.1:5432/vetpms_bench
     DATABASE_URL=postgres://... python -m bench --reseed
 
+The database is ``--database-url``, else ``BENCH_DATABASE_URL``, else ``DATABASE_URL`` when it names a PostgreSQL
+database, else the default above. A database holding other data (fewer clients than practice scale) is never
+wiped unless ``--reseed`` says so.
+
 Creates the database if needed, migrates it, loads ``seed_demo --scale practice`` (60k clients, 90k animals,
 10 vets with ten years of appointments) unless it is already there, then measures in-process with Django's test
 client: wall time around each request (middleware, view, queries, template: everything but the network) and the
@@ -14,6 +18,8 @@ Targets (issue 3, bench/appointments.py): vet day list <= 30 ms p95 and <= 8 que
 <= 30 ms p95; the 10-vet day grid <= 100 ms p95; booking throughput and its ratio to a bare INSERT.
 Targets (issue 4, bench/invoicing.py): finalise <= 50 ms p95; the PDF of a 20-line invoice <= 100 ms p95; a
 client's balance with 300 documents <= 20 ms p95; the invoice list page <= 10 queries whatever the page size.
+Targets (issue 14, bench/pages.py): every daily page and API list p95 <= 50 ms as each role, deep pages as page 1,
+with the ratio to a framework floor measured in the same run (``--only pages``, ``make bench``).
 
     python -m bench --only invoicing      # measure one part; the other sections of latest.md are kept
 """
@@ -39,7 +45,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.md"
 EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
 EXPLAIN_INVOICING = ROOT / "docs" / "explain" / "invoicing.md"
 EXPLAIN_REPORTS = ROOT / "docs" / "explain" / "reports.md"
-PARTS = ("search", "appointments", "invoicing", "reports")
+PARTS = ("search", "appointments", "invoicing", "reports", "pages")
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -74,6 +80,14 @@ def ensure_database(database_url: str) -> None:
             print(f"created database {name}")
 
 
+def default_database_url() -> str:
+    for name in ("BENCH_DATABASE_URL", "DATABASE_URL"):
+        url = os.environ.get(name, "")
+        if url.startswith(("postgres://", "postgresql://")):
+            return url
+    return DEFAULT_URL
+
+
 def load_data(*, reseed: bool) -> float | None:
     """Migrate and load practice-scale data unless it is there; returns the seeding time if it seeded."""
     from django.core.management import call_command
@@ -92,6 +106,11 @@ def load_data(*, reseed: bool) -> float | None:
         started = time.perf_counter()  # loaded before invoicing existed: add it to what is there
         call_command("seed_demo", scale="practice", only="invoicing")
         return time.perf_counter() - started
+    if not reseed and Client.objects.exists():
+        raise SystemExit(
+            f"This database holds {Client.objects.count():,} clients, not practice-scale data: give --reseed to "
+            "replace everything in it, or point --database-url at another database."
+        )
     started = time.perf_counter()
     call_command("seed_demo", scale="practice", reset=True)
     return time.perf_counter() - started
@@ -459,7 +478,7 @@ def table(results: list[Result]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--database-url", default=default_database_url())
     parser.add_argument("--queries", type=int, default=200, help="search queries to time (default 200)")
     parser.add_argument("--repeat", type=int, default=40, help="requests per list/detail page (default 40)")
     parser.add_argument("--appointment-samples", type=int, default=100, help="days per appointment measure")
@@ -468,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--finalise", type=int, default=101, help="drafts finalised in the invoicing bench")
     parser.add_argument("--pdf-runs", type=int, default=50, help="renders of the 20-line invoice (default 50)")
     parser.add_argument("--only", choices=PARTS, action="append", help="measure only this part (repeatable)")
+    parser.add_argument("--page-samples", type=int, default=50, help="requests per page and run (default 50)")
+    parser.add_argument("--page-runs", type=int, default=3, help="runs of the page bench (default 3)")
+    parser.add_argument("--profile", action="store_true", help="also profile each page (bench/results/profiles.md)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reseed", action="store_true", help="reload the practice-scale data first")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -492,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     billing: list[Result] = []
     facts: dict[str, str] = {}
     reporting: list[Result] = []
+    daily: list[Result] = []
     explain = explain_invoicing = explain_reports = ""
     # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     with override_settings(
@@ -517,6 +540,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench.reports import bench_reports
 
             reporting, reporting_facts, explain_reports = bench_reports(args)
+        if "pages" in parts:
+            from bench.pages import bench_pages
+
+            daily, daily_facts, _profiles = bench_pages(args)
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
@@ -554,6 +581,15 @@ def main(argv: list[str] | None = None) -> int:
             "Query plans: [docs/explain/reports.md](../../docs/explain/reports.md).\n\n"
             f"{reporting_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(reporting)}"
         )
+    if "pages" in parts:
+        daily_header = "\n".join(f"- {key}: {value}" for key, value in daily_facts.items())
+        sections["Issue 14"] = (
+            "## Issue 14: the daily pages and the API lists\n\n"
+            "Django's test client as each role, DEBUG off; per page the p50/p95 of all runs together, then each\n"
+            "run's, and the worst ratio of a run's p95 to the framework floor's p95 in the same run. Deep pages\n"
+            "follow a cursor tens of thousands of rows in. Profiles: `--profile` writes bench/results/profiles.md.\n\n"
+            f"{daily_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(daily)}"
+        )
     intro = (
         "# VetPMS benchmark: latest run\n\n"
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
@@ -583,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
     if explain_reports:
         EXPLAIN_REPORTS.parent.mkdir(parents=True, exist_ok=True)
         EXPLAIN_REPORTS.write_text(explain_reports, encoding="utf-8")
-    results = results + books + billing + reporting
+    results = results + books + billing + reporting + daily
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))

@@ -32,8 +32,9 @@ def client_list(
     The optional filters narrow it: ``species_id`` keeps owners of an animal of that species, the created range
     is in the practice's local days (both ends included), ``query`` matches the way the global search does.
     """
-    # A correlated subquery rather than Count() over a join: the database evaluates it only for the rows of the
-    # page shown, and the pagination count(*) leaves it out, so neither grows with the number of clients.
+    # A correlated subquery rather than Count() over a join: pages are keyset pages (vetpms.keyset), read off the
+    # index of the list's order with no OFFSET, so the database evaluates it for the page's rows only (26 times for
+    # a page of 25, however deep: docs/explain/lists.md), and the capped count selects ids alone.
     living = (
         apps.get_model("animals", "Animal")
         .objects.filter(owner=OuterRef("pk"), deceased_on__isnull=True, is_active=True)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from clients.models import Client
+from vetpms.tables import DateColumn
 
 
 class ClientNameColumn(tables.Column):
@@ -41,7 +42,7 @@ class ClientTable(tables.Table):
     town = tables.Column(verbose_name="Town", order_by=("town", "last_name"))
     animal_count = tables.Column(verbose_name="Pets", attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
     reminder_consent = tables.BooleanColumn(verbose_name="Reminders", yesno="✔,—")
-    created_at = tables.DateColumn(verbose_name="Created", format="j M Y")
+    created_at = DateColumn(verbose_name="Created", format="j M Y")
 
     class Meta:
         model = Client

@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from clients import selectors, services
 from clients.filters import ClientFilter
@@ -17,6 +16,7 @@ from clients.tables import ClientTable
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.permissions import permission_required
+from vetpms.tables import paginate_table
 
 PER_PAGE_CHOICES = (25, 50, 100)
 
@@ -33,9 +33,7 @@ def _per_page(request) -> int:
 def client_list(request):
     client_filter = ClientFilter(request.GET, queryset=selectors.client_list())
     table = ClientTable(client_filter.qs)
-    RequestConfig(request, paginate=False).configure(table)  # sorting from ?sort=; pagination below
-    table.paginate(per_page=_per_page(request))
-    table.page = table.paginator.get_page(request.GET.get("page"))  # a bad or too-high page shows a real one
+    paginate_table(request, table, per_page=_per_page(request))  # sorted from ?sort=, a page by key (?cursor=)
     return render(
         request,
         "clients/list.html",

@@ -27,6 +27,7 @@ from animals.models import Animal, Weight
 from appointments.models import Appointment, AppointmentType
 from invoicing.models import InvoiceLine, Product
 from vetpms.models import User, Vet
+from vetpms.timeutils import to_local
 
 
 class FrozenRecord(Exception):
@@ -182,7 +183,7 @@ class Consultation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Consultation of {self.opened_at:%d %b %Y} #{self.pk}"
+        return f"Consultation of {to_local(self.opened_at):%d %b %Y} #{self.pk}"
 
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:  # a draft may be saved (and signed); what is stored as signed may not

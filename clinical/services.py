@@ -187,7 +187,7 @@ def _apply_vitals(consultation: Consultation, data: dict[str, Any], *, confirm: 
 def _set_weight(consultation: Consultation, kg: Decimal | None, *, confirm: bool, by: User) -> dict[str, list]:
     """The consultation's weight is a row of the animal's history: a new value replaces this draft's own row."""
     old = consultation.weight
-    if old is not None and kg is not None and Decimal(kg) == old.kg:
+    if (old is None and kg is None) or (old is not None and kg is not None and Decimal(kg) == old.kg):
         return {}
     new = None
     if kg is not None:

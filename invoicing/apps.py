@@ -18,8 +18,9 @@ class InvoicingConfig(AppConfig):
         # Keep the list of open invoices (the receivables report's index) in step with every change.
         from django.db.models.signals import post_delete, post_save
 
-        from invoicing import open_invoices
-        from invoicing.models import Allocation, Claim, Invoice
+        from invoicing import open_invoices, summaries
+        from invoicing.models import Allocation, Claim, Invoice, Payment
+        from invoicing.signals import document_finalised
 
         post_save.connect(open_invoices.on_invoice_saved, sender=Invoice, dispatch_uid="invoicing.open.invoice")
         for model in (Allocation, Claim):
@@ -29,3 +30,7 @@ class InvoicingConfig(AppConfig):
                     sender=model,
                     dispatch_uid=f"invoicing.open.{model.__name__}.{signal is post_save}",
                 )
+
+        # Keep the revenue summaries (the revenue report's and the dashboard's figures) in the same transaction.
+        document_finalised.connect(summaries.on_document_finalised, dispatch_uid="invoicing.summaries.document")
+        post_save.connect(summaries.on_payment_saved, sender=Payment, dispatch_uid="invoicing.summaries.payment")

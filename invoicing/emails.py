@@ -13,6 +13,7 @@ from invoicing.pdf import money, render_invoice
 from invoicing.selectors import client_outstanding
 from vetpms import audit
 from vetpms.errors import DomainError
+from vetpms.mail import practice_sender
 from vetpms.models import User
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def send_invoice_email(*, invoice: Invoice, by: User) -> None:
     message = EmailMultiAlternatives(
         subject=f"{kind} {invoice.reference} from {settings.PRACTICE['name']}",
         body=render_to_string("invoicing/email/invoice.txt", context),
+        from_email=practice_sender(),
         to=[client.email],
         reply_to=[settings.PRACTICE["email"]] if settings.PRACTICE.get("email") else None,
     )

@@ -446,7 +446,8 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["client", "received_on"], name="payment_client_idx"),
-            # The cash-up and the day sheet read one day's payments (per person who took them).
+            # The cash-up and the day sheet read one day's payments (per person who took them); payments of a period
+            # (the receivables' payments dated after a day) use it too.
             models.Index(fields=["received_on", "created_by"], name="payment_day_idx"),
         ]
 
@@ -495,6 +496,83 @@ class OpenInvoice(models.Model):
 
     invoice = models.OneToOneField(Invoice, on_delete=models.CASCADE, primary_key=True, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    # What the client owes on it with everything recorded so far, and when it falls due: the manager's dashboard
+    # adds up what is overdue from these alone (the receivables report still computes each figure "as of" a day).
+    owed = money_field(default=Decimal("0.00"))
+    due_date = models.DateField(null=True)
 
     def __str__(self) -> str:
         return f"open: {self.invoice_id}"
+
+
+# --- Summaries ---------------------------------------------------------------------------------------------------
+
+
+class RevenueFigures(models.Model):
+    """What the issued documents' lines add up to for one kind of document, vet, category and product; the
+    dimensions are plain numbers, not foreign keys (0 for a line without a vet or a product), so a key is never
+    NULL and an upsert can add to it. Kept by invoicing.summaries in the transaction that issues the document;
+    the lines themselves stay the record (tests/invoicing/test_summaries.py checks the two agree)."""
+
+    kind = models.CharField(max_length=12, choices=Invoice.Kind.choices)
+    vet_key = models.PositiveIntegerField(help_text="The lines' vet id; 0 for lines without a vet.")
+    category = models.CharField(max_length=20, choices=Product.Category.choices)
+    product_key = models.PositiveIntegerField(help_text="The lines' product id; 0 for lines typed in.")
+    net = money_field()
+    tax = money_field()
+    gross = money_field()
+    quantity = models.DecimalField(max_digits=14, decimal_places=3)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class RevenueDay(RevenueFigures):
+    """The issued documents' lines per practice-local issue date (a credit note's lines, negative, on its own
+    date)."""
+
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "vet_key", "category", "product_key"], name="revenue_day_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} vet {self.vet_key} {self.category} product {self.product_key}: {self.gross}"
+
+
+class RevenueMonth(RevenueFigures):
+    """The same figures per calendar month (``month`` is its first day): a period of years reads whole months
+    from here and only the days at its ends from RevenueDay."""
+
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind", "vet_key", "category", "product_key"], name="revenue_month_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind} vet {self.vet_key} {self.category} product {self.product_key}"
+
+
+class PaymentDay(models.Model):
+    """Payments and refunds per practice-local day received, by kind and payor (0 for clients' own)."""
+
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=Payment.Kind.choices)
+    payor_key = models.PositiveIntegerField(help_text="The insurer's payor id; 0 for a client's payment or refund.")
+    amount = money_field()
+    payments = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "kind", "payor_key"], name="payment_day_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} payor {self.payor_key}: {self.amount}"

@@ -1,5 +1,6 @@
-"""The list of open invoices (invoicing.models.OpenInvoice): which issued invoices may still have something for the
-client to pay. The receivables report reads it for "as of today" instead of settling every invoice ever issued.
+"""The list of open invoices (invoicing.models.OpenInvoice): which issued invoices still have something for the
+client to pay, and how much. The receivables report reads it for "as of today" instead of settling every invoice
+ever issued; the manager's dashboard adds up what is overdue from it.
 
 It is kept in step by the models' own save and delete signals (connected in InvoicingConfig.ready), so every path
 that changes what a client owes on an invoice refreshes it inside the same transaction, whatever service made the
@@ -17,15 +18,18 @@ from invoicing.models import Allocation, Claim, Invoice, OpenInvoice
 
 
 def refresh(invoice_ids: Iterable[int | None]) -> None:
-    """Recompute whether each invoice is open (what the client owes on it is more than zero)."""
+    """Recompute whether each invoice is open (what the client owes on it is more than zero) and what it owes."""
     from invoicing.selectors import ISSUED, client_outstanding
 
     ids = {pk for pk in invoice_ids if pk is not None}
     if not ids:
         return
     for invoice in Invoice.objects.filter(pk__in=ids, kind=Invoice.Kind.INVOICE, status__in=ISSUED):
-        if client_outstanding(invoice) > 0:
-            OpenInvoice.objects.get_or_create(invoice=invoice, defaults={"client_id": invoice.client_id})
+        owed = client_outstanding(invoice)
+        if owed > 0:
+            OpenInvoice.objects.update_or_create(
+                invoice=invoice, defaults={"client_id": invoice.client_id, "owed": owed, "due_date": invoice.due_date}
+            )
         else:
             OpenInvoice.objects.filter(invoice=invoice).delete()
 
@@ -53,8 +57,10 @@ def rebuild_sql() -> tuple[str, list]:
     issued = ", ".join(["%s"] * len(ISSUED))
     sharing = ", ".join(["%s"] * len(SHARING_CLAIM_STATUSES))
     sql = f"""
-        INSERT INTO {t["open"]} (invoice_id, client_id)
-        SELECT i.id, i.client_id FROM {t["invoice"]} i
+        INSERT INTO {t["open"]} (invoice_id, client_id, owed, due_date)
+        SELECT i.id, i.client_id,
+               i.gross_total + COALESCE(c.total, 0) - COALESCE(ins.total, 0) - COALESCE(pd.total, 0), i.due_date
+          FROM {t["invoice"]} i
           LEFT JOIN (SELECT invoice_id, SUM(amount) AS total FROM {t["allocation"]} WHERE claim_id IS NULL
                       GROUP BY invoice_id) pd ON pd.invoice_id = i.id
           LEFT JOIN (SELECT credits_id AS invoice_id, SUM(gross_total) AS total FROM {t["invoice"]}

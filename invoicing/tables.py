@@ -18,6 +18,7 @@ from invoicing.models import Allocation, Invoice, Payor, Product
 from invoicing.selectors import ISSUED, MONEY, sharing_claims
 from invoicing.templatetags.invoicing_tags import INVOICE_BADGES, money
 from vetpms.money import ZERO
+from vetpms.tables import DateColumn
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 
@@ -69,8 +70,8 @@ class InvoiceTable(tables.Table):
     reference = tables.Column(
         accessor="number", verbose_name="Number", order_by=("series", "number", "id"), empty_values=()
     )
-    issue_date = tables.DateColumn(verbose_name="Issued", format="j M Y", order_by=("issue_date", "number"))
-    client = ClientNameColumn("client")
+    issue_date = DateColumn(verbose_name="Issued", format="j M Y", order_by=("issue_date", "number"))
+    client = ClientNameColumn("client", order_by=("client__last_name", "client__first_name"))
     kind = tables.Column(verbose_name="Kind")
     status = tables.Column(verbose_name="Status")
     gross_total = MoneyColumn(verbose_name="Total")

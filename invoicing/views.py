@@ -55,6 +55,7 @@ from vetpms.forms import apply_service_error
 from vetpms.models import Vet
 from vetpms.money import ZERO, plain_number
 from vetpms.permissions import permission_required, require_perm
+from vetpms.tables import paginate_table
 from vetpms.text import plural
 
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -495,12 +496,10 @@ def invoice_list(request):
     invoice_filter = InvoiceFilter(request.GET, queryset=selectors.invoice_list())
     show_payments = sees_payments(request.user)
     table = InvoiceTable(invoice_filter.qs, exclude=() if show_payments else ("outstanding",))
-    RequestConfig(request, paginate=False).configure(table)
-    table.paginate(per_page=_per_page(request))
-    table.page = table.paginator.get_page(request.GET.get("page"))
-    # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the paginated
-    # query, where the database would work it out for every row an OFFSET skips on a deep page.
-    records = [row.record for row in table.page.object_list] if show_payments else []
+    page = paginate_table(request, table, per_page=_per_page(request))
+    # "Outstanding" is derived per invoice; computed for the rows shown only (one query), not in the page's
+    # query, which would then have to work it out for every row it orders.
+    records = page.rows if show_payments else []
     owed = dict(
         with_outstanding(Invoice.objects.filter(pk__in=[r.pk for r in records])).values_list("pk", "outstanding")
     )

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.checks import Tags, Warning, register
 
 
 class RemindersConfig(AppConfig):
@@ -79,3 +80,42 @@ def _on_client_changed(sender, *, client, fields=(), **kwargs) -> None:
 
         for animal in Animal.objects.filter(owner=client):
             cancel_for_animal(animal=animal, by=None, reason="owner deactivated")
+
+
+@register(Tags.compatibility)
+def check_queue_timeouts(app_configs=None, **kwargs) -> list[Warning]:
+    """The reminder run's parts, the queue's timeout and the claims' lease must nest, or a task is stopped
+    mid-part (timeout), handed to a second worker while the first still runs (retry), or its emails sent by
+    another worker while it still holds them (lease). Warnings, not errors: a test may shorten the lease on purpose."""
+    from django.conf import settings
+
+    timeout = int(settings.Q_CLUSTER.get("timeout") or 0)
+    retry = int(settings.Q_CLUSTER.get("retry") or 0)
+    part = settings.REMINDER_TASK_SECONDS
+    errors = []
+    if timeout and timeout < 2 * part:
+        errors.append(
+            Warning(
+                f'Q_CLUSTER["timeout"] ({timeout} s) leaves no room for a reminder part of {part} s.',
+                hint="Set Q_TIMEOUT to at least twice REMINDER_TASK_SECONDS.",
+                id="reminders.W001",
+            )
+        )
+    if timeout and retry <= timeout:
+        errors.append(
+            Warning(
+                f'Q_CLUSTER["retry"] ({retry} s) must exceed its timeout ({timeout} s).',
+                hint="Set Q_RETRY above Q_TIMEOUT.",
+                id="reminders.W002",
+            )
+        )
+    if max(timeout, part) >= settings.REMINDER_SEND_LEASE_SECONDS:
+        errors.append(
+            Warning(
+                f"REMINDER_SEND_LEASE_SECONDS ({settings.REMINDER_SEND_LEASE_SECONDS}) must exceed the longest a "
+                f"task may hold an email ({max(timeout, part)} s).",
+                hint="Raise REMINDER_SEND_LEASE_SECONDS above Q_TIMEOUT.",
+                id="reminders.W003",
+            )
+        )
+    return errors

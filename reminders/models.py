@@ -181,7 +181,12 @@ class Reminder(models.Model):
                 violation_error_message="This animal already has a pending reminder of this type.",
             )
         ]
-        indexes = [models.Index(fields=["status", "due_on"], name="reminder_status_due_idx")]
+        indexes = [
+            # The list's order (due_on, id) within a status, and for every status: with the id in both, the
+            # planner reads a page straight off an index instead of filtering the other statuses' rows out.
+            models.Index(fields=["status", "due_on", "id"], name="reminder_status_due_id_idx"),
+            models.Index(fields=["due_on", "id"], name="reminder_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} for {self.animal} due {self.due_on}"
@@ -200,6 +205,8 @@ class ReminderRun(models.Model):
         RUNNING = "running", "Running"
         FINISHED = "finished", "Finished"
         FAILED = "failed", "Failed"
+        TIMED_OUT = "timed_out", "Timed out"
+        STOPPED = "stopped", "Stopped: the worker died"
 
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     for_date = models.DateField(help_text="The practice's local day the run sends for.")
@@ -209,6 +216,9 @@ class ReminderRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the task sending for this run: its lease."
+    )
     # Progress, written as the run goes (a manager watches these).
     notices_planned = models.PositiveIntegerField(default=0)
     emails_total = models.PositiveIntegerField(default=0, help_text="Emails this run tried to send.")
@@ -216,6 +226,11 @@ class ReminderRun(models.Model):
     emails_failed = models.PositiveIntegerField(default=0)
     emails_deferred = models.PositiveIntegerField(default=0, help_text="Temporary failures, to be retried.")
     no_channel = models.PositiveIntegerField(default=0, help_text="Owners put on the follow-up list.")
+    emails_unconfirmed = models.PositiveIntegerField(
+        default=0,
+        db_default=0,  # rows written by bulk loaders (COPY) that do not name it
+        help_text="Emails whose worker stopped while the server was answering: possibly sent.",
+    )
     error = models.TextField(blank=True)
 
     class Meta:
@@ -227,7 +242,7 @@ class ReminderRun(models.Model):
 
     @property
     def emails_done(self) -> int:
-        return self.emails_sent + self.emails_failed + self.emails_deferred
+        return self.emails_sent + self.emails_failed + self.emails_deferred + self.emails_unconfirmed
 
     @property
     def is_active(self) -> bool:
@@ -250,6 +265,14 @@ class ReminderDelivery(models.Model):
         FAILED = "failed", "Failed"
         NO_CHANNEL = "no_channel", "No channel: phone"
         SKIPPED = "skipped", "Nothing left to send"
+        UNCONFIRMED = "unsure", "Possibly sent: check"
+
+    class Phase(models.TextChoices):
+        """How far the SMTP conversation of the current claim went: what a worker that died leaves behind."""
+
+        NOT_BEGUN = "", "Not begun"
+        TALKING = "talking", "Talking to the server"
+        AWAITING_REPLY = "awaiting", "Message sent, awaiting the server's reply"
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="reminder_deliveries")
     run = models.ForeignKey(ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
@@ -263,6 +286,12 @@ class ReminderDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_run = models.ForeignKey(
+        ReminderRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The run sending it."
+    )
+    phase = models.CharField(
+        max_length=10, choices=Phase.choices, default=Phase.NOT_BEGUN, db_default=Phase.NOT_BEGUN, blank=True
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)

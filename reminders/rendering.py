@@ -1,8 +1,10 @@
 """Turning one owner's due notices into one email: subject, plain text and HTML.
 
 Staff write each reminder type's templates with ``{placeholders}`` (reminders.models.PLACEHOLDERS). An owner with
-several items due (two pets, or a vaccination and a dental recheck) gets one email: it uses the templates of the
-most urgent item's type (the earliest due date, then the type's name), and ``{items}`` lists every item. Values
+several items due gets one email. When they are all of one type (two dogs due their booster) it is that type's
+templates, ``{items}`` listing every item. When the types differ (a dog's booster and a cat's FeLV vaccination),
+no type's wording may speak for another's: the email is a neutral frame (``MIXED_SUBJECT``, ``MIXED_TEXT``) and
+each type gets its own section, headed by its own subject for its own pets, listing its own items. Values
 come from the database (owner and pet names are typed by staff or imported), so they are escaped in the HTML part;
 the HTML template itself is written by the practice's managers and trusted as HTML.
 """
@@ -38,6 +40,18 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+
+
+# The frame of an email whose items are of several types (the placeholders of reminders.models.PLACEHOLDERS).
+MIXED_SUBJECT = "Reminders for {pets} from {practice_name}"
+MIXED_TEXT = (
+    "Dear {owner_first_name},\n\nHere is what is coming up for {pets}:\n\n{items}\n\nTo book, {booking_contact}."
+    "\n\nWarm wishes,\nThe team at {practice_name}\n{practice_phone}"
+)
+MIXED_HTML = (
+    "<p>Dear {owner_first_name},</p><p>Here is what is coming up for {pets}:</p>{items}"
+    "<p>To book, {booking_contact}.</p><p>Warm wishes,<br>The team at {practice_name}<br>{practice_phone}</p>"
+)
 
 
 def format_date(day: dt.date) -> str:
@@ -100,20 +114,53 @@ def sort_items(items: Iterable[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.due_on, i.type_name, i.pet))
 
 
+def _subject(template: str, values: dict[str, str]) -> str:
+    return " ".join(render_template(template, values, html=False).split())[:250]
+
+
+def _sections(*, client: Client, items: list[Item], types: dict[str, ReminderType]) -> tuple[str, str]:
+    """``{items}`` of a mixed email, as text and as HTML: per type, its own subject for its own pets, then its
+    items."""
+    text_parts, html_parts = [], []
+    for name in dict.fromkeys(i.type_name for i in items):
+        own = [i for i in items if i.type_name == name]
+        own_values = text_context(client=client, items=own)
+        heading = _subject(types[name].subject, own_values)
+        text_parts.append(f"{heading}\n{own_values['items']}")
+        html_parts.append(
+            str(format_html("<p><strong>{}</strong></p>{}", heading, html_context(own_values, own)["items"]))
+        )
+    return "\n\n".join(text_parts), "".join(html_parts)
+
+
 def render(
-    *, reminder_type: ReminderType, client: Client, items: list[Item], unsubscribe_url: str | None
+    *,
+    reminder_type: ReminderType,
+    client: Client,
+    items: list[Item],
+    unsubscribe_url: str | None,
+    types: dict[str, ReminderType] | None = None,
 ) -> RenderedEmail:
-    """One owner's email from ``reminder_type``'s templates (the caller picks the most urgent item's type)."""
+    """One owner's email: from ``reminder_type``'s templates when every item is of that type, else (``types`` maps
+    each item's ``type_name`` to its type) the mixed frame with a section per type."""
     items = sort_items(items)
     text_values = text_context(client=client, items=items)
-    subject = " ".join(render_template(reminder_type.subject, text_values, html=False).split())[:250]
-    body_text = render_template(reminder_type.body_text, text_values, html=False).strip()
     html_values = html_context(text_values, items)
-    if reminder_type.body_html.strip():
-        body_html: SafeString = mark_safe(render_template(reminder_type.body_html, html_values, html=True))  # noqa: S308 - values escaped above
+    subject_template, text_template, html_template = (
+        reminder_type.subject,
+        reminder_type.body_text,
+        reminder_type.body_html,
+    )
+    if types and len({i.type_name for i in items}) > 1:
+        subject_template, text_template, html_template = MIXED_SUBJECT, MIXED_TEXT, MIXED_HTML
+        text_values["items"], html_values["items"] = _sections(client=client, items=items, types=types)
+    subject = _subject(subject_template, text_values)
+    body_text = render_template(text_template, text_values, html=False).strip()
+    if html_template.strip():
+        body_html: SafeString = mark_safe(render_template(html_template, html_values, html=True))  # noqa: S308 - values escaped above
     else:
         # No HTML template: the text one, with its values escaped and its paragraphs kept.
-        body_html = mark_safe(linebreaks(render_template(escape(reminder_type.body_text), html_values, html=True)))  # noqa: S308
+        body_html = mark_safe(linebreaks(render_template(escape(text_template), html_values, html=True)))  # noqa: S308
     context = {
         "subject": subject,
         "body_text": body_text,

@@ -246,6 +246,7 @@ class RunOut(Schema):
     emails_sent: int
     emails_failed: int
     emails_deferred: int
+    emails_unconfirmed: int = Field(..., description="The worker stopped while the server answered: possibly sent.")
     emails_done: int
     no_channel: int
     error: str

@@ -4,7 +4,9 @@ and endpoint needs, so a page costs the same number of queries whatever its size
 "The vet" of a reminder is the vet of its animal's latest appointment that has begun (not cancelled, not a
 no-show): the person the owner last saw, who is the one to ask about a recall. A pet never seen has no vet, and a
 booking in the future does not count until it starts. It is a correlated subquery served by the
-``appt_animal_idx`` (animal, -start) index, computed in the list's one query.
+``appt_animal_idx`` (animal, -start) index, computed in the list's one query; lists are keyset pages read off the
+``(status, due_on, id)`` or ``(due_on, id)`` index, so it runs for the rows shown only, on any page (with an OFFSET
+it ran for every row skipped, behind an on-disk sort).
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def addable_types(*, animal, pending: list[Reminder] | None = None) -> list[Remi
 def _notices() -> Prefetch:
     return Prefetch(
         "notices",
-        queryset=ReminderNotice.objects.select_related("reminder__animal", "reminder__type").order_by(
+        queryset=ReminderNotice.objects.select_related("reminder__animal__species", "reminder__type").order_by(
             "reminder__due_on", "id"
         ),
     )

@@ -16,12 +16,22 @@ A run has three steps, each safe to repeat and to run in several workers at once
    Django's email backend over one SMTP connection, and marked sent, with their notices, only after the server
    accepted the message. A temporary failure (4xx, a dropped connection, a server that is down) is retried with
    exponential backoff by the retry schedule; a permanent rejection (5xx) or too many attempts marks it failed.
-   A claim whose worker died (SIGKILL, power cut) is released after ``REMINDER_SEND_LEASE_SECONDS`` and sent again.
+   Each step of an email's SMTP conversation is written down as it is taken (``Delivery.phase``): an attempt
+   counts only once the conversation for that email began, and a claim whose worker died (SIGKILL, power cut,
+   the task timeout) is settled by how far it got: not begun, it simply waits for the next run; begun but not
+   finished (the server discards an unfinished message), it is sent again; the whole message sent and the reply
+   awaited, it is "possibly sent" and kept for a check (``manage.py reminders_unconfirmed``) rather than sent twice.
+   Claims of a task stopped by the timeout are settled at once, those of a killed worker when their lease
+   (``REMINDER_SEND_LEASE_SECONDS``) ends; its run is then closed as stopped, with counters that say what it did
+   (each outcome is counted in the transaction that records it).
 
-The one case no outbox can close: a worker killed in the instant between the server's "250 accepted" and the
-database commit that records it. That email is sent again when the lease expires, with the same ``Message-ID``
-(mail programs show it once). Everything else (a kill at any other moment, the server down, a task run twice,
-concurrent workers) ends with every notice received exactly once; tests/reminders/test_faults.py shows it.
+What no outbox can close: a worker killed between the end of the message's DATA and the database receiving the
+"awaiting the reply" mark (the time to hand one UPDATE to the database) leaves an email that may go twice, with the
+same ``Message-ID`` (many mail programs then show one). A kill while the server processes the message leaves
+a possibly sent email: the server had all of it, so it was almost surely delivered; someone checks the mail
+server's log for its Message-ID and marks it sent or sends it again. Everything else (a kill at any other moment,
+the server down, a task run twice, concurrent workers) ends with every notice received exactly once;
+tests/reminders/test_faults.py shows it.
 """
 
 from __future__ import annotations
@@ -29,13 +39,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
@@ -43,8 +54,10 @@ from django.utils import timezone
 from clients.models import Client
 from reminders import rendering
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderRun, ReminderType
+from reminders.smtp import reminder_connection
 from reminders.unsubscribe import unsubscribe_url
 from vetpms.errors import DomainError
+from vetpms.mail import practice_sender
 from vetpms.models import User
 from vetpms.timeutils import to_local
 
@@ -219,7 +232,7 @@ def _group_chunk(*, run: ReminderRun | None, owner_ids: list[int]) -> GroupResul
     return result
 
 
-# --- 3. Send ----------------------------------------------------------------------------------------------------
+# --- 3. Send ---------------------------------------------------------------------------------------------------
 
 
 class SmtpUnavailable(Exception):
@@ -234,28 +247,121 @@ def _is_due(now: dt.datetime) -> Q:
     return Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.RETRY, next_attempt_at__lte=now)
 
 
+# What each outcome adds to the run that produced it, written in the same transaction as the outcome itself: a run
+# killed at any moment has counters that say exactly what it did.
+RUN_COUNTER: dict[str, str] = {
+    Delivery.Status.SENT: "emails_sent",
+    Delivery.Status.FAILED: "emails_failed",
+    Delivery.Status.RETRY: "emails_deferred",
+    Delivery.Status.NO_CHANNEL: "no_channel",
+    Delivery.Status.UNCONFIRMED: "emails_unconfirmed",
+}
+NOTICE_OUTCOME: dict[str, str] = {
+    Delivery.Status.FAILED: Notice.Status.FAILED,
+    Delivery.Status.SKIPPED: Notice.Status.SKIPPED,
+    Delivery.Status.NO_CHANNEL: Notice.Status.NO_CHANNEL,
+}
+
+
+@transaction.atomic
+def _settle(claim: Q, delivery: Delivery, *, status: str, run_id: int | None, **fields) -> bool:
+    """Give a claimed email its outcome, count it on its run and close its pending notices (except a sent email's:
+    ``settle_sent_notices`` does those). False when the claim is no longer ours (the lease ran out)."""
+    updated = Delivery.objects.filter(claim).update(
+        status=status, claim_token=None, claimed_at=None, phase=Delivery.Phase.NOT_BEGUN, **fields
+    )
+    if not updated:
+        return False
+    if run_id is not None and status in RUN_COUNTER:
+        counter = RUN_COUNTER[status]
+        ReminderRun.objects.filter(pk=run_id).update(**{counter: F(counter) + 1})
+    if status in NOTICE_OUTCOME:
+        Notice.objects.filter(delivery=delivery, status=Notice.Status.PENDING).update(status=NOTICE_OUTCOME[status])
+    return True
+
+
+def _defer(delivery: Delivery, claim: Q, *, run_id: int | None, now: dt.datetime, error: str, retry_now=False) -> str:
+    """A temporary failure of an attempt (already counted in ``delivery.attempts``): try again later with
+    exponential backoff, or give up after the last attempt."""
+    if delivery.attempts >= settings.REMINDER_MAX_ATTEMPTS:
+        _settle(claim, delivery, status=Delivery.Status.FAILED, run_id=run_id, last_error=error[:2000])
+        return Delivery.Status.FAILED
+    delay = 0 if retry_now else settings.REMINDER_RETRY_SECONDS * 2 ** max(delivery.attempts - 1, 0)
+    _settle(
+        claim,
+        delivery,
+        status=Delivery.Status.RETRY,
+        run_id=run_id,
+        next_attempt_at=now + dt.timedelta(seconds=delay),
+        last_error=error[:2000],
+    )
+    return Delivery.Status.RETRY
+
+
+POSSIBLY_SENT = (
+    "The worker stopped while the mail server was answering: the server had the whole message and has probably "
+    "delivered it. Not sent again automatically; check the mail server's log for its Message-ID, then send it again "
+    "or mark it sent (manage.py reminders_unconfirmed)."
+)
+
+
+def _settle_abandoned(deliveries, *, now: dt.datetime, why: str) -> int:
+    """Claims whose worker stopped (killed, or stopped by the task timeout) are settled by how far their SMTP
+    conversation went, which the worker wrote down as it went (``Delivery.phase``):
+
+    - not begun: nothing was tried, so nothing is counted; the email waits for the next run as if never claimed;
+    - talking: the attempt counts; the server never had the whole message (an unfinished DATA is discarded), so
+      it is sent again at once (or fails, after the last attempt);
+    - awaiting the reply: the server had the whole message and has almost surely accepted it: possibly sent,
+      kept for a check rather than sent twice.
+    """
+    settled = 0
+    with transaction.atomic():
+        for delivery in _lock(deliveries):
+            claim = Q(pk=delivery.pk, status=Delivery.Status.SENDING, claim_token=delivery.claim_token)
+            if delivery.phase == Delivery.Phase.NOT_BEGUN:
+                Delivery.objects.filter(claim).update(
+                    status=Delivery.Status.PENDING, claim_token=None, claimed_at=None, claim_run=None
+                )
+            elif delivery.phase == Delivery.Phase.TALKING:
+                _defer(
+                    delivery,
+                    claim,
+                    run_id=delivery.claim_run_id,
+                    now=now,
+                    error=f"{why} during the SMTP conversation; sending again",
+                    retry_now=True,
+                )
+            else:
+                _settle(
+                    claim,
+                    delivery,
+                    status=Delivery.Status.UNCONFIRMED,
+                    run_id=delivery.claim_run_id,
+                    message_id=message_id(delivery),
+                    last_error=POSSIBLY_SENT,
+                )
+            settled += 1
+    return settled
+
+
 def release_stale_claims(*, now: dt.datetime | None = None) -> int:
-    """Claims older than the lease belong to a worker that died: count the attempt and let them be sent again."""
+    """Claims older than the lease belong to a worker that died: settle them by how far they got."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.REMINDER_SEND_LEASE_SECONDS)
     stale = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff)
-    released = 0
-    with transaction.atomic():
-        for delivery in _lock(stale):
-            _defer(
-                delivery, now=now, error="the worker stopped while sending; sending again", token=None, retry_now=True
-            )
-            released += 1
-    return released
+    return _settle_abandoned(stale, now=now, why="the worker stopped")
 
 
 def sendable_count(*, now: dt.datetime | None = None) -> int:
     return Delivery.objects.filter(_is_due(now or timezone.now()), channel=Delivery.Channel.EMAIL).count()
 
 
-def claim_batch(*, size: int, now: dt.datetime | None = None) -> tuple[uuid.UUID, list[Delivery]]:
+def claim_batch(
+    *, size: int, now: dt.datetime | None = None, run: ReminderRun | None = None
+) -> tuple[uuid.UUID, list[Delivery]]:
     """Claim up to ``size`` due emails for this worker and load them with everything their email needs (three
-    queries for the whole batch)."""
+    queries for the whole batch). The claim renews the run's lease (its heartbeat)."""
     now = now or timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
@@ -264,9 +370,17 @@ def claim_batch(*, size: int, now: dt.datetime | None = None) -> tuple[uuid.UUID
                 "id", flat=True
             )[:size]
         )
+        if run is not None:
+            ReminderRun.objects.filter(pk=run.pk).update(heartbeat_at=now)
         if not ids:
             return token, []
-        Delivery.objects.filter(id__in=ids).update(status=Delivery.Status.SENDING, claim_token=token, claimed_at=now)
+        Delivery.objects.filter(id__in=ids).update(
+            status=Delivery.Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            claim_run=run,
+            phase=Delivery.Phase.NOT_BEGUN,
+        )
     batch = list(
         Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
         .select_related("client")
@@ -302,10 +416,12 @@ def build_message(delivery: Delivery, notices: list[Notice], *, connection=None)
     ]
     lead = min(notices, key=lambda n: (n.reminder.due_on, n.reminder.type.name)).reminder.type
     link = unsubscribe_url(client_id=client.pk, delivery_id=delivery.pk)
-    email = rendering.render(reminder_type=lead, client=client, items=items, unsubscribe_url=link)
+    types = {n.reminder.type.name: n.reminder.type for n in notices}
+    email = rendering.render(reminder_type=lead, client=client, items=items, unsubscribe_url=link, types=types)
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.text,
+        from_email=practice_sender(),
         to=[delivery.to_email],
         connection=connection,
         headers={
@@ -321,58 +437,25 @@ def build_message(delivery: Delivery, notices: list[Notice], *, connection=None)
     return message
 
 
-def _defer(
-    delivery: Delivery, *, now: dt.datetime, error: str, token: uuid.UUID | None, retry_now: bool = False
-) -> str:
-    """A temporary failure: try again later with exponential backoff, or give up after the last attempt."""
-    attempts = delivery.attempts + 1
-    claim = Q(pk=delivery.pk, status=Delivery.Status.SENDING)
-    if token is not None:
-        claim &= Q(claim_token=token)
-    if attempts >= settings.REMINDER_MAX_ATTEMPTS:
-        _finish(claim, delivery, status=Delivery.Status.FAILED, attempts=attempts, error=error, now=now)
-        return Delivery.Status.FAILED
-    delay = 0 if retry_now else settings.REMINDER_RETRY_SECONDS * 2 ** (attempts - 1)
-    Delivery.objects.filter(claim).update(
-        status=Delivery.Status.RETRY,
-        attempts=attempts,
-        next_attempt_at=now + dt.timedelta(seconds=delay),
-        last_error=error[:2000],
-        claim_token=None,
-        claimed_at=None,
-    )
-    return Delivery.Status.RETRY
-
-
-@transaction.atomic
-def _finish(claim: Q, delivery: Delivery, *, status: str, attempts: int, error: str, now: dt.datetime) -> None:
-    updated = Delivery.objects.filter(claim).update(
-        status=status, attempts=attempts, last_error=error[:2000], claim_token=None, next_attempt_at=None
-    )
-    if updated:
-        notice_status = Notice.Status.FAILED if status == Delivery.Status.FAILED else Notice.Status.SKIPPED
-        Notice.objects.filter(delivery=delivery, status=Notice.Status.PENDING).update(status=notice_status)
-
-
-def _mark_sent(delivery: Delivery, *, token: uuid.UUID, message: EmailMultiAlternatives) -> bool:
-    """Record the server's acceptance: one UPDATE, in autocommit, straight after the reply, so the window in which
-    a killed worker leaves a sent email unrecorded is one round trip to the database. Its notices follow in
+def _mark_sent(delivery: Delivery, claim: Q, *, run_id: int | None, message: EmailMultiAlternatives) -> bool:
+    """Record the server's acceptance: one short transaction straight after the reply. Its notices follow in
     ``settle_sent_notices`` (the email's notices are fixed while it is claimed: grouping only joins waiting
     emails)."""
-    updated = Delivery.objects.filter(pk=delivery.pk, claim_token=token, status=Delivery.Status.SENDING).update(
+    updated = _settle(
+        claim,
+        delivery,
         status=Delivery.Status.SENT,
+        run_id=run_id,
         sent_at=timezone.now(),
-        attempts=F("attempts") + 1,
         subject=message.subject[:300],
         message_id=message.extra_headers["Message-ID"],
         last_error="",
-        claim_token=None,
         next_attempt_at=None,
     )
     if not updated:
         # Our lease ran out and another worker took the email over: it may go twice. Leave its record alone.
         logger.warning("delivery %s was sent after its claim expired", delivery.pk)
-    return bool(updated)
+    return updated
 
 
 def settle_sent_notices(delivery_ids: list[int] | None = None) -> int:
@@ -387,8 +470,9 @@ def settle_sent_notices(delivery_ids: list[int] | None = None) -> int:
     )
 
 
-def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
-    """Send one claimed delivery; returns its new status. Raises SmtpUnavailable when the server is unreachable."""
+def _send_one(delivery: Delivery, *, token: uuid.UUID, connection, run_id: int | None) -> str:
+    """Send one claimed delivery; returns its new status. Raises SmtpUnavailable, before counting an attempt,
+    when the server cannot be reached, and after settling the email when the server went away mid-conversation."""
     now = timezone.now()
     loaded = list(delivery.notices.all())
     notices = [n for n in loaded if n.reminder.status == Reminder.Status.PENDING]
@@ -399,16 +483,13 @@ def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
             status=Notice.Status.SKIPPED, skip_reason="reminder closed before it was sent"
         )
     if not notices:
-        _finish(claim, delivery, status=Delivery.Status.SKIPPED, attempts=delivery.attempts, error="", now=now)
+        _settle(claim, delivery, status=Delivery.Status.SKIPPED, run_id=run_id, last_error="")
         return Delivery.Status.SKIPPED
     channel, reason = channel_for(delivery.client)
     if channel != Delivery.Channel.EMAIL:
         # Consent withdrawn (or the address removed) after the email was planned: to the follow-up list.
-        with transaction.atomic():
-            Delivery.objects.filter(claim).update(
-                status=Delivery.Status.NO_CHANNEL, channel=Delivery.Channel.NONE, reason=reason, claim_token=None
-            )
-            Notice.objects.filter(pk__in=[n.pk for n in notices]).update(status=Notice.Status.NO_CHANNEL)
+        status = Delivery.Status.NO_CHANNEL
+        _settle(claim, delivery, status=status, run_id=run_id, channel=Delivery.Channel.NONE, reason=reason)
         return Delivery.Status.NO_CHANNEL
     if delivery.client.email != delivery.to_email:
         # The owner gave a new address since (an email waiting for a retry): it goes to the address of today.
@@ -417,37 +498,63 @@ def _send_one(delivery: Delivery, *, token: uuid.UUID, connection) -> str:
     message = build_message(delivery, notices, connection=connection)
     try:
         connection.open()  # opened once and kept open across the batch (send() would close a connection it opened)
+    except (OSError, smtplib.SMTPException) as exc:
+        _close_quietly(connection)
+        raise SmtpUnavailable(f"SMTP server unavailable: {exc}") from exc  # no conversation: not an attempt
+
+    # The conversation for this email begins: that, and only that, is an attempt. Each step is written down before
+    # it is taken, so whoever finds the claim of a worker that died knows how far it went (_settle_abandoned).
+    if not Delivery.objects.filter(claim).update(attempts=F("attempts") + 1, phase=Delivery.Phase.TALKING):
+        return Delivery.Status.SENDING  # the lease ran out and another worker took it over: theirs now
+    delivery.attempts += 1
+    awaiting = False
+
+    def after_end_of_data() -> None:
+        nonlocal awaiting
+        awaiting = True
+        Delivery.objects.filter(claim).update(phase=Delivery.Phase.AWAITING_REPLY)
+
+    if hasattr(connection, "set_end_of_data_hook"):
+        connection.set_end_of_data_hook(after_end_of_data)
+    try:
         message.send()
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()), (None, b""))
         error = f"{code} {_text(text)}"
         if _permanent(code):
-            _finish(
-                claim, delivery, status=Delivery.Status.FAILED, attempts=delivery.attempts + 1, error=error, now=now
-            )
+            _settle(claim, delivery, status=Delivery.Status.FAILED, run_id=run_id, last_error=error[:2000])
             return Delivery.Status.FAILED
-        return _defer(delivery, now=now, error=error, token=token)
-    except smtplib.SMTPServerDisconnected as exc:
-        _close_quietly(connection)
-        _defer(delivery, now=now, error=f"connection lost: {exc}", token=token)
-        raise SmtpUnavailable(str(exc)) from exc
-    except smtplib.SMTPResponseException as exc:
+        return _defer(delivery, claim, run_id=run_id, now=now, error=error)
+    except smtplib.SMTPResponseException as exc:  # an answer: the message was not accepted
         error = f"{exc.smtp_code} {_text(exc.smtp_error)}"
         if _permanent(exc.smtp_code):
-            _finish(
-                claim, delivery, status=Delivery.Status.FAILED, attempts=delivery.attempts + 1, error=error, now=now
-            )
+            _settle(claim, delivery, status=Delivery.Status.FAILED, run_id=run_id, last_error=error[:2000])
             return Delivery.Status.FAILED
         if exc.smtp_code == 421:  # the server is closing the connection: stop for now
             _close_quietly(connection)
-            _defer(delivery, now=now, error=error, token=token)
+            _defer(delivery, claim, run_id=run_id, now=now, error=error)
             raise SmtpUnavailable(error) from exc
-        return _defer(delivery, now=now, error=error, token=token)
-    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
+        return _defer(delivery, claim, run_id=run_id, now=now, error=error)
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:  # no answer (SMTPServerDisconnected is one)
         _close_quietly(connection)
-        _defer(delivery, now=now, error=f"SMTP server unavailable: {exc}", token=token)
+        if awaiting:
+            # The server had the whole message when the line went quiet: it may well have accepted it.
+            _settle(
+                claim,
+                delivery,
+                status=Delivery.Status.UNCONFIRMED,
+                run_id=run_id,
+                subject=message.subject[:300],
+                message_id=message.extra_headers["Message-ID"],
+                last_error=f"{POSSIBLY_SENT} ({type(exc).__name__}: {exc})"[:2000],
+            )
+        else:
+            _defer(delivery, claim, run_id=run_id, now=now, error=f"connection lost: {exc}")
         raise SmtpUnavailable(str(exc)) from exc
-    _mark_sent(delivery, token=token, message=message)
+    finally:
+        if hasattr(connection, "set_end_of_data_hook"):
+            connection.set_end_of_data_hook(None)
+    _mark_sent(delivery, claim, run_id=run_id, message=message)
     return Delivery.Status.SENT
 
 
@@ -462,12 +569,27 @@ def _close_quietly(connection) -> None:
         logger.debug("closing a broken SMTP connection failed", exc_info=True)
 
 
-def _release(deliveries: Iterable[Delivery], *, token: uuid.UUID) -> int:
-    """Give back claimed emails that were not tried (the server went away): no attempt is counted."""
+def _abort(connection) -> None:
+    smtp = getattr(connection, "connection", None)
+    if smtp is not None:
+        try:
+            smtp.close()  # the socket only, no QUIT
+        except OSError:
+            logger.debug("dropping an SMTP connection failed", exc_info=True)
+        connection.connection = None
+
+
+def _release(deliveries: Iterable[Delivery], *, token: uuid.UUID, run_id: int | None, deferred: bool) -> int:
+    """Give back claimed emails that were not tried (the server went away, or this task's time is up): no attempt
+    is counted. ``deferred``: count them on the run as waiting for the server."""
     ids = [d.pk for d in deliveries]
-    return Delivery.objects.filter(pk__in=ids, claim_token=token, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.PENDING, claim_token=None, claimed_at=None
-    )
+    with transaction.atomic():
+        released = Delivery.objects.filter(pk__in=ids, claim_token=token, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.PENDING, claim_token=None, claimed_at=None, claim_run=None
+        )
+        if deferred and run_id is not None:
+            ReminderRun.objects.filter(pk=run_id).update(emails_deferred=F("emails_deferred") + released)
+    return released
 
 
 @dataclass
@@ -477,104 +599,197 @@ class SendResult:
     deferred: int = 0
     no_channel: int = 0
     skipped: int = 0
+    unconfirmed: int = 0
     smtp_unavailable: bool = False
+    more: bool = False  # stopped because its time was up, with emails still due
 
     @property
     def done(self) -> int:
-        return self.sent + self.failed + self.deferred + self.no_channel + self.skipped
+        return self.sent + self.failed + self.deferred + self.no_channel + self.skipped + self.unconfirmed
+
+    def add(self, status: str) -> None:
+        names: dict[str, str] = {
+            Delivery.Status.SENT: "sent",
+            Delivery.Status.FAILED: "failed",
+            Delivery.Status.RETRY: "deferred",
+            Delivery.Status.NO_CHANNEL: "no_channel",
+            Delivery.Status.UNCONFIRMED: "unconfirmed",
+            Delivery.Status.SKIPPED: "skipped",
+        }
+        name = names.get(status)
+        if name:
+            setattr(self, name, getattr(self, name) + 1)
 
 
-def send_due(*, run: ReminderRun | None = None, batch_size: int | None = None) -> SendResult:
+def send_due(
+    *, run: ReminderRun | None = None, batch_size: int | None = None, seconds: float | None = None
+) -> SendResult:
     """Send every email that is due (new ones and retries whose time has come), batch by batch, over one SMTP
-    connection. Stops early, leaving the rest for the retry schedule, when the server is unavailable."""
+    connection. Stops early, leaving the rest for the retry schedule, when the server is unavailable; with
+    ``seconds``, stops claiming once that much time has passed and says so (``more``): a task sends a bounded part
+    of a big day and queues the next, so no task meets the queue's timeout."""
     result = SendResult()
     release_stale_claims()
     settle_sent_notices()
     size = batch_size or settings.REMINDER_BATCH_SIZE
-    connection = get_connection(fail_silently=False)
+    deadline = time.monotonic() + seconds if seconds else None
+    run_id = run.pk if run is not None else None
+    connection = reminder_connection()
+    token: uuid.UUID | None = None
+    batch: list[Delivery] = []
     try:
         while True:
-            token, batch = claim_batch(size=size)
+            if deadline is not None and time.monotonic() >= deadline:
+                result.more = sendable_count() > 0
+                break
+            token, batch = claim_batch(size=size, run=run)
             if not batch:
                 break
-            progress = SendResult()
             for index, delivery in enumerate(batch):
+                if deadline is not None and time.monotonic() >= deadline:
+                    _release(batch[index:], token=token, run_id=run_id, deferred=False)  # the next task sends them
+                    result.more = True
+                    break
                 try:
-                    status = _send_one(delivery, token=token, connection=connection)
+                    status = _send_one(delivery, token=token, connection=connection, run_id=run_id)
                 except SmtpUnavailable:
-                    progress.deferred += 1 + _release(batch[index + 1 :], token=token)
+                    tried = Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).first()
+                    result.add(tried or "")
+                    result.deferred += _release(batch[index:], token=token, run_id=run_id, deferred=True)
                     result.smtp_unavailable = True
                     break
-                if status == Delivery.Status.SENT:
-                    progress.sent += 1
-                elif status == Delivery.Status.FAILED:
-                    progress.failed += 1
-                elif status == Delivery.Status.RETRY:
-                    progress.deferred += 1
-                elif status == Delivery.Status.NO_CHANNEL:
-                    progress.no_channel += 1
-                else:
-                    progress.skipped += 1
+                result.add(status)
             settle_sent_notices([d.pk for d in batch])
-            for name in ("sent", "failed", "deferred", "no_channel", "skipped"):
-                setattr(result, name, getattr(result, name) + getattr(progress, name))
-            if run is not None:
-                ReminderRun.objects.filter(pk=run.pk).update(
-                    emails_sent=F("emails_sent") + progress.sent,
-                    emails_failed=F("emails_failed") + progress.failed,
-                    emails_deferred=F("emails_deferred") + progress.deferred,
-                    no_channel=F("no_channel") + progress.no_channel,
-                )
-            if result.smtp_unavailable:
+            if result.smtp_unavailable or result.more:
                 break
+    except BaseException:
+        # django-q2's timeout (a SystemExit raised wherever the task is), Ctrl+C: hand back this worker's claims now,
+        # by how far each got, rather than leaving them to the lease. The connection is dropped, not closed with a
+        # QUIT: a server that stopped answering would hold the worker past the few seconds it has left.
+        _abort(connection)
+        if token is not None:
+            _after_interruption(lambda: _settle_abandoned(_claimed_by(token), now=timezone.now(), why="stopped"))
+            _after_interruption(lambda: settle_sent_notices([d.pk for d in batch]))
+        raise
     finally:
         _close_quietly(connection)
     return result
 
 
+def _claimed_by(token: uuid.UUID):
+    return Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING)
+
+
+def _after_interruption(write) -> None:
+    """A write after an exception raised by a signal, which may have cut a query short and left the database
+    connection unusable: one try on the connection as it is, one on a new one; the lease is the last resort."""
+    from django.db import DatabaseError, InterfaceError, connection
+
+    try:
+        write()
+    except (DatabaseError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        try:
+            write()
+        except (DatabaseError, InterfaceError):
+            logger.exception("could not record an interrupted run; the lease will settle it")
+
+
 # --- Runs -------------------------------------------------------------------------------------------------------
 
 
-def execute_run(*, run_id: int) -> ReminderRun:
-    """Plan, group and send for ``run``. Safe to execute twice (a task delivered twice): the second pass finds
-    nothing new to plan or send."""
+def latest_send_day(now: dt.datetime | None = None) -> dt.date:
+    """The last practice day whose send time has come: today after REMINDER_SEND_TIME, else yesterday."""
+    from reminders.schedule import send_time
+
+    local_now = to_local(now or timezone.now())
+    return local_now.date() if local_now.time() >= send_time() else local_now.date() - dt.timedelta(days=1)
+
+
+def execute_run(*, run_id: int, seconds: float | None = None) -> ReminderRun:
+    """Plan, group and send for ``run``: everything, or, with ``seconds``, for about that long (then the run stays
+    running and the caller queues the next part). Safe to execute twice (a task delivered twice): the second pass
+    finds nothing new to plan or send. A run already closed (finished, or stopped by the sweep) is left alone."""
     run = ReminderRun.objects.get(pk=run_id)
-    ReminderRun.objects.filter(pk=run.pk).update(status=ReminderRun.Status.RUNNING, started_at=timezone.now(), error="")
+    if run.status not in (ReminderRun.Status.QUEUED, ReminderRun.Status.RUNNING):
+        return run
+    now = timezone.now()
+    ReminderRun.objects.filter(pk=run.pk).update(
+        status=ReminderRun.Status.RUNNING, started_at=run.started_at or now, heartbeat_at=now, error=""
+    )
     try:
+        # Planning and grouping are idempotent and cheap when nothing is new, so every part of the run repeats them
+        # (a first part that died while planning is made good by the next).
         planned = plan_notices(today=run.for_date) if run.trigger != ReminderRun.Trigger.RETRY else 0
         group_notices(run=run)
-        total = sendable_count()
-        ReminderRun.objects.filter(pk=run.pk).update(notices_planned=F("notices_planned") + planned, emails_total=total)
-        result = send_due(run=run)
+        ReminderRun.objects.filter(pk=run.pk).update(notices_planned=F("notices_planned") + planned)
+        ReminderRun.objects.filter(pk=run.pk).update(
+            emails_total=F("emails_sent")
+            + F("emails_failed")
+            + F("emails_deferred")
+            + F("emails_unconfirmed")
+            + sendable_count()
+        )
+        result = send_due(run=run, seconds=seconds)
     except Exception as exc:
         ReminderRun.objects.filter(pk=run.pk).update(
             status=ReminderRun.Status.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         raise
-    ReminderRun.objects.filter(pk=run.pk).update(
-        status=ReminderRun.Status.FINISHED,
-        finished_at=timezone.now(),
-        error="The SMTP server was unavailable; the rest will be retried." if result.smtp_unavailable else "",
-    )
+    except BaseException as exc:
+        # django-q2 ends a task that outlives Q_CLUSTER["timeout"] with a SystemExit raised inside it.
+        error = (
+            f"Stopped before the end ({type(exc).__name__}: {exc}). What it did is counted; emails it had not "
+            "finished were handed back and the retry schedule sends them."
+        )
+        _after_interruption(
+            lambda: ReminderRun.objects.filter(pk=run.pk, status=ReminderRun.Status.RUNNING).update(
+                status=ReminderRun.Status.TIMED_OUT, finished_at=timezone.now(), error=error[:2000]
+            )
+        )
+        raise
+    if result.more:
+        ReminderRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now())
+    else:
+        ReminderRun.objects.filter(pk=run.pk, status=ReminderRun.Status.RUNNING).update(
+            status=ReminderRun.Status.FINISHED,
+            finished_at=timezone.now(),
+            error="The SMTP server was unavailable; the rest will be retried." if result.smtp_unavailable else "",
+        )
     run.refresh_from_db()
     return run
 
 
-def _abandon_stuck_runs() -> None:
-    """A run whose worker died stays 'running'; after the lease it no longer blocks a new one."""
-    cutoff = timezone.now() - dt.timedelta(seconds=settings.REMINDER_SEND_LEASE_SECONDS)
-    ReminderRun.objects.filter(
-        Q(status=ReminderRun.Status.RUNNING, started_at__lt=cutoff)
-        | Q(status=ReminderRun.Status.QUEUED, created_at__lt=cutoff)
-    ).update(status=ReminderRun.Status.FAILED, finished_at=timezone.now(), error="The worker stopped before the end.")
+def close_stale_runs(*, now: dt.datetime | None = None) -> int:
+    """A run whose worker died (SIGKILL, a machine restart, a timeout it could not record) stays "running": once
+    its lease has passed it is closed as stopped, with the counters of what it did (each outcome was counted as
+    it happened, and its claims are settled first so theirs are too). A run no worker picked up is closed too."""
+    now = now or timezone.now()
+    release_stale_claims(now=now)
+    cutoff = now - dt.timedelta(seconds=settings.REMINDER_SEND_LEASE_SECONDS)
+    stopped = ReminderRun.objects.filter(status=ReminderRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    closed = stopped.update(
+        status=ReminderRun.Status.STOPPED,
+        finished_at=now,
+        error="The worker stopped before the end (killed, or the machine restarted). What it did is counted; the "
+        "emails it held were handed back.",
+    )
+    closed += ReminderRun.objects.filter(status=ReminderRun.Status.QUEUED, created_at__lt=cutoff).update(
+        status=ReminderRun.Status.STOPPED, finished_at=now, error="No worker picked this run up."
+    )
+    return closed
 
 
 def run_start(*, by: User) -> ReminderRun:
     """A manager's "run now": queue a run for today. Refused while another run is queued or running."""
     from django_q.tasks import async_task
 
+    close_stale_runs()
     with transaction.atomic():
-        _abandon_stuck_runs()
         active = ReminderRun.objects.select_for_update().filter(
             status__in=[ReminderRun.Status.QUEUED, ReminderRun.Status.RUNNING]
         )
@@ -587,3 +802,27 @@ def run_start(*, by: User) -> ReminderRun:
     ReminderRun.objects.filter(pk=run.pk).update(task_id=str(task_id or ""))
     run.refresh_from_db()
     return run
+
+
+# --- Possibly sent: after a check -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unconfirmed_resolve(*, delivery: Delivery, was_sent: bool) -> Delivery:
+    """After someone checked the mail server's log for a possibly sent email: it went (its notices are marked
+    sent), or it did not (it is sent again, with the same Message-ID, by the next run or retry sweep)."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status != Delivery.Status.UNCONFIRMED:
+        raise DomainError(f"This email is {delivery.get_status_display().lower()}, not possibly sent.", code="status")
+    now = timezone.now()
+    if was_sent:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.SENT, sent_at=delivery.claimed_at or now, last_error="Checked: it was sent."
+        )
+        settle_sent_notices([delivery.pk])
+    else:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.RETRY, next_attempt_at=now, last_error="Checked: not received; sending again."
+        )
+    delivery.refresh_from_db()
+    return delivery

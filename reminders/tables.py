@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from clients.tables import ClientNameColumn
 from reminders import selectors
 from reminders.models import Reminder, ReminderDelivery, ReminderRun, ReminderType
+from vetpms.tables import DateColumn
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 STATUS_BADGES = {
@@ -27,12 +28,15 @@ DELIVERY_BADGES = {
     ReminderDelivery.Status.FAILED: "text-bg-danger",
     ReminderDelivery.Status.NO_CHANNEL: "text-bg-dark",
     ReminderDelivery.Status.SKIPPED: "text-bg-secondary",
+    ReminderDelivery.Status.UNCONFIRMED: "text-bg-warning",
 }
 RUN_BADGES = {
     ReminderRun.Status.QUEUED: "text-bg-light border",
     ReminderRun.Status.RUNNING: "text-bg-info",
     ReminderRun.Status.FINISHED: "text-bg-success",
     ReminderRun.Status.FAILED: "text-bg-danger",
+    ReminderRun.Status.TIMED_OUT: "text-bg-warning",
+    ReminderRun.Status.STOPPED: "text-bg-warning",
 }
 _PK = "987654321"
 
@@ -76,7 +80,11 @@ def notice_items(delivery: ReminderDelivery) -> str:
 class ReminderTable(tables.Table):
     due_on = tables.Column(verbose_name="Due", order_by=("due_on", "id"))
     animal = tables.Column(verbose_name="Pet", accessor="animal__name", order_by=("animal__name", "id"))
-    owner = ClientNameColumn("animal__owner", verbose_name="Owner")
+    owner = ClientNameColumn(
+        "animal__owner",
+        verbose_name="Owner",
+        order_by=("animal__owner__last_name", "animal__owner__first_name", "id"),
+    )
     type = tables.Column(verbose_name="Reminder", accessor="type__name", order_by=("type__name", "due_on"))
     vet_name = tables.Column(verbose_name="Vet", orderable=False, default="—")
     channel = tables.Column(verbose_name="Channel", orderable=False, empty_values=())
@@ -209,7 +217,7 @@ class ReminderTypeTable(tables.Table):
 
 
 class DeliveryTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
     client = ClientNameColumn("client", verbose_name="Owner", orderable=False)
     channel = tables.Column(verbose_name="Channel", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
@@ -260,9 +268,9 @@ class DeliveryTable(tables.Table):
 
 
 class RunTable(tables.Table):
-    created_at = tables.DateTimeColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
+    created_at = DateColumn(verbose_name="Started", format="j M Y H:i", orderable=False)
     trigger = tables.Column(verbose_name="How", orderable=False)
-    for_date = tables.DateColumn(verbose_name="For", format="j M Y", orderable=False)
+    for_date = DateColumn(verbose_name="For", format="j M Y", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
     emails_sent = tables.Column(verbose_name="Sent", attrs=NUMERIC, orderable=False)
     emails_failed = tables.Column(verbose_name="Failed", attrs=NUMERIC, orderable=False)

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_tables2 import RequestConfig
 
 from animals.models import Animal
 from animals.selectors import search
@@ -30,6 +29,7 @@ from reminders.tables import DeliveryTable, ReminderTable, ReminderTypeTable, Ru
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.permissions import permission_required, require_perm
+from vetpms.tables import paginate_table
 
 PER_PAGE_CHOICES = (25, 50, 100)
 V = "reminders."
@@ -44,9 +44,7 @@ def _per_page(request) -> int:
 
 
 def _paginate(request, table) -> None:
-    RequestConfig(request, paginate=False).configure(table)
-    table.paginate(per_page=_per_page(request))
-    table.page = table.paginator.get_page(request.GET.get("page"))
+    paginate_table(request, table, per_page=_per_page(request))
 
 
 def _safe_next(request, fallback: str) -> str:

@@ -80,7 +80,9 @@ api = NinjaAPI(
     description=(
         f"VetPMS {__version__}. Authenticate with `Authorization: Bearer <token>` (a manager creates tokens) "
         "or a logged-in session (send the CSRF token as `X-CSRFToken` on writes). Lists take `limit` (1-100) "
-        "and `offset` and answer `{items, count}`. Datetimes are ISO 8601 with offset; weights are decimal "
+        "and answer `{items, count, count_capped, next, previous}`: pass `next` back as `cursor` for the "
+        "following page (any depth costs the same); `count` stops at 10,000 (`count_capped` says so); `offset` "
+        "(up to 10,000) is still read. Datetimes are ISO 8601 with offset; weights are decimal "
         "strings."
     ),
 )

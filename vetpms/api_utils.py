@@ -9,8 +9,11 @@ from typing import Annotated, Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, Schema
-from ninja.pagination import LimitOffsetPagination
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PaginationBase
 from pydantic import ConfigDict, create_model, field_validator
+
+from vetpms.keyset import InvalidCursor, keyset_page
 
 MAX_PAGE_SIZE = 100
 MAX_ID = 2**63 - 1  # the largest bigint: a larger number would overflow the database driver, not just miss
@@ -36,16 +39,52 @@ def url_id(pk: int) -> int:
 S = TypeVar("S", bound=type[Schema])
 
 
-class Page(LimitOffsetPagination):
-    """``?limit=&offset=`` -> ``{"items": [...], "count": N}``. A limit over 100 is refused (422), not clipped,
-    so a client never silently receives less than it asked for."""
+MAX_OFFSET = 10_000
+
+
+def _query_error(name: str, message: str) -> NinjaValidationError:
+    return NinjaValidationError([{"loc": ["query", name], "msg": message, "type": "value_error"}])
+
+
+class Page(PaginationBase):
+    """``?limit=&cursor=`` -> ``{"items": [...], "count": N, "count_capped": bool, "next": cursor, "previous":
+    cursor}``: keyset pages (vetpms.keyset), so the thousandth page costs what the first does. Follow ``next``
+    (null on the last page) for the following page. ``count`` stops at 10,000 (``count_capped`` then says there
+    are more). ``offset`` is still read for older clients, up to 10,000 rows in; a cursor goes any depth.
+
+    A limit over 100 is refused (422), not clipped, so a client never silently receives less than it asked for;
+    so is a cursor the list did not hand out (for instance one kept after changing the filters' order)."""
 
     class Input(Schema):
         limit: int = Field(25, ge=1, le=MAX_PAGE_SIZE, description=f"Page size, 1-{MAX_PAGE_SIZE}.")
-        offset: int = Field(0, ge=0, le=10_000_000)
+        cursor: str | None = Field(
+            None, max_length=2000, description="The `next` (or `previous`) of the page before: where to go on."
+        )
+        offset: int = Field(
+            0, ge=0, le=MAX_OFFSET, description=f"Rows to skip (at most {MAX_OFFSET:,}); prefer the cursor."
+        )
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_limit=MAX_PAGE_SIZE, **kwargs)
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        count_capped: bool = False
+        next: str | None = None
+        previous: str | None = None
+
+    def paginate_queryset(self, queryset, pagination: Input, request=None, **params: Any) -> dict[str, Any]:
+        if pagination.cursor and pagination.offset:
+            raise _query_error("offset", "Give a cursor or an offset, not both.")
+        try:
+            page = keyset_page(queryset, cursor=pagination.cursor, per_page=pagination.limit, skip=pagination.offset)
+        except InvalidCursor as exc:
+            raise _query_error("cursor", "Not a cursor of this list: start again without one.") from exc
+        return {
+            "items": page.rows,
+            "count": page.count,
+            "count_capped": page.count_capped,
+            "next": page.next_cursor,
+            "previous": page.previous_cursor,
+        }
 
 
 class QuerySchema(Schema):

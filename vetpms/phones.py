@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,14 +33,21 @@ def display_phone(e164: str) -> str:
     """National format for numbers of the practice's region, international format for the rest."""
     if not e164:
         return ""
+    return _display_phone(e164, settings.PHONE_REGION)
+
+
+@functools.lru_cache(maxsize=8192)
+def _display_phone(e164: str, region: str) -> str:
+    # Parsing costs about as much as rendering a whole table cell, and the same lists, day lists and accounts are
+    # shown again and again through the day; a number always reads the same in a region, so it is formatted once
+    # per process (8,192 numbers, well under a megabyte).
     try:
-        number = phonenumbers.parse(e164, settings.PHONE_REGION)
+        number = phonenumbers.parse(e164, region)
     except phonenumbers.NumberParseException:
         return e164
-    region = phonenumbers.region_code_for_number(number)
     fmt = (
         phonenumbers.PhoneNumberFormat.NATIONAL
-        if region == settings.PHONE_REGION
+        if phonenumbers.region_code_for_number(number) == region
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(number, fmt)

@@ -283,11 +283,16 @@ PHONE_REGION = env_str("PHONE_REGION", "GB")
 
 # --- Task queue (django-q2) ------------------------------------------------------------------------------------
 # The ORM broker is the default so no extra server is needed; set Q_REDIS_URL to use Redis instead.
+# "timeout" is set for the longest job, a part of a reminder run: it sends for REMINDER_TASK_SECONDS, then finishes
+# the email in hand (each SMTP step waits at most EMAIL_TIMEOUT) and queues the next part; the task is stopped
+# (and its run recorded as timed out) only past this. "retry" (when the ORM broker hands an unacknowledged task to
+# another worker) must exceed it, and a claimed email's lease (REMINDER_SEND_LEASE_SECONDS) too: `manage.py check`
+# says so if they do not.
 Q_CLUSTER: dict[str, object] = {
     "name": "vetpms",
     "workers": env_int("Q_WORKERS", 2),
-    "timeout": 120,
-    "retry": 300,
+    "timeout": env_int("Q_TIMEOUT", 300),
+    "retry": env_int("Q_RETRY", env_int("Q_TIMEOUT", 300) + 60),
     "max_attempts": 1,
     "catch_up": False,
     "label": "Task queue",
@@ -308,6 +313,8 @@ REMINDER_RETRY_EVERY_MINUTES = env_int("REMINDER_RETRY_EVERY_MINUTES", 10)  # ho
 # An email claimed by a worker that died is sent again after this long (longer than any SMTP exchange).
 REMINDER_SEND_LEASE_SECONDS = env_int("REMINDER_SEND_LEASE_SECONDS", 600)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50)  # emails claimed and loaded together
+# How long one task of a run sends before it queues the next part (well inside Q_CLUSTER["timeout"]).
+REMINDER_TASK_SECONDS = env_int("REMINDER_TASK_SECONDS", 60)
 REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS", 400)
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

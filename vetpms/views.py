@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from vetpms import audit, services
 from vetpms.errors import DomainError
 from vetpms.forms import ApiTokenForm, StaffCreateForm, StaffRoleForm, apply_service_error
+from vetpms.keyset import InvalidCursor, keyset_page
 from vetpms.models import ApiToken, User
 from vetpms.permissions import permission_required
 
@@ -163,10 +164,14 @@ def audit_trail(request, model: str, pk: int):
     app_label, model_name, detail_url = AUDITED_MODELS[model]
     model_class = apps.get_model(app_label, model_name)
     obj = get_object_or_404(model_class, pk=pk)
-    page = Paginator(audit.entries_for(obj), 25).get_page(request.GET.get("page"))
+    entries = audit.entries_for(obj).order_by("-at", "-id")
+    try:
+        page = keyset_page(entries, cursor=request.GET.get("cursor") or None, per_page=25, count=False)
+    except InvalidCursor:
+        page = keyset_page(entries, cursor=None, per_page=25, count=False)
     back_url = reverse(detail_url, args=[obj.pk]) if detail_url else reverse("animals:species_list")
     return render(
         request,
         "audit/entries.html",
-        {"object": obj, "kind": model_class._meta.verbose_name, "page_obj": page, "back_url": back_url},
+        {"object": obj, "kind": model_class._meta.verbose_name, "page": page, "back_url": back_url},
     )

@@ -18,19 +18,18 @@ Definitions every report keeps (the tests recompute each figure from the documen
   less refunds paid out.
 - **A year earlier** is the same dates one year back (29 February -> 28 February); a bucket is compared with the
   bucket one year before it (for weeks: the same ISO week number).
-- **Vet and category filters** read the invoice lines (each line keeps its vet and category); without them the
-  documents' stored totals are read, which equal the sums of their lines (invoicing keeps that rule). Payments
-  settle whole invoices, so "collected" cannot be split by vet or category: with such a filter it is left empty,
-  with a note. The payor filter keeps the invoices claimed from those payors (and their credit notes), and the
-  payments those payors made.
+- **Revenue reads summaries**: the issued lines added up per day and per month by kind, vet, category and product,
+  and the payments per day by kind and payor (invoicing.summaries, kept in the transaction that issues a document
+  or records a payment), so ten years cost about what a month costs. Under a payor filter the documents' figures
+  are read from the claimed documents themselves (the summaries do not know who claimed an invoice).
+- **Vet and category filters** apply to the lines (each line keeps its vet and category). Payments settle whole
+  invoices, so "collected" cannot be split by vet or category: with such a filter it is left empty, with a note.
+  The payor filter keeps the invoices claimed from those payors (and their credit notes), and the payments those
+  payors made.
 """
 
 from reports.base import ReportSpec, register
-from reports.builders.appointments import appointments
-from reports.builders.day_sheet import day_sheet
-from reports.builders.receivables import receivables
-from reports.builders.reminders import reminders
-from reports.builders.revenue import revenue
+from reports.builders import appointments, day_sheet, receivables, reminders, revenue
 
 # The registry (reports.base.REPORTS): the one list of reports, in the order the reports page shows them.
 register(
@@ -39,7 +38,7 @@ register(
         title="Revenue",
         description="Invoiced, credited and collected, by period, vet, category, product and payor, against a "
         "year earlier.",
-        build=revenue,
+        build=revenue.revenue,
         filters=("period", "grain", "vet", "category", "payor", "top_n"),
     )
 )
@@ -48,7 +47,7 @@ register(
         name="receivables",
         title="Receivables",
         description="What clients and insurers owe at the end of the period, by age, and who is overdue.",
-        build=receivables,
+        build=receivables.receivables,
         filters=("as_of", "payor"),
         for_vets=False,
         period_kind="as_of",
@@ -59,7 +58,7 @@ register(
         name="appointments",
         title="Appointments",
         description="Volumes by vet, type and weekday; no-show and cancellation rates; book utilisation.",
-        build=appointments,
+        build=appointments.appointments,
         filters=("period", "vet"),
     )
 )
@@ -68,7 +67,7 @@ register(
         name="reminders",
         title="Reminders",
         description="Notices sent, reminders done within 30/60/90 days of their due date, owners with no channel.",
-        build=reminders,
+        build=reminders.reminders,
         filters=("period",),
         for_vets=False,
     )
@@ -78,7 +77,7 @@ register(
         name="day_sheet",
         title="Day sheet",
         description="One day's documents, payments by method (cash-up) and completed appointments.",
-        build=day_sheet,
+        build=day_sheet.day_sheet,
         filters=("day", "vet", "category"),
         period_kind="day",
     )

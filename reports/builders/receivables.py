@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from clients.models import Client
@@ -214,6 +215,17 @@ def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receiv
             "claims": figures[5],
         }
     return Receivables(as_of=as_of, clients=clients, payors=payors)
+
+
+def overdue_now(today: dt.date) -> Decimal:
+    """What clients and insurers owe past the due date with everything recorded so far: the clients' share from
+    the list of open invoices, which keeps what each still owes (invoicing.open_invoices), and the insurers'
+    from their claims (a few thousand). Two small queries where receivables_as_of(today) settles every client's
+    balance; the two agree (tests/reports/test_summaries_cross_check.py) but for a payment or claim dated after
+    today, which this counts already."""
+    clients = OpenInvoice.objects.filter(due_date__lt=today).aggregate(total=Sum("owed"))["total"]
+    insurers = sum((money(row[5]) for row in fetch_all(*payor_open_items_sql(today, ()))), ZERO)
+    return money(clients) + insurers
 
 
 AGE_COLUMNS = [Column(k, label, "money") for k, label in zip(AGE_KEYS, AGE_LABELS, strict=True)]

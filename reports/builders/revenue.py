@@ -8,14 +8,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
-from invoicing.models import (
-    Invoice,
-    InvoiceLine,
-    Payment,
-    Product,
-)
+from invoicing.models import Invoice, InvoiceLine, Payment, PaymentDay, Product, RevenueDay, RevenueMonth
 from invoicing.selectors import ISSUED, MONEY, _share_expression, sharing_claims
 from reports.base import Chart, Column, Grain, ReportParams, ReportResult
 from reports.builders.common import (
@@ -29,7 +24,7 @@ from reports.builders.common import (
     result,
     vet_scope,
 )
-from reports.periods import TRUNC, a_year_later, as_date, bucket_label, buckets, years_back
+from reports.periods import TRUNC, a_year_later, as_date, bucket_label, buckets, next_bucket, years_back
 from vetpms.models import Vet
 from vetpms.money import ZERO, plain_number
 
@@ -77,9 +72,118 @@ class Scope:
             qs = qs.filter(category__in=self.params.categories)
         return qs
 
+    @property
+    def summarised(self) -> bool:
+        """Whether the documents' figures come from the revenue summaries (invoicing.summaries). Under a payor
+        filter they come from the claimed documents themselves: which payors claimed an invoice is not a
+        dimension of the summaries, and the claimed documents are few (claims are read first, by their index)."""
+        return not self.params.payor_ids
+
+    def summaries(self, *, months: bool) -> list[SummaryPart]:
+        """The summary tables to read for both periods: whole calendar months from RevenueMonth (when ``months``:
+        buckets of a month or longer), the days at the periods' ends, or every day, from RevenueDay."""
+        now_days, now_months = split_period(self.params.start, self.params.end, months=months)
+        ly_days, ly_months = split_period(self.ly_start, self.ly_end, months=months)
+        parts = []
+        if now_days or ly_days:
+            parts.append(self._part(RevenueDay, "day", now_days, ly_days))
+        if now_months or ly_months:
+            parts.append(self._part(RevenueMonth, "month", now_months, ly_months))
+        return parts
+
+    def _part(self, model, column: str, now: list[Span], before: list[Span]) -> SummaryPart:
+        def within(spans: list[Span]) -> Q:
+            q = Q(**{f"{column}__isnull": True})  # matches nothing: the column is never empty
+            for first, last in spans:
+                q |= Q(**{f"{column}__gte": first, f"{column}__lte": last})
+            return q
+
+        qs = model.objects.filter(within(now) | within(before))
+        vets = vet_scope(self.params)
+        if vets:
+            qs = qs.filter(vet_key__in=vets)
+        if self.params.categories:
+            qs = qs.filter(category__in=self.params.categories)
+        return SummaryPart(qs, column, within(now), within(before))
+
+
+Span = tuple[dt.date, dt.date]
+
+
+@dataclass
+class SummaryPart:
+    """One summary table's rows for a report: ``rows`` (both periods, filtered), its date column, and the
+    conditions that pick this period's rows and the year before's."""
+
+    rows: QuerySet
+    column: str
+    now: Q
+    before: Q
+
+
+def split_period(start: dt.date, end: dt.date, *, months: bool) -> tuple[list[Span], list[Span]]:
+    """[start, end] as (spans of days, spans of months): with ``months``, the whole calendar months inside it as
+    one span of their first days, and the days before and after them; otherwise all of it as days."""
+    if not months:
+        return [(start, end)], []
+    one = dt.timedelta(days=1)
+    first = start if start.day == 1 else next_bucket(start.replace(day=1), "month")  # of the first whole month
+    stop = end + one if (end + one).day == 1 else end.replace(day=1)  # the day after the last whole month
+    if first >= stop:
+        return [(start, end)], []
+    days = []
+    if start < first:
+        days.append((start, first - one))
+    if stop <= end:
+        days.append((stop, end))
+    return days, [(first, (stop - one).replace(day=1))]
+
+
+def _summed(parts: list[SummaryPart], keys, figures) -> list[dict[str, Any]]:
+    """Each part's rows grouped by ``keys(part)`` (name -> expression, or None for a plain column) with
+    ``figures(part)`` as sums, in one statement (UNION ALL of the parts); rows of one key from two parts are for
+    the caller to add up."""
+    queries = []
+    for part in parts:
+        named = keys(part)
+        plain = [name for name, expression in named.items() if expression is None]
+        expressions = {name: expression for name, expression in named.items() if expression is not None}
+        queries.append(part.rows.values(*plain, **expressions).annotate(**figures(part)).order_by())
+    if len(queries) < 2:
+        return list(queries[0]) if queries else []
+    return list(queries[0].union(*queries[1:], all=True))
+
+
+def _added(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    """Rows of the same ``key`` added up (two summary tables may give one bucket or group each a row); a figure
+    stays None where no row had it."""
+    out: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        into = out.setdefault(as_date(row.pop(key)), {})
+        for name, value in row.items():
+            if value is not None:
+                into[name] = value if into.get(name) is None else money(into[name]) + money(value)
+            else:
+                into.setdefault(name, None)
+    return out
+
 
 def _document_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
     """Per bucket: invoiced net/tax/gross and credited gross of the period, revenue of the year before."""
+    if scope.summarised:
+        invoice, credit = Q(kind=Invoice.Kind.INVOICE), Q(kind=Invoice.Kind.CREDIT_NOTE)
+        summed = _summed(
+            scope.summaries(months=grain in ("month", "quarter", "year")),
+            lambda part: {"bucket": TRUNC[grain](part.column)},
+            lambda part: {
+                "invoiced_net": Sum("net", filter=part.now & invoice),
+                "invoiced_tax": Sum("tax", filter=part.now & invoice),
+                "invoiced_gross": Sum("gross", filter=part.now & invoice),
+                "credited": Sum("gross", filter=part.now & credit),
+                "last_year": Sum("gross", filter=part.before),
+            },
+        )
+        return _added(summed, "bucket")
     if scope.by_lines:
         qs: QuerySet = scope.lines()
         prefix, net, tax, gross = "invoice__", "net", "tax", "gross"
@@ -105,13 +209,15 @@ def _document_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
 
 
 def _payment_sums(scope: Scope, grain: Grain) -> dict[dt.date, dict[str, Any]]:
-    qs = Payment.objects.live().filter(scope.current("", "received_on") | scope.last_year("", "received_on"))
+    """Per bucket: payments and refunds of the period and of the year before, from the payments' summary per
+    day (invoicing.models.PaymentDay: a few rows a day)."""
+    qs = PaymentDay.objects.filter(scope.current("", "day") | scope.last_year("", "day"))
     if scope.params.payor_ids:
-        qs = qs.filter(payor_id__in=scope.params.payor_ids)
-    now, before = scope.current("", "received_on"), scope.last_year("", "received_on")
+        qs = qs.filter(payor_key__in=scope.params.payor_ids)
+    now, before = scope.current("", "day"), scope.last_year("", "day")
     paid, refunded = Q(kind=Payment.Kind.PAYMENT), Q(kind=Payment.Kind.REFUND)
     rows = (
-        qs.annotate(bucket=TRUNC[grain]("received_on"))
+        qs.annotate(bucket=TRUNC[grain]("day"))
         .values("bucket")
         .annotate(
             paid=Sum("amount", filter=now & paid),
@@ -142,6 +248,19 @@ def _line_groups(scope: Scope) -> list[dict[str, Any]]:
     """The lines' sums per (vet, category, product), for the period and the year before, in one scan of the
     lines (credit-note lines count negative, in their own period). The breakdowns by vet, by category and the
     top products are added up from these few thousand groups, instead of reading two million lines three times."""
+    if scope.summarised:
+        return _summed(
+            scope.summaries(months=True),
+            lambda part: {"vet_id": F("vet_key"), "category": None, "product_id": F("product_key")},
+            lambda part: {
+                "sum_net": Sum("net", filter=part.now),
+                "sum_tax": Sum("tax", filter=part.now),
+                "sum_gross": Sum("gross", filter=part.now),
+                "sum_last_year": Sum("gross", filter=part.before),
+                "sum_quantity": Sum("quantity", filter=part.now),
+                "lines": Sum("lines", filter=part.now),
+            },
+        )
     prefix = "invoice__"
     now, before = scope.current(prefix, "issue_date"), scope.last_year(prefix, "issue_date")
     return list(

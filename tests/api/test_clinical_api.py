@@ -260,3 +260,24 @@ def test_weights_through_the_api(api_as, receptionist, vet_user, chihuahua, walk
     in_consultation = f"/api/v1/animals/{walk_in.animal_id}/weights/{walk_in.weight_id}?reason=typo"
     refused = vet_api.http.delete(in_consultation, headers=vet_api.headers)
     assert refused.status_code == 409 and refused.json()["code"] == "weight_in_consultation"
+
+
+def test_lists_page_by_cursor(api_as, vet_user, dog, amoxicillin, walk_in):
+    from clinical.models import Diagnosis
+    from clinical.services import prescription_dispense
+
+    for n in range(3):
+        prescription_dispense(
+            animal=dog, product=amoxicillin, by=vet_user, dose=f"{n} ml", frequency="daily", quantity=Decimal(1)
+        )
+    Diagnosis.objects.bulk_create([Diagnosis(name=f"Condition {n}") for n in range(3)])
+    api = api_as(vet_user)
+    for url in (f"/api/v1/animals/{dog.pk}/prescriptions", "/api/v1/diagnoses", "/api/v1/consultations"):
+        first = api.get(url, {"limit": 2}).json()
+        seen = [item["id"] for item in first["items"]]
+        cursor = first["next"]
+        while cursor:
+            page = api.get(url, {"limit": 2, "cursor": cursor}).json()
+            seen += [item["id"] for item in page["items"]]
+            cursor = page["next"]
+        assert len(seen) == len(set(seen)) == first["count"], url

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -184,6 +185,7 @@ def test_confirmation_email_with_ics_goes_to_consenting_owner(book, monday, djan
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [appointment.client.email]
+    assert message.from_email == f"{settings.PRACTICE['name']} <{settings.PRACTICE['email']}>"  # the practice writes
     assert "Rex" not in message.subject or appointment.animal.name in message.subject
     html = message.alternatives[0].content
     assert "Limping &lt;left fore&gt;" in html and "<left fore>" not in html

@@ -29,6 +29,8 @@ def test_an_invoice_is_emailed_with_text_html_and_its_pdf(issued, receptionist, 
     assert envelope.rcpt_tos == [issued.client.email]
     assert message["Subject"] == f"Invoice {issued.reference} from {settings.PRACTICE['name']}"
     assert message["To"] == issued.client.email and message["Reply-To"] == settings.PRACTICE["email"]
+    assert message["From"] == f"{settings.PRACTICE['name']} <{settings.PRACTICE['email']}>"
+    assert envelope.mail_from == settings.PRACTICE["email"]
 
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()

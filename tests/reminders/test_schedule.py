@@ -151,3 +151,53 @@ def test_the_scheduler_queues_the_daily_run_and_a_worker_sends(broker_name, due_
         assert broker.queue_size() == 0
     finally:
         broker.delete_queue()
+
+
+def test_after_an_outage_the_one_daily_task_catches_up_every_missed_day_latest_stage_only(
+    smtp_server, manager, monkeypatch, settings
+):
+    """The cluster was down for three days. django-q2 (catch_up off) queues the daily task once, for the first
+    missed day, and moves the schedule on: that one run sends what every missed day and today owed."""
+    import django_q.scheduler
+    import django_q.worker
+
+    from reminders.models import ReminderNotice
+
+    monkeypatch.setattr(django_q.scheduler, "close_old_django_connections", lambda: None)
+    monkeypatch.setattr(django_q.worker, "close_old_django_connections", lambda: None)
+    settings.REMINDER_SEND_TIME = "00:00"  # today's send time has come, whenever the suite runs
+    settings.REMINDER_CATCH_UP_DAYS = 7
+    today = timezone.localdate()
+    two_stage = ReminderType.objects.create(
+        name="Booster", interval=12, interval_unit="months", stages=[-2, 0], subject="{pets}", body_text="{items}"
+    )
+
+    def due(name, day):
+        pet = AnimalFactory(name=name, species=species("Dog"))
+        return reminder_create(animal=pet, reminder_type=two_stage, due_on=day, by=manager)
+
+    both = due("Both", today - dt.timedelta(days=1))  # stage -2 fell three days ago, stage 0 yesterday
+    missed = due("Missed", today - dt.timedelta(days=2))  # stage 0 two days ago, -2 four days ago
+    on_time = due("Today", today)  # stage 0 today, -2 two days ago
+    ahead = due("Ahead", today + dt.timedelta(days=2))  # stage -2 today
+    daily = Schedule.objects.get(name=schedule.DAILY_NAME)
+    first_missed = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(0, 0), tzinfo=LONDON)
+    Schedule.objects.filter(pk=daily.pk).update(next_run=first_missed)
+    Schedule.objects.exclude(pk=daily.pk).update(repeats=0)
+    broker = orm_broker.ORM(list_key=f"vetpms-test-{uuid.uuid4().hex}")
+    try:
+        scheduler(broker=broker)
+        (result,) = _run_queued_tasks(broker)
+        assert result["success"], result["result"]
+        assert broker.queue_size() == 0  # once, not once per missed day
+    finally:
+        broker.delete_queue()
+
+    run = ReminderRun.objects.get(trigger=ReminderRun.Trigger.SCHEDULE)
+    assert run.for_date == today and run.status == ReminderRun.Status.FINISHED
+    got = {key for m in smtp_server.messages for key in m["X-VetPMS-Notices"].split()}
+    assert got == {f"{both.pk}:0", f"{missed.pk}:0", f"{on_time.pk}:0", f"{ahead.pk}:-2"}
+    skipped = ReminderNotice.objects.filter(status=ReminderNotice.Status.SKIPPED)
+    assert {(n.reminder_id, n.stage) for n in skipped} == {(both.pk, -2), (missed.pk, -2), (on_time.pk, -2)}
+    daily.refresh_from_db()
+    assert daily.next_run > timezone.now()

@@ -6,6 +6,8 @@ import re
 from email.message import EmailMessage
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from clients.services import client_set_consent
@@ -87,8 +89,9 @@ def test_each_owner_gets_one_email_with_exactly_their_items_due(smtp_server, man
     assert "- Rex: DHPP booster, due 10 March 2027" in text
     assert "- Rex: Dental recheck, due 10 March 2027" in text
     assert "- Bella: DHPP booster, due 24 March 2027" in text
-    # The most urgent item's type gives the subject; {pets} names each pet once.
-    assert ann["Subject"] in ("Rex and Bella: due on 10 March 2027", "Dental recheck for Rex and Bella")
+    # Two types: the neutral frame gives the subject (no type speaks for the other); {pets} names each pet once.
+    assert ann["Subject"] == f"Reminders for Rex and Bella from {settings_practice_name()}"
+    assert by_to["bob@example.com"]["Subject"] == "Max: due on 8 February 2027"  # one type: its own templates
     assert run.emails_sent == 2 and run.notices_planned == 4
     assert ReminderNotice.objects.filter(status=ReminderNotice.Status.SENT).count() == 4
     assert set(ReminderDelivery.objects.values_list("status", flat=True)) == {ReminderDelivery.Status.SENT}
@@ -261,7 +264,7 @@ def test_the_server_down_then_up_sends_everything_once(smtp_server, manager, dog
     assert run.emails_sent == 0 and run.emails_deferred == 5
     assert "unavailable" in run.error
     statuses = sorted(ReminderDelivery.objects.values_list("status", "attempts"))
-    assert statuses == [("pending", 0)] * 4 + [("retry", 1)]  # only the one that was tried counts an attempt
+    assert statuses == [("pending", 0)] * 5  # no SMTP conversation began: no attempt is counted
 
     settings.EMAIL_PORT = port
     ReminderDelivery.objects.update(next_attempt_at=timezone.now())
@@ -297,7 +300,91 @@ def test_a_stale_claim_of_a_dead_worker_is_released_and_sent(smtp_server, manage
     )
     assert sending.send_due().sent == 1
     assert received_keys(smtp_server) == [(reminder.pk, 0)]
-    assert ReminderDelivery.objects.get().attempts == 2  # the dead worker's attempt counts
+    assert ReminderDelivery.objects.get().attempts == 1  # the dead worker never began to send it
+
+
+def _die_holding_a_claim(settings, phase: str = ReminderDelivery.Phase.NOT_BEGUN) -> None:
+    """A worker claims the due emails, gets as far as ``phase`` (what it writes down as it goes) and dies; then
+    its lease runs out."""
+    _token, batch = sending.claim_batch(size=10)
+    assert batch
+    if phase:
+        ReminderDelivery.objects.filter(pk__in=[d.pk for d in batch]).update(attempts=F("attempts") + 1, phase=phase)
+    ReminderDelivery.objects.filter(pk__in=[d.pk for d in batch]).update(
+        claimed_at=timezone.now() - dt.timedelta(seconds=settings.REMINDER_SEND_LEASE_SECONDS + 1)
+    )
+
+
+def test_claims_released_after_workers_died_before_sending_are_not_attempts(smtp_server, manager, dog_type, settings):
+    settings.REMINDER_MAX_ATTEMPTS = 3
+    reminder = due(manager, dog_type, due_on=TODAY)
+    sending.plan_notices(today=TODAY)
+    sending.group_notices(run=None)
+    for _ in range(settings.REMINDER_MAX_ATTEMPTS + 1):  # more crashes than attempts allowed, none while sending
+        _die_holding_a_claim(settings)
+        assert sending.release_stale_claims() == 1
+        delivery = ReminderDelivery.objects.get()
+        assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert sending.send_due().sent == 1
+    assert received_keys(smtp_server) == [(reminder.pk, 0)]
+    assert ReminderDelivery.objects.get().attempts == 1
+
+
+def test_a_worker_that_died_mid_conversation_counts_an_attempt_and_the_email_goes_again(
+    smtp_server, manager, dog_type, settings
+):
+    settings.REMINDER_MAX_ATTEMPTS = 2
+    reminder = due(manager, dog_type, due_on=TODAY)
+    sending.plan_notices(today=TODAY)
+    sending.group_notices(run=None)
+    _die_holding_a_claim(settings, ReminderDelivery.Phase.TALKING)  # the server never had the whole message
+    sending.release_stale_claims()
+    delivery = ReminderDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("retry", 1) and delivery.next_attempt_at <= timezone.now()
+    assert sending.send_due().sent == 1
+    assert received_keys(smtp_server) == [(reminder.pk, 0)]
+    assert ReminderDelivery.objects.get().attempts == 2
+
+
+def test_a_worker_that_died_awaiting_the_servers_reply_leaves_a_possibly_sent_email_for_a_check(
+    smtp_server, manager, dog_type, settings
+):
+    from reminders.management.commands.reminders_unconfirmed import Command
+
+    reminder = due(manager, dog_type, due_on=TODAY)
+    sending.plan_notices(today=TODAY)
+    sending.group_notices(run=None)
+    _die_holding_a_claim(settings, ReminderDelivery.Phase.AWAITING_REPLY)  # the server had it all
+    sending.release_stale_claims()
+    delivery = ReminderDelivery.objects.get()
+    assert delivery.status == ReminderDelivery.Status.UNCONFIRMED
+    assert delivery.message_id == sending.message_id(delivery) and "Message-ID" in delivery.last_error
+    assert sending.send_due().sent == 0 and smtp_server.messages == []  # not sent again blindly
+
+    with pytest.raises(CommandError):
+        call_command(Command(), sent=delivery.pk + 1000)
+    call_command(Command(), resend=delivery.pk)  # checked: the server's log has no such Message-ID
+    assert sending.send_due().sent == 1
+    (message,) = smtp_server.messages
+    assert message["Message-ID"] == delivery.message_id and keys(message) == {(reminder.pk, 0)}
+    assert ReminderNotice.objects.get().status == ReminderNotice.Status.SENT
+    with pytest.raises(CommandError, match="not possibly sent"):
+        call_command(Command(), sent=delivery.pk)
+
+
+def test_a_possibly_sent_email_checked_as_delivered_is_marked_sent(smtp_server, manager, dog_type, settings):
+    due(manager, dog_type, due_on=TODAY)
+    sending.plan_notices(today=TODAY)
+    sending.group_notices(run=None)
+    _die_holding_a_claim(settings, ReminderDelivery.Phase.AWAITING_REPLY)
+    sending.release_stale_claims()
+    delivery = ReminderDelivery.objects.get()
+    sending.unconfirmed_resolve(delivery=delivery, was_sent=True)
+    delivery.refresh_from_db()
+    assert delivery.status == ReminderDelivery.Status.SENT and delivery.sent_at
+    assert ReminderNotice.objects.get().status == ReminderNotice.Status.SENT
+    sending.send_due()
+    assert smtp_server.messages == []
 
 
 def test_new_items_join_an_owner_email_still_waiting_for_a_retry(smtp_server, manager, dog_type, dental_type):
@@ -332,3 +419,60 @@ def test_reminders_of_inactive_owners_are_not_planned(smtp_server, manager, dog_
     Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.CANCELLED)
     run_for()
     assert not ReminderNotice.objects.exists() and smtp_server.messages == []
+
+
+def test_an_email_for_pets_due_different_things_words_each_item_by_its_own_type(smtp_server, manager):
+    booster = ReminderType.objects.create(
+        name="DHPP booster",
+        interval=12,
+        stages=[0],
+        subject="Booster time for {pets}",
+        body_text="Dear {owner_first_name},\nIt is time for the booster against distemper:\n{items}",
+        body_html="<p>It is time for the booster against distemper:</p>{items}",
+    )
+    felv = ReminderType.objects.create(
+        name="FeLV",
+        interval=12,
+        stages=[0],
+        subject="FeLV vaccination due for {pets}",
+        body_text="Dear {owner_first_name},\nThe feline leukaemia vaccination comes round:\n{items}",
+    )
+    owner = ClientFactory(first_name="Jane", email="jane@example.com")
+    rex = due(manager, booster, owner=owner, due_on=TODAY, name="Rex")
+    tom = due(manager, felv, pet=AnimalFactory(name="Tom", owner=owner, species=species("Cat")), due_on=TODAY)
+
+    run_for()
+
+    (message,) = smtp_server.messages
+    assert keys(message) == {(rex.pk, 0), (tom.pk, 0)}
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(("html",)).get_content()
+    assert "distemper" not in text and "distemper" not in html  # the dog's wording does not speak for the cat
+    assert "Booster time for Rex\n- Rex: DHPP booster, due 10 March 2027" in text
+    assert "FeLV vaccination due for Tom\n- Tom: FeLV, due 10 March 2027" in text
+    assert "<strong>FeLV vaccination due for Tom</strong>" in html and "Tom</strong>: FeLV" in html
+    assert message["Subject"] == "Reminders for Rex and Tom from " + settings_practice_name()
+
+
+def test_an_email_for_two_pets_due_the_same_thing_keeps_the_types_own_wording(smtp_server, manager, dog_type):
+    owner = ClientFactory(first_name="Jane", email="jane@example.com")
+    due(manager, dog_type, owner=owner, due_on=TODAY, name="Rex")
+    due(manager, dog_type, owner=owner, due_on=TODAY, name="Fido")
+    run_for()
+    (message,) = smtp_server.messages
+    assert message["Subject"] == "Fido and Rex: due on 10 March 2027"
+
+
+def test_reminder_emails_come_from_the_practice(smtp_server, manager, dog_type, settings):
+    settings.PRACTICE = {**settings.PRACTICE, "name": "Riverside Vets", "email": "hello@riverside.example"}
+    due(manager, dog_type, due_on=TODAY)
+    run_for()
+    (message,) = smtp_server.messages
+    assert message["From"] == "Riverside Vets <hello@riverside.example>"
+    assert smtp_server.envelopes[0].mail_from == "hello@riverside.example"
+
+
+def settings_practice_name() -> str:
+    from django.conf import settings
+
+    return settings.PRACTICE["name"]

@@ -2,7 +2,13 @@
 
 import datetime as dt
 import json
+import os
+import re
+import subprocess
 import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
 
 import pytest
 from django.core import signing
@@ -12,9 +18,11 @@ from reminders import sending, unsubscribe
 from reminders.models import ReminderDelivery, ReminderRun, ReminderType
 from reminders.services import reminder_create
 from tests.factories import AnimalFactory, ClientFactory, species
+from tests.reference_data import ensure_reference_data
 from vetpms.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -117,3 +125,45 @@ def test_after_unsubscribing_the_owner_gets_no_more_reminder_emails(client, owne
     assert len(smtp_server.messages) == 1
     follow_up = ReminderDelivery.objects.get(status=ReminderDelivery.Status.NO_CHANNEL)
     assert follow_up.client == owner and follow_up.notices.get().reminder == reminder
+
+
+def demo_site_url(*, host: str, port: int) -> str:
+    """The SITE_URL `make demo HOST=... PORT=...` gives the app it serves (read from make's dry run)."""
+    recipe = subprocess.run(  # noqa: S603 - make with fixed arguments
+        ["make", "--no-print-directory", "-n", "serve", f"HOST={host}", f"PORT={port}"],  # noqa: S607
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "SITE_URL"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r'SITE_URL="([^"]+)"', recipe)
+    assert found, recipe
+    return found.group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_links_in_a_demo_email_open_the_running_app(live_server, owner, smtp_server, settings):
+    """`make demo PORT=...` serves the app on that port, and the links in the emails it sends lead there."""
+    ensure_reference_data()  # a transactional test: the tables may have been emptied before it
+    address = urllib.parse.urlsplit(live_server.url)
+    settings.SITE_URL = demo_site_url(host=address.hostname, port=address.port)
+    assert live_server.url == settings.SITE_URL
+    reminder_type = ReminderType.objects.create(
+        name="Rabies", interval=12, interval_unit="months", stages=[0], subject="{pets}", body_text="{items}"
+    )
+    today = dt.date(2027, 5, 3)
+    pet = AnimalFactory(owner=owner, species=species("Dog"))
+    reminder_create(animal=pet, reminder_type=reminder_type, due_on=today, by=None)
+    sending.execute_run(run_id=ReminderRun.objects.create(trigger="manual", for_date=today).pk)
+    (message,) = smtp_server.messages
+
+    in_text = re.search(r"To stop them, open: (\S+)", message.get_body(("plain",)).get_content()).group(1)
+    with urllib.request.urlopen(in_text, timeout=30) as page:  # noqa: S310 - the live test server
+        assert page.status == 200 and b"Unsubscribe from reminder emails" in page.read()
+    one_click = message["List-Unsubscribe"].strip()[1:-1]
+    form = urllib.parse.urlencode({"List-Unsubscribe": "One-Click"}).encode()
+    with urllib.request.urlopen(one_click, data=form, timeout=30) as answer:  # noqa: S310 - the live test server
+        assert answer.status == 200 and answer.read() == b"Unsubscribed.\n"
+    owner.refresh_from_db()
+    assert owner.reminder_consent is False

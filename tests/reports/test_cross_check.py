@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from invoicing.models import Product
 from reports.base import ReportParams
 from reports.builders.receivables import receivables_as_of
 from reports.builders.revenue import revenue
@@ -133,6 +134,69 @@ def test_revenue_equals_raw_sql_for_random_periods_grains_and_filters(random_boo
             assert dec(stored[0] or 0) == total
             payors = next(s for s in result.sections if s.title.startswith("By payor"))
             assert sum(r["share"] for r in payors.rows) == total
+
+
+def test_the_revenue_summaries_equal_raw_sql_over_the_lines_and_payments(random_books):
+    """The tables the revenue report reads (invoicing.summaries), against GROUP BYs written here."""
+    lines = sql_rows(
+        "SELECT i.issue_date, i.kind, COALESCE(l.vet_id, 0), l.category, COALESCE(l.product_id, 0), "
+        "SUM(l.net), SUM(l.tax), SUM(l.gross), COUNT(*) "
+        "FROM invoicing_invoiceline l JOIN invoicing_invoice i ON i.id = l.invoice_id "
+        "WHERE i.status IN ('finalised', 'void') GROUP BY 1, 2, 3, 4, 5"
+    )
+    expected_days = {(as_day(r[0]), *r[1:5]): (dec(r[5]), dec(r[6]), dec(r[7]), r[8]) for r in lines}
+    kept_days = {
+        (as_day(r[0]), *r[1:5]): (dec(r[5]), dec(r[6]), dec(r[7]), r[8])
+        for r in sql_rows(
+            "SELECT day, kind, vet_key, category, product_key, net, tax, gross, lines FROM invoicing_revenueday"
+        )
+    }
+    assert kept_days == expected_days and len(expected_days) > 30
+    expected_months: dict[tuple, list] = defaultdict(lambda: [D("0.00"), D("0.00"), D("0.00"), 0])
+    for (day, *key), figures in expected_days.items():
+        row = expected_months[(day.replace(day=1), *key)]
+        for n, value in enumerate(figures):
+            row[n] += value
+    kept_months = {
+        (as_day(r[0]), *r[1:5]): [dec(r[5]), dec(r[6]), dec(r[7]), r[8]]
+        for r in sql_rows(
+            "SELECT month, kind, vet_key, category, product_key, net, tax, gross, lines FROM invoicing_revenuemonth"
+        )
+    }
+    assert kept_months == dict(expected_months)
+    payments = sql_rows(
+        "SELECT received_on, kind, COALESCE(payor_id, 0), SUM(amount), COUNT(*) FROM invoicing_payment GROUP BY 1, 2, 3"
+    )
+    kept_payments = sql_rows("SELECT day, kind, payor_key, amount, payments FROM invoicing_paymentday")
+    assert {(as_day(r[0]), r[1], r[2]): (dec(r[3]), r[4]) for r in kept_payments} == {
+        (as_day(r[0]), r[1], r[2]): (dec(r[3]), r[4]) for r in payments
+    }
+
+
+def test_the_revenue_breakdowns_equal_raw_sql(random_books, vets):
+    """By vet, by category and the top products, from the summaries, against the lines grouped here."""
+    rng = random_books
+    for _ in range(8):
+        start = dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 650))
+        end = start + dt.timedelta(days=rng.randrange(20, 500))
+        result = revenue(ReportParams(start, end, rng.choice(GRAINS), top_n=50))
+        rows = sql_rows(
+            "SELECT COALESCE(v.display_name, 'No vet'), l.category, COALESCE(p.name, 'Not from the catalogue'), "
+            "l.gross, l.quantity FROM invoicing_invoiceline l JOIN invoicing_invoice i ON i.id = l.invoice_id "
+            "LEFT JOIN vetpms_vet v ON v.id = l.vet_id LEFT JOIN invoicing_product p ON p.id = l.product_id "
+            "WHERE i.status IN ('finalised', 'void') AND i.issue_date BETWEEN %s AND %s",
+            [start, end],
+        )
+        sections = {s.title: s for s in result.sections}
+        for title, column in (("By vet", 0), ("By treatment category", 1), ("Top 50 products", 2)):
+            expected: dict[str, Decimal] = defaultdict(lambda: D("0.00"))
+            for row in rows:
+                expected[row[column]] += dec(row[3])
+            got = {r["name"]: r["gross"] for r in sections[title].rows}
+            if column == 1:  # categories are shown by their labels
+                got = {key: got[label] for key, label in Product.Category.choices if label in got}
+            nonzero = {k: v for k, v in got.items() if v}
+            assert nonzero == {k: v for k, v in expected.items() if v} and nonzero, (title, start, end)
 
 
 def test_receivables_equal_raw_sql_balances(random_books):

@@ -29,15 +29,19 @@ def _env(**overrides: str) -> dict[str, str]:
 
 
 def _production_env(**overrides: str) -> dict[str, str]:
-    return _env(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="vetpms.example.org",
-        CSRF_TRUSTED_ORIGINS="https://vetpms.example.org",
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "vetpms.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://vetpms.example.org",
         # The README's production settings opt in to the HSTS preload list (check --deploy warns otherwise).
-        SECURE_HSTS_PRELOAD="1",
-        **overrides,
-    )
+        "SECURE_HSTS_PRELOAD": "1",
+        # Owners open the links in their emails, and reply to them (check --deploy refuses local addresses).
+        "SITE_URL": "https://vetpms.example.org",
+        "DEFAULT_FROM_EMAIL": "VetPMS <reception@vetpms.example.org>",
+        "PRACTICE_EMAIL": "reception@vetpms.example.org",
+    }
+    return _env(**{**production, **overrides})
 
 
 def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -58,6 +62,37 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SITE_URL", "http://127.0.0.1:8000"),
+        ("SITE_URL", "http://vetpms.example.org"),
+        ("SITE_URL", "https://localhost:8443"),
+        ("DEFAULT_FROM_EMAIL", "VetPMS <reception@localhost>"),
+        ("PRACTICE_EMAIL", "reception@localhost"),
+    ],
+)
+def test_check_deploy_refuses_links_and_senders_owners_cannot_use(tmp_path, variable, value):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=_production_env(SQLITE_PATH=str(tmp_path / "deploy.sqlite3"), **{variable: value}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"{variable} is {value!r}" in result.stderr + result.stdout
+
+
+def test_the_readme_deploy_example_sets_a_public_site_url_and_sender():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme[readme.index("check --deploy --fail-level WARNING") - 1500 :][:1600]
+    assert re.search(r"SITE_URL=https://[a-z0-9.-]+\.[a-z]+", example), example
+    assert re.search(r"DEFAULT_FROM_EMAIL=.*@[a-z0-9-]+\.[a-z.]+", example), example
 
 
 def test_settings_refuse_to_start_without_a_secret_key(tmp_path):

@@ -340,7 +340,9 @@ def test_audit_trail_is_paginated(as_manager, receptionist):
     for i in range(30):
         audit.record(actor=receptionist, obj=owner, action="update", changes={"notes": [str(i), str(i + 1)]})
     first = as_manager.get(reverse("audit", args=["client", owner.pk]))
-    assert len(first.context["page_obj"]) == 25
-    second = as_manager.get(reverse("audit", args=["client", owner.pk]), {"page": 2})
-    assert len(second.context["page_obj"]) == 5
+    assert len(first.context["page"].rows) == 25
+    assert first.context["page"].rows[0].changes == {"notes": ["29", "30"]}  # newest first
+    second = as_manager.get(reverse("audit", args=["client", owner.pk]), {"cursor": first.context["page"].next_cursor})
+    assert [e.changes["notes"][0] for e in second.context["page"].rows] == ["4", "3", "2", "1", "0"]
+    assert not second.context["page"].has_next and second.context["page"].has_previous
     assert AuditEntry.objects.count() == 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 
 from vetpms.phones import display_phone
+from vetpms.tables import table_body as _table_body
 from vetpms.text import plural
 
 register = template.Library()
@@ -76,3 +77,9 @@ def plural_filter(noun: str, count=None) -> str:
     except (TypeError, ValueError):
         number = None
     return plural(str(noun), number)
+
+
+@register.simple_tag
+def table_body(table):
+    """The rows of a django-tables2 table page (vetpms.tables.table_body): templates/includes/table.html."""
+    return _table_body(table)

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from exc
         trigger = ReminderRun.Trigger.RETRY if retries_only else ReminderRun.Trigger.MANUAL
         run = ReminderRun.objects.create(trigger=trigger, for_date=day, status=ReminderRun.Status.QUEUED)
-        run = sending.execute_run(run_id=run.pk)
+        run = sending.execute_run(run_id=run.pk)  # the whole run, in this process: no task timeout to stay inside
         self.stdout.write(
             f"run {run.pk} for {run.for_date}: {run.notices_planned} notices planned, {run.emails_sent} emails sent, "
             f"{run.emails_failed} failed, {run.emails_deferred} to retry, {run.no_channel} owners to phone"

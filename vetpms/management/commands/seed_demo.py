@@ -36,15 +36,21 @@ def invoicing_models() -> list:
         InvoiceLine,
         OpenInvoice,
         Payment,
+        PaymentDay,
         Payor,
         Policy,
         Product,
+        RevenueDay,
+        RevenueMonth,
     )
 
     # Reminders point at invoice lines and products, so they go with them (and their types, which the demo makes).
     return [
         *reminder_models(),
         OpenInvoice,
+        RevenueDay,
+        RevenueMonth,
+        PaymentDay,
         Allocation,
         ClaimLine,
         Claim,

@@ -725,10 +725,14 @@ def seed_invoices(ctx: SeedContext) -> None:
             ctx.out.write(f"    {ledger.totals['invoices']:,} invoices ({time.perf_counter() - started:.0f} s)\n")
     ledger.flush()
     _credit_notes(ledger)
-    # Written with COPY, so no model signal kept the list of open invoices: build it in one statement.
-    from invoicing import open_invoices
+    # Written with COPY, so no model signal kept the list of open invoices or the revenue summaries: build them in
+    # one statement each, after fresh planner statistics (on tables the planner still thinks empty the rebuild can
+    # run for many minutes).
+    from invoicing import open_invoices, summaries
 
+    _analyse_tables()
     open_count = open_invoices.rebuild()
+    summary_counts = summaries.rebuild()
     DocumentCounter.objects.bulk_create(
         [DocumentCounter(series=series, last_number=last) for series, last in sorted(ledger.counters.items())]
     )
@@ -747,6 +751,7 @@ def seed_invoices(ctx: SeedContext) -> None:
             "claims": total["claims"],
             "payments": total["payments"],
             "open invoices": open_count,
+            "revenue summary rows (days, months, payment days)": sum(summary_counts.values()),
         }
     )
 
@@ -1103,12 +1108,16 @@ def seed_reminders(ctx: SeedContext) -> None:
 REMINDER_STEPS: list[Step] = [seed_reminder_types, seed_reminders]
 
 
-def analyse(ctx: SeedContext) -> None:
-    """Fresh planner statistics, so the first search after a bulk load uses the trigram indexes."""
+def _analyse_tables() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def analyse(ctx: SeedContext) -> None:
+    """Fresh planner statistics, so the first search after a bulk load uses the trigram indexes."""
+    _analyse_tables()
 
 
 STEPS: list[Step] = [
