@@ -46,7 +46,7 @@ register(
     ReportSpec(
         name="receivables",
         title="Receivables",
-        description="What clients and insurers owe at the end of the period, by age, and who is overdue.",
+        description="What clients and insurers owe as of a day, by age, and who is overdue.",
         build=receivables.receivables,
         filters=("as_of", "payor"),
         for_vets=False,
