@@ -64,9 +64,9 @@ def _serious(page, axe_source: str) -> list[str]:
     ]
 
 
-def test_main_pages_have_no_serious_accessibility_violations(page, log_in, practice, axe_source):
+def _main_pages(practice) -> list[str]:
     vet, pet, monday, appointment = practice["vet"], practice["pet"], practice["monday"], practice["appointment"]
-    pages = [
+    return [
         "/",
         "/search/?q=Bramble",
         "/clients/",
@@ -87,15 +87,30 @@ def test_main_pages_have_no_serious_accessibility_violations(page, log_in, pract
         "/reports/",
         "/staff/",
     ]
+
+
+def test_main_pages_have_no_serious_accessibility_violations(page, log_in, practice, axe_source):
     log_in("mona", PASSWORD)
     found = {}
-    for url in pages:
+    for url in _main_pages(practice):
         page.goto(url)
         page.wait_for_load_state("load")
         problems = _serious(page, axe_source)
         if problems:
             found[url] = problems
     assert not found, "\n".join(f"{url}:\n  " + "\n  ".join(p) for url, p in found.items())
+
+
+def test_main_pages_fit_a_phone_without_sideways_scrolling(page, log_in, practice):
+    """At 390 px (a vet's phone) no page is wider than the screen: wide tables scroll inside their card."""
+    log_in("mona", PASSWORD)
+    page.set_viewport_size({"width": 390, "height": 844})
+    wide = [
+        url
+        for url in _main_pages(practice)
+        if page.goto(url) and not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    ]
+    assert not wide, f"wider than a 390 px phone: {wide}"
 
 
 def test_keyboard_walks_the_search_results_and_reaches_every_action(page, log_in, practice):
