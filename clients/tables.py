@@ -22,7 +22,7 @@ class ClientNameColumn(tables.Column):
         kwargs.setdefault(
             "order_by", (f"{path}__last_name", f"{path}__organisation", f"{path}__first_name", f"{path}__id")
         )
-        super().__init__(accessor=path.replace("__", "."), empty_values=(), **kwargs)
+        super().__init__(accessor=path, empty_values=(), **kwargs)
 
     def render(self, value, record=None):
         if value is None:
