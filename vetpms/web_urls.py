@@ -22,6 +22,7 @@ urlpatterns = [
     path("clients/", include("clients.urls")),
     path("appointments/", include("appointments.urls")),
     path("", include("invoicing.urls")),
+    path("clinical/", include("clinical.urls")),
     path("reminders/", include("reminders.urls")),
     path("r/", include("reminders.public_urls")),
     path("reports/", include("reports.urls")),
