@@ -26,6 +26,7 @@ from appointments.models import (
 )
 from appointments.services import MAX_MINUTES
 from vetpms.api_utils import Id, InputSchema, patch_schema
+from vetpms.params import DATE_MESSAGE, DAY_JSON_SCHEMA, in_bounds
 from vetpms.timeutils import to_local
 
 
@@ -58,8 +59,8 @@ def _wall_clock_string(value: Any) -> Any:
 
 def _bookable_range(value: Any) -> Any:
     # Far-off years are typos, and near the ends of the calendar adding a duration or a day would overflow.
-    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"Give a date between {MIN_YEAR} and {MAX_YEAR}.")
+    if value is not None and not in_bounds(value):
+        raise ValueError(DATE_MESSAGE)
     return value
 
 
@@ -70,9 +71,8 @@ def _wall_time(value: dt.time) -> dt.time:
 
 
 WallTime = Annotated[dt.time, AfterValidator(_wall_time)]
-MIN_YEAR, MAX_YEAR = 1900, 2999
 # A date in a query (a day list, free slots, a list's range): read as a day in the practice's time zone.
-LocalDate = Annotated[dt.date, AfterValidator(_bookable_range)]
+LocalDate = Annotated[dt.date, AfterValidator(_bookable_range), WithJsonSchema(DAY_JSON_SCHEMA)]
 
 
 START_HELP = (

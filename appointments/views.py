@@ -20,7 +20,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -45,6 +44,7 @@ from appointments.tables import AppointmentTypeTable, Column, day_grid_rows, day
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
+from vetpms.params import parse_day, parse_id, safe_next
 from vetpms.permissions import permission_required
 from vetpms.timeutils import to_local
 
@@ -68,20 +68,21 @@ def _day_param(request, name: str = "date") -> dt.date:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return timezone.localdate()
-    try:
-        return dt.date.fromisoformat(raw[:10])
-    except ValueError:
-        messages.warning(request, f"“{raw[:20]}” is not a date; showing today.")
+    day = parse_day(raw[:10])
+    if day is None:
+        messages.warning(request, f"“{raw[:20]}” is not a date between 1900 and 2999; showing today.")
         return timezone.localdate()
+    return day
 
 
 def _id_param(request, name: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) >= 2**31:
+    value = parse_id(raw)
+    if value is None:
         raise Http404("No such record.")
-    return int(raw)
+    return value
 
 
 def _vet_param(request) -> Vet | None:
@@ -94,10 +95,7 @@ def _vet_param(request) -> Vet | None:
 
 
 def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 def _day_nav(day: dt.date, step_days: int = 1) -> dict:

@@ -17,13 +17,14 @@ import cProfile
 import datetime as dt
 import io
 import pstats
+import re
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.run import Result, measure
+from bench.run import ROOT, Result, measure
 
 TARGET_MS = 50.0
 FLOOR_MULTIPLE = 10.0
@@ -212,7 +213,7 @@ def _profile(call: Callable[[], object], runs: int = 10) -> str:
     signature_calls = sum(
         n for (file, _line, name), (_cc, n, *_rest) in stats.stats.items() if name == "signature" and "inspect" in file
     )  # type: ignore[attr-defined]
-    text = out.getvalue()
+    text = re.sub(r"\S*/(site-packages|python3\.\d+)/", "", out.getvalue()).replace(f"{ROOT}/", "")
     body = text[text.index("ncalls") :] if "ncalls" in text else text
     return (
         f"{stats.total_tt * 1000 / runs:.1f} ms a request under the profiler; "  # type: ignore[attr-defined]

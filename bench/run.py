@@ -20,6 +20,8 @@ Targets (issue 4, bench/invoicing.py): finalise <= 50 ms p95; the PDF of a 20-li
 client's balance with 300 documents <= 20 ms p95; the invoice list page <= 10 queries whatever the page size.
 Targets (issue 14, bench/pages.py): every daily page and API list p95 <= 50 ms as each role, deep pages as page 1,
 with the ratio to a framework floor measured in the same run (``--only pages``, ``make bench``).
+Targets (issue 10, bench/clinical.py): the consultation page and the history of a 600-entry patient <= 30 ms p95
+with a constant number of queries; signing <= 20 ms p95; the history PDF of 100 entries <= 200 ms p95.
 
     python -m bench --only invoicing      # measure one part; the other sections of latest.md are kept
 """
@@ -45,7 +47,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.md"
 EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
 EXPLAIN_INVOICING = ROOT / "docs" / "explain" / "invoicing.md"
 EXPLAIN_REPORTS = ROOT / "docs" / "explain" / "reports.md"
-PARTS = ("search", "appointments", "invoicing", "reports", "pages")
+PARTS = ("search", "appointments", "invoicing", "reports", "pages", "clinical")
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -102,7 +104,13 @@ def load_data(*, reseed: bool) -> float | None:
     if not reseed and loaded and User.objects.filter(username="manager").exists():
         print(f"practice-scale data already loaded ({Client.objects.count():,} clients)")
         if Invoice.objects.count() >= 400_000:
-            return None
+            from clinical.models import Consultation
+
+            if Consultation.objects.count() >= 400_000:
+                return None
+            started = time.perf_counter()  # loaded before the clinical record existed: add it
+            call_command("seed_demo", scale="practice", only="clinical")
+            return time.perf_counter() - started
         started = time.perf_counter()  # loaded before invoicing existed: add it to what is there
         call_command("seed_demo", scale="practice", only="invoicing")
         return time.perf_counter() - started
@@ -486,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="threads in the throughput test (default 8)")
     parser.add_argument("--finalise", type=int, default=101, help="drafts finalised in the invoicing bench")
     parser.add_argument("--pdf-runs", type=int, default=50, help="renders of the 20-line invoice (default 50)")
+    parser.add_argument("--sign", type=int, default=60, help="consultations signed in the clinical bench")
     parser.add_argument("--only", choices=PARTS, action="append", help="measure only this part (repeatable)")
     parser.add_argument("--page-samples", type=int, default=50, help="requests per page and run (default 50)")
     parser.add_argument("--page-runs", type=int, default=3, help="runs of the page bench (default 3)")
@@ -500,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.test import Client as HttpClient
     from django.test.utils import override_settings, setup_test_environment
 
@@ -515,12 +525,14 @@ def main(argv: list[str] | None = None) -> int:
     facts: dict[str, str] = {}
     reporting: list[Result] = []
     daily: list[Result] = []
+    clinical: list[Result] = []
     explain = explain_invoicing = explain_reports = ""
     # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     with override_settings(
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            "attachments": settings.STORAGES["attachments"],
         }
     ):
         if "search" in parts:
@@ -544,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench.pages import bench_pages
 
             daily, daily_facts, _profiles = bench_pages(args)
+        if "clinical" in parts:
+            from bench.clinical import bench_clinical
+
+            clinical, clinical_facts = bench_clinical(args)
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
@@ -590,6 +606,16 @@ def main(argv: list[str] | None = None) -> int:
             "follow a cursor tens of thousands of rows in. Profiles: `--profile` writes bench/results/profiles.md.\n\n"
             f"{daily_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(daily)}"
         )
+    if "clinical" in parts:
+        clinical_header = "\n".join(f"- {key}: {value}" for key, value in clinical_facts.items())
+        sections["Issue 10"] = (
+            "## Issue 10: the clinical record\n\n"
+            "Pages as a vet: random signed consultations of the ten years (and one of the old patient's), the history\n"
+            "of a patient with 600 entries (page, its next page by key, the animal page) beside a puppy's. Signing:\n"
+            "drafts opened and written through the services (not timed), each signed and committed. The history PDF\n"
+            "of the period holding the old patient's latest 100 entries.\n\n"
+            f"{clinical_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(clinical)}"
+        )
     intro = (
         "# VetPMS benchmark: latest run\n\n"
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
@@ -605,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
         for chunk in previous[1:]:
             key = chunk.split(":", 1)[0]
             sections.setdefault(key, "## " + chunk.rstrip("\n") + "\n")
-    report = intro + "\n".join(sections[key] for key in sorted(sections))
+    order = sorted(sections, key=lambda key: int(key.split()[-1]) if key.split()[-1].isdigit() else 0)
+    report = intro + "\n".join(sections[key] for key in order)
     print("\n" + report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
@@ -619,7 +646,7 @@ def main(argv: list[str] | None = None) -> int:
     if explain_reports:
         EXPLAIN_REPORTS.parent.mkdir(parents=True, exist_ok=True)
         EXPLAIN_REPORTS.write_text(explain_reports, encoding="utf-8")
-    results = results + books + billing + reporting + daily
+    results = results + books + billing + reporting + daily + clinical
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))

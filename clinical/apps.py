@@ -6,8 +6,15 @@ class ClinicalConfig(AppConfig):
     verbose_name = "Clinical record"
 
     def ready(self) -> None:
-        # The vet's day list shows a pet's problem alerts (appointments cannot import this app).
+        # The vet's day list shows each pet's problem alerts, how many other problems are active, and the
+        # appointment's consultation once open (appointments cannot import this app).
         from appointments.flags import register
-        from clinical.flags import alert_flags
+        from clinical.day_list import clinical_flags
 
-        register(alert_flags)
+        register(clinical_flags)
+
+        # The insurance claim form gains the consultations and conditions of its lines' dates.
+        from clinical.pdf import claim_clinical_section
+        from invoicing.pdf import register_claim_section
+
+        register_claim_section(claim_clinical_section)

@@ -13,13 +13,24 @@ from django.utils import timezone
 from invoicing.models import Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import User, Vet
+from vetpms.money import plain_number
 
 MONEY_ATTRS = {"inputmode": "decimal", "class": "text-end money-input"}
 PAYMENT_METHODS = [(m.value, m.label) for m in Payment.Method if m != Payment.Method.INSURANCE]
 
 
+class AsciiDecimalField(forms.DecimalField):
+    """Digits 0-9 only: Python's Decimal also reads full-width and other scripts' digits, which no one
+    at the desk means as an amount (the API refuses them the same way)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 def money_field(label: str, *, required: bool = True, **kwargs) -> forms.DecimalField:
-    return forms.DecimalField(
+    return AsciiDecimalField(
         label=label,
         max_digits=12,
         decimal_places=2,
@@ -30,7 +41,7 @@ def money_field(label: str, *, required: bool = True, **kwargs) -> forms.Decimal
 
 
 def quantity_field(label: str = "Quantity", *, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(
+    return AsciiDecimalField(
         label=label,
         max_digits=10,
         decimal_places=3,
@@ -91,11 +102,11 @@ class LineForm(BootstrapMixin, forms.Form):
 def line_initial(line: InvoiceLine) -> dict:
     return {
         "description": line.description,
-        "quantity": line.quantity.normalize(),
+        "quantity": plain_number(line.quantity),
         "animal": line.animal_id,
         "vet": line.vet_id,
         "unit_price": line.unit_price,
-        "discount_percent": line.discount_percent.normalize(),
+        "discount_percent": plain_number(line.discount_percent),
         "discount_amount": line.discount_amount,
         "service_date": line.service_date,
     }

@@ -48,7 +48,7 @@ from appointments.pdf import ACCENT, GRID, MUTED
 from invoicing import calc
 from invoicing.models import Claim, Invoice, InvoiceLine
 from invoicing.selectors import Statement, client_outstanding, insurer_share, owner_share
-from vetpms.money import ZERO, format_money
+from vetpms.money import ZERO, format_money, plain_number
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def _day(value: dt.date | None) -> str:
 
 def _number(value: Decimal) -> str:
     """Decimal("0.500") -> "0.5", Decimal("10.000") -> "10" (never exponent notation)."""
-    text = f"{value.normalize():f}"
-    return text
+    return plain_number(value)
 
 
 def _percent(value: Decimal) -> str:
@@ -568,6 +567,19 @@ def render_statement(statement: Statement) -> bytes:
 # --- Insurance claim forms ---------------------------------------------------------------------------------------
 
 CLAIM_COLUMNS = ["Date", "Description", "Qty", "Net", "Tax", "Gross"]
+# Sections other apps add to the claim form after the treatment claimed: the clinical app adds the consultations
+# and conditions of the claimed lines' dates, as insurers ask. invoicing cannot import the apps above it, so they
+# register a section here in their AppConfig.ready(). A section is ``section(claim, lines, styles) -> flowables``
+# and makes a fixed number of queries.
+ClaimSection = Callable[[Claim, list[InvoiceLine], dict[str, ParagraphStyle]], list]
+CLAIM_FORM_SECTIONS: list[ClaimSection] = []
+
+
+def register_claim_section(section: ClaimSection) -> None:
+    if section not in CLAIM_FORM_SECTIONS:
+        CLAIM_FORM_SECTIONS.append(section)
+
+
 CLAIM_WIDTHS = [22 * mm, 70 * mm, 20 * mm, 22 * mm, 20 * mm, 24 * mm]  # 178 mm
 
 
@@ -721,6 +733,8 @@ def render_claim_form(claim: Claim) -> bytes:
     if claim.amount_paid:
         sums.append(("Paid by insurer", money(claim.amount_paid), False))
     story.append(_sums_table(sums))
+    for section in CLAIM_FORM_SECTIONS:
+        story += section(claim, lines, st)
 
     # Sign above the line, the label beneath; the blank columns keep the four lines apart.
     signature = Table(

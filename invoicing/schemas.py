@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -27,10 +28,14 @@ from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonS
 from appointments.schemas import LocalDateTime
 from invoicing.models import Claim, Invoice, Payment, Product
 from vetpms.api_utils import Id, InputSchema, patch_schema
+from vetpms.params import DATE_MESSAGE, DAY_JSON_SCHEMA, in_bounds
 
 # --- Decimal input and output -----------------------------------------------------------------------------------
 
 MAX_EXACT_DIGITS = 15  # every decimal of up to 15 significant digits survives a trip through a double
+
+
+_DECIMAL_STRING = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -47,8 +52,12 @@ def _to_decimal(value: Any) -> Decimal:
         if len(number.as_tuple().digits) > MAX_EXACT_DIGITS:
             raise ValueError("This number has more digits than a JSON number carries exactly; send it as a string.")
     elif isinstance(value, str):
+        # Exactly what the schema's pattern publishes: ASCII digits, an optional sign and point. Python's Decimal
+        # would also take full-width digits, " 12 ", "1e3" and "NaN", none of which a client means.
+        if not _DECIMAL_STRING.fullmatch(value):
+            raise ValueError(f'{value[:40]!r} is not a decimal number such as "12.50" (digits 0-9, no spaces).')
         try:
-            number = Decimal(value.strip())
+            number = Decimal(value)
         except InvalidOperation:
             raise ValueError(f"{value[:40]!r} is not a decimal number.") from None
     else:
@@ -120,16 +129,19 @@ MoneyOut = Annotated[Decimal, _fixed(2), WithJsonSchema({**_STRING, "examples": 
 QuantityOut = Annotated[Decimal, _fixed(3), WithJsonSchema({**_STRING, "examples": ["1.000"]})]
 PercentOut = Annotated[Decimal, _fixed(2), WithJsonSchema({**_STRING, "examples": ["20.00"]})]
 
-MIN_YEAR, MAX_YEAR = 1900, 2999
-
 
 def _sane_date(value: dt.date | None) -> dt.date | None:
-    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ValueError(f"Give a date between {MIN_YEAR} and {MAX_YEAR}.")
+    if value is not None and not in_bounds(value):
+        raise ValueError(DATE_MESSAGE)
     return value
 
 
-Day = Annotated[dt.date, AfterValidator(_sane_date)]
+# The one date bound (vetpms.params), published in the schema so a client knows it before sending.
+Day = Annotated[
+    dt.date,
+    AfterValidator(_sane_date),
+    WithJsonSchema(DAY_JSON_SCHEMA),
+]
 
 
 # --- References -------------------------------------------------------------------------------------------------
@@ -325,7 +337,7 @@ class LineOut(Schema):
 
 class InvoiceOut(Schema):
     id: int
-    reference: str = Field(..., description='"INV2026-00042" once issued, "Draft invoice #7" before.')
+    reference: str = Field(..., description='"INV2026-00042" once issued, "Draft invoice" before.')
     kind: Invoice.Kind
     status: Invoice.Status
     series: str

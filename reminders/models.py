@@ -307,6 +307,8 @@ class ReminderDelivery(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_status_next_idx"),
             models.Index(fields=["client", "-created_at"], name="delivery_client_idx"),
             models.Index(fields=["-created_at"], name="delivery_created_idx"),
+            # The emails sent in a period (the manager's dashboard: this week; the reminders report).
+            models.Index(fields=["sent_at"], name="delivery_sent_idx", condition=Q(sent_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

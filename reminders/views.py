@@ -15,7 +15,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from animals.models import Animal
@@ -28,6 +27,7 @@ from reminders.models import PLACEHOLDERS, Reminder, ReminderDelivery, ReminderR
 from reminders.tables import DeliveryTable, ReminderTable, ReminderTypeTable, RunTable
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
+from vetpms.params import safe_next
 from vetpms.permissions import permission_required, require_perm
 from vetpms.tables import paginate_table
 
@@ -48,10 +48,7 @@ def _paginate(request, table) -> None:
 
 
 def _safe_next(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
+    return safe_next(request, fallback)
 
 
 def _error_text(exc: Exception) -> str:

@@ -13,7 +13,7 @@ unknown id, unknown /api/v1/ path           404     ``{"detail": "Not found."}``
 invalid input (schema or model rules)       422     ``{"detail": [{"loc": ["body", "field"], "msg": "...",
                                                     "type": "..."}]}`` (``"query"`` for query parameters)
 a broken business rule (DomainError)        409     ``{"detail": "...", "code": "...", "field": "..."}``
-body that is not JSON                       400     ``{"detail": "..."}``
+body not JSON, NUL in the path or query    400     ``{"detail": "..."}``
 body over DATA_UPLOAD_MAX_MEMORY_SIZE       413     ``{"detail": "..."}``
 too many bad API tokens from one address    429     ``{"detail": "..."}`` with ``Retry-After``
 ==========================================  ======  ==========================================================
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import (
     ObjectDoesNotExist,
@@ -53,9 +54,10 @@ from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
 from vetpms import __version__
-from vetpms.api_routes import me_router, search_router, tokens_router
+from vetpms.api_routes import me_router, search_router, staff_router, tokens_router
 from vetpms.auth import ApiLockedOut, BearerToken, SessionCsrfAuth
 from vetpms.errors import DomainError
+from vetpms.openapi import UniqueComponentNames, document_errors
 
 # Names of body/query parameters that ninja puts into an error's location; dropped so that schema errors and
 # model errors both end in the field name: ["body", "last_name"].
@@ -70,7 +72,14 @@ class DecimalJsonParser(Parser):
         return json.loads(request.body, parse_float=Decimal)
 
 
-api = NinjaAPI(
+class VetpmsApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        # Built twice so that no two types share a component name (vetpms.openapi).
+        schema = UniqueComponentNames.build(lambda: super(VetpmsApi, self).get_openapi_schema(**kwargs))
+        return document_errors(schema)
+
+
+api = VetpmsApi(
     parser=DecimalJsonParser(),
     title="VetPMS API",
     version="1",
@@ -176,6 +185,7 @@ api.add_router("/appointment-types", appointment_types_router)
 api.add_router("/search", search_router)
 api.add_router("/me", me_router)
 api.add_router("/tokens", tokens_router)
+api.add_router("/staff", staff_router)
 api.add_router("/products", invoicing_api.products_router)
 api.add_router("/tax-rates", invoicing_api.tax_rates_router)
 api.add_router("/invoices", invoicing_api.invoices_router)

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Field, Schema
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
-from pydantic import ConfigDict, create_model, field_validator
+from pydantic import ConfigDict, ValidationInfo, create_model, field_validator
 
 from vetpms.keyset import InvalidCursor, keyset_page
+from vetpms.params import TEXT_MESSAGE, has_control_characters
 
 MAX_PAGE_SIZE = 100
 MAX_ID = 2**63 - 1  # the largest bigint: a larger number would overflow the database driver, not just miss
 
 
 def _no_nul(value: str) -> str:
-    # PostgreSQL cannot store NUL in text, and no one types it: refuse it as invalid input, never a 500.
-    if "\x00" in value:
-        raise ValueError("Text may not contain NUL (\\x00) characters.")
+    # PostgreSQL cannot store NUL in text, and no one types it or BEL or ESC: refused as invalid input (tab and
+    # line breaks are fine), the same rule as the pages' forms (vetpms.params.validate_plain_text).
+    if has_control_characters(value):
+        raise ValueError(TEXT_MESSAGE)
     return value
+
+
+def _accepts_bool(annotation: Any) -> bool:
+    if annotation is bool:
+        return True
+    return any(_accepts_bool(arg) for arg in get_args(annotation))
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -104,9 +112,19 @@ class QuerySchema(Schema):
 
 class InputSchema(QuerySchema):
     """Request bodies: surrounding whitespace is stripped and unknown fields are refused (a typo such as
-    ``firstname`` is a 422, not a silently ignored value), and text holds no NUL characters."""
+    ``firstname`` is a 422, not a silently ignored value), text holds no control characters, and true/false is
+    taken only where a yes/no is asked for: pydantic would read ``{"owner": true}`` as owner 1."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _booleans_only_for_yes_no(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name is not None:
+            field = cls.model_fields.get(info.field_name)
+            if field is not None and not _accepts_bool(field.annotation):
+                raise ValueError("Give a value of the documented type, not true or false.")
+        return value
 
 
 def patch_schema(schema: S, name: str) -> S:

@@ -6,7 +6,19 @@ class VetpmsConfig(AppConfig):
     verbose_name = "VetPMS"
 
     def ready(self) -> None:
-        from vetpms import checks  # noqa: F401 - registers the deployment checks
+        from django import forms
+
+        from vetpms import (
+            checks,  # noqa: F401 - registers the deployment checks
+            lookups,
+        )
+        from vetpms.params import validate_day, validate_plain_text
         from vetpms.tables import install_signature_cache
 
         install_signature_cache()
+        # Every date field of every form (and of every django-filter range) accepts only 1900-2999: the one bound
+        # for dates (vetpms.params), so a page can never be handed a date its arithmetic overflows on.
+        forms.DateField.default_validators = [validate_day]
+        # Every text field of every form refuses control characters (BEL, ESC, ...), as the API's schemas do.
+        forms.CharField.default_validators = [validate_plain_text]
+        lookups.register()

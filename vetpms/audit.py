@@ -49,6 +49,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
+def _via(actor: User | None) -> str:
+    """The API token a request acted through (vetpms.auth puts it on the user), with its creator: a token a
+    manager made "as" a receptionist records both people, not only the receptionist."""
+    token = getattr(actor, "api_token", None)
+    if token is None:
+        return ""
+    creator = token.created_by
+    made = f", created by {creator}" if creator is not None else ""
+    return f"API token “{token.name}” ({token.key_prefix}…){made}"[:250]
+
+
 def record(
     *,
     actor: User | None,
@@ -60,6 +71,7 @@ def record(
     return AuditEntry.objects.create(
         actor=actor,
         actor_label=(str(actor) if actor else "system")[:150],
+        via_label=_via(actor),
         content_type=ContentType.objects.get_for_model(obj.__class__),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],

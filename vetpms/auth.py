@@ -41,7 +41,7 @@ class ApiTokenBackend(BaseBackend):
             return None
         token = (
             ApiToken.objects.live()
-            .select_related("user")
+            .select_related("user", "created_by")
             .filter(key_hash=ApiToken.hash_secret(api_token), user__is_active=True)
             .first()
         )

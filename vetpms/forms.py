@@ -133,3 +133,19 @@ class ApiTokenForm(BootstrapMixin, forms.Form):
         help_text="The token acts as this person, with their role.",
     )
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'lab integration'.")
+
+
+class StaffEditForm(BootstrapMixin, forms.Form):
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(max_length=254, required=False)
+
+
+class StaffPasswordForm(BootstrapMixin, forms.Form):
+    """A manager sets a new password for someone (who then signs in with it and may change it)."""
+
+    password = forms.CharField(
+        label="New password",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters, not a common password, not like their name.",
+    )

@@ -28,7 +28,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import F, Model, OrderBy, Q, QuerySet
+from django.db.models import F, Lookup, Model, OrderBy, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
 COUNT_CAP = 10_000
 NEXT, PREVIOUS = "n", "p"
@@ -100,6 +101,35 @@ class KeysetPage:
         return f"more than {self.cap:,}" if self.count_capped else f"{self.count:,}"
 
 
+def _field(model: type[Model], path: str) -> Any:
+    """The model field behind ``path`` (``client__last_name``), or None for a name that is not a field."""
+    field = None
+    try:
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            if field.is_relation and field.related_model is not None:
+                model = field.related_model
+    except FieldDoesNotExist:
+        return None
+    return field
+
+
+def _clean(model: type[Model], keys: list[Key], values: list[Any]) -> list[Any]:
+    """The cursor's values as their columns' Python types; InvalidCursor for one that is not (an edited cursor)."""
+    cleaned = []
+    for key, value in zip(keys, values, strict=True):
+        field = _field(model, key.path)
+        if value is not None and field is not None and not field.is_relation:
+            try:
+                value = field.to_python(value)
+            except ValidationError as exc:
+                raise InvalidCursor("not a cursor of this list") from exc
+        elif value is not None and field is not None and not isinstance(value, int):
+            raise InvalidCursor("not a cursor of this list")
+        cleaned.append(value)
+    return cleaned
+
+
 def _is_nullable(model: type[Model], path: str) -> bool:
     """Whether the column behind ``path`` (``client__last_name``) can hold NULL; unknown names count as nullable."""
     nullable = False
@@ -139,8 +169,16 @@ def keys_of(qs: QuerySet) -> list[Key]:
     return keys
 
 
-def _after(keys: list[Key], values: list[Any]) -> Q:
-    """Rows strictly after ``values`` in the order of ``keys``: (k0 > v0) or (k0 = v0 and k1 > v1) or ..."""
+def _after(keys: list[Key], values: list[Any]) -> Q | Lookup:
+    """Rows strictly after ``values`` in the order of ``keys``.
+
+    When every key runs the same way and none can be NULL, a row comparison, ``(k0, k1, id) > (v0, v1, v2)``,
+    which PostgreSQL reads as one index condition (started at the cursor, whatever the other filters); otherwise
+    (k0 > v0) or (k0 = v0 and k1 > v1) or ..., with ``k0 >= v0`` beside it for the index to start from.
+    """
+    if len({key.descending for key in keys}) == 1 and not any(key.nullable for key in keys):
+        columns = Tuple(*(F(key.path) for key in keys))
+        return (TupleLessThan if keys[0].descending else TupleGreaterThan)(columns, list(values))
     condition = Q(pk__in=[])
     equal_so_far = Q()
     for key, value in zip(keys, values, strict=True):
@@ -240,6 +278,8 @@ def keyset_page(
     names = [f"keyset_{i}" for i in range(len(keys))]
     annotated = qs.annotate(**{name: F(key.path) for name, key in zip(names, keys, strict=True)})
     direction, values = decode_cursor(cursor, keys) if cursor else (NEXT, None)
+    if values is not None:
+        values = _clean(qs.model, keys, values)
     walk = keys if direction == NEXT else [key.reversed() for key in keys]
     ordered = annotated.order_by(*(key.order_by() for key in walk))
     if values is not None:

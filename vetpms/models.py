@@ -120,6 +120,11 @@ class AuditEntry(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     actor_label = models.CharField(max_length=150, blank=True, help_text="The actor's name at the time.")
+    via_label = models.CharField(
+        max_length=250,
+        blank=True,
+        help_text="How the actor acted, when not in person: the API token used and who created it.",
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200)

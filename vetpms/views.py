@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from django.apps import apps
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,7 +22,14 @@ from django.views.decorators.http import require_POST
 
 from vetpms import audit, services
 from vetpms.errors import DomainError
-from vetpms.forms import ApiTokenForm, StaffCreateForm, StaffRoleForm, apply_service_error
+from vetpms.forms import (
+    ApiTokenForm,
+    StaffCreateForm,
+    StaffEditForm,
+    StaffPasswordForm,
+    StaffRoleForm,
+    apply_service_error,
+)
 from vetpms.keyset import InvalidCursor, keyset_page
 from vetpms.models import ApiToken, User
 from vetpms.permissions import permission_required
@@ -31,6 +39,7 @@ from vetpms.permissions import permission_required
 # Records whose audit trail a manager can read: kind -> (app label, model, detail URL name). Apps above this one
 # add their own records in their AppConfig.ready (this lowest app imports none of them).
 AUDITED_MODELS = {
+    "user": ("vetpms", "User", "staff_edit"),
     "client": ("clients", "Client", "clients:detail"),
     "animal": ("animals", "Animal", "animals:detail"),
     "species": ("animals", "Species", None),
@@ -112,6 +121,74 @@ def staff_role(request, pk: int):
     else:
         messages.error(request, "Choose one of the roles Receptionist, Vet or Manager.")
     return redirect("staff_list")
+
+
+@permission_required("vetpms.manage_staff")
+def staff_edit(request, pk: int):
+    member = get_object_or_404(User, pk=pk)
+    initial = {"first_name": member.first_name, "last_name": member.last_name, "email": member.email}
+    form = StaffEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(user=member, by=request.user, data=form.cleaned_data)
+        except (DomainError, ValidationError) as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, f"{member.username}'s details are saved.")
+            return redirect("staff_list")
+    context = {"form": form, "member": member, "password_form": StaffPasswordForm(), "nav": "staff"}
+    return render(request, "staff/edit.html", context)
+
+
+@require_POST
+@permission_required("vetpms.manage_staff")
+def staff_active(request, pk: int):
+    """Deactivate (a leaver) or reactivate a member of staff: ``active=0`` or ``active=1``."""
+    member = get_object_or_404(User, pk=pk)
+    activate = request.POST.get("active") == "1"
+    try:
+        if activate:
+            services.staff_reactivate(user=member, by=request.user)
+        else:
+            services.staff_deactivate(user=member, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if activate:
+            messages.success(request, f"{member} can sign in again.")
+        else:
+            messages.success(request, f"{member} is deactivated: signed out everywhere, API tokens revoked.")
+    return redirect("staff_list")
+
+
+@never_cache
+@permission_required("vetpms.manage_staff")
+def staff_password(request, pk: int):
+    member = get_object_or_404(User, pk=pk)
+    form = StaffPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_set_password(user=member, password=form.cleaned_data["password"], by=request.user)
+        except ValidationError as exc:
+            apply_service_error(form, exc)
+        else:
+            messages.success(request, f"{member}'s password is set; tell them in person, not by email.")
+            return redirect("staff_list")
+    return render(request, "staff/password.html", {"form": form, "member": member, "nav": "staff"})
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every user changes their own password here; the change goes through the service (validated, audited)
+    and keeps this session signed in while ending the user's other sessions."""
+
+    def form_valid(self, form):
+        services.staff_set_password(
+            user=self.request.user, password=form.cleaned_data["new_password1"], by=self.request.user
+        )
+        self.request.user.refresh_from_db()
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, "Your password is changed.")
+        return redirect("home")
 
 
 # --- API tokens ----------------------------------------------------------------------------------------------

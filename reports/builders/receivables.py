@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import ExpressionWrapper, F, Sum
 from django.utils import timezone
 
 from clients.models import Client
@@ -21,7 +21,7 @@ from invoicing.models import (
     Payor,
     Policy,
 )
-from invoicing.selectors import ISSUED, SHARING_CLAIM_STATUSES
+from invoicing.selectors import ISSUED, MONEY, SHARING_CLAIM_STATUSES, _share_expression, sharing_claims
 from reports.base import Chart, Column, ReportParams, ReportResult
 from reports.builders.common import MAX_ROWS, column_totals, columns_keys, fetch_all, money, refuse_vets, result
 from vetpms.money import ZERO
@@ -218,14 +218,20 @@ def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receiv
 
 
 def overdue_now(today: dt.date) -> Decimal:
-    """What clients and insurers owe past the due date with everything recorded so far: the clients' share from
-    the list of open invoices, which keeps what each still owes (invoicing.open_invoices), and the insurers'
-    from their claims (a few thousand). Two small queries where receivables_as_of(today) settles every client's
-    balance; the two agree (tests/reports/test_summaries_cross_check.py) but for a payment or claim dated after
-    today, which this counts already."""
+    """What clients and insurers owe past the due date with everything recorded up to now: the clients' share from
+    the list of open invoices, which keeps what each still owes (invoicing.open_invoices), and the insurers' from
+    their claims' share less what they paid on it (Claim.amount_paid, kept by claim_settle). Two small queries,
+    where receivables_as_of(today) settles every client's balance and every claim's allocations. The two agree
+    (tests/reports/test_summaries.py), since no payment, refund or claim can be dated after today."""
     clients = OpenInvoice.objects.filter(due_date__lt=today).aggregate(total=Sum("owed"))["total"]
-    insurers = sum((money(row[5]) for row in fetch_all(*payor_open_items_sql(today, ()))), ZERO)
-    return money(clients) + insurers
+    insurers = (
+        sharing_claims()
+        .filter(submitted_on__lte=today, invoice__due_date__lt=today)
+        .annotate(owed=ExpressionWrapper(_share_expression() - F("amount_paid"), output_field=MONEY))
+        .filter(owed__gt=0)
+        .aggregate(total=Sum("owed"))["total"]
+    )
+    return money(clients) + money(insurers)
 
 
 AGE_COLUMNS = [Column(k, label, "money") for k, label in zip(AGE_KEYS, AGE_LABELS, strict=True)]

@@ -253,3 +253,26 @@ def test_token_for_an_unknown_user_is_422_on_user(manager, api_as):
     response = api_as(manager).post("/api/v1/tokens", {"user": 999999, "name": "x"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"][-1] == "user"
+
+
+def test_a_change_made_through_a_token_records_the_user_and_the_token_with_its_creator(receptionist, manager):
+    from vetpms.models import AuditEntry
+    from vetpms.services import api_token_create
+
+    token, secret = api_token_create(user=receptionist, name="lab integration", by=manager)
+    client = ClientFactory(last_name="Smith")
+    response = with_token(secret).patch(f"{CLIENTS}/{client.pk}", {"last_name": "Smythe"})
+    assert response.status_code == 200, response.content
+    entry = AuditEntry.objects.get(action="update", object_id=str(client.pk))
+    assert entry.actor == receptionist and entry.actor_label == "Rita Reception"
+    assert entry.via_label == f"API token “lab integration” ({token.key_prefix}…), created by Mona Manager"
+
+
+def test_a_change_made_in_person_records_no_token(receptionist):
+    from clients.services import client_update
+    from vetpms.models import AuditEntry
+
+    client = ClientFactory(last_name="Smith")
+    client_update(client=client, by=receptionist, data={"last_name": "Smythe"})
+    entry = AuditEntry.objects.get(action="update", object_id=str(client.pk))
+    assert entry.actor == receptionist and entry.via_label == ""

@@ -7,15 +7,21 @@ from tests.factories import ClientFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(
-    "path", ["/api/v1/nothing", "/api/v1/clients/1/nothing", "/api/v1/clients/abc/deactivate", "/api/v1/%00"]
-)
+@pytest.mark.parametrize("path", ["/api/v1/nothing", "/api/v1/clients/1/nothing", "/api/v1/clients/abc/deactivate"])
 @pytest.mark.parametrize("method", ["get", "post", "patch"])
 def test_unknown_api_path_is_404_json_with_or_without_credentials(path, method, receptionist, api_as, anonymous):
     for api in (api_as(receptionist), anonymous):
         response = api.get(path) if method == "get" else getattr(api, method)(path, {})
         assert response.status_code == 404
         assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch"])
+def test_a_nul_in_an_api_path_is_400_json(method, receptionist, api_as, anonymous):
+    for api in (api_as(receptionist), anonymous):
+        response = api.get("/api/v1/%00") if method == "get" else getattr(api, method)("/api/v1/%00", {})
+        assert response.status_code == 400
+        assert response.json() == {"detail": "The request contains a NUL character."}
 
 
 def test_trailing_slash_redirects_to_the_canonical_path_keeping_the_query(receptionist, api_as):
@@ -68,3 +74,51 @@ def test_docs_page_is_served_with_local_assets_only(anonymous):
     html = response.content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_schema_component_names_are_unique_and_each_names_one_type():
+    from vetpms.api import api
+    from vetpms.openapi import UniqueComponentNames
+
+    components = api.get_openapi_schema()["components"]["schemas"]
+    # Every short name two types share is published qualified, never bare (where one would overwrite the other).
+    assert {"Kind", "Status", "ClientRef", "AnimalRef"} <= UniqueComponentNames.ambiguous
+    assert not UniqueComponentNames.ambiguous & set(components)
+    assert components["InvoiceKind"]["enum"] == ["invoice", "credit_note"]
+    assert set(components["PaymentKind"]["enum"]) >= {"payment", "refund"}
+    invoice = components["InvoiceOut"]["properties"]
+    assert invoice["kind"] == {"$ref": "#/components/schemas/InvoiceKind"}
+    assert invoice["client"] == {"$ref": "#/components/schemas/InvoicingClientRef"}
+    # The invoicing client reference requires only what the invoice, balance and payment answers send.
+    required = set(components["InvoicingClientRef"].get("required", []))
+    assert required <= set(components["InvoicingClientRef"]["properties"])
+    assert (
+        required != set(components["ClientsClientRef"].get("required", []))
+        or components["InvoicingClientRef"] == components["ClientsClientRef"]
+    )
+
+
+def test_schema_publishes_the_date_bound():
+    from vetpms.api import api
+
+    schema = api.get_openapi_schema()
+    payment_in = schema["components"]["schemas"]["PaymentIn"]["properties"]["received_on"]
+    day = next(option for option in payment_in.get("anyOf", [payment_in]) if option.get("type") == "string")
+    assert day["pattern"] == r"^(19\d\d|2\d\d\d)-\d\d-\d\d$"
+
+
+def test_schema_documents_the_error_answers_where_they_occur():
+    import json
+
+    from vetpms.api import api
+
+    paths = json.loads(json.dumps(api.get_openapi_schema()))["paths"]  # as published: status codes as strings
+    add_line = paths["/api/v1/invoices/{invoice_id}/lines"]["post"]["responses"]
+    assert {"201", "400", "401", "403", "404", "409", "422"} <= set(add_line)
+    assert add_line["409"]["content"]["application/json"]["schema"]["required"] == ["detail", "code"]
+    listing = paths["/api/v1/clients"]["get"]["responses"]
+    assert {"200", "401", "403", "422"} <= set(listing) and "409" not in listing and "404" not in listing
+    for methods in paths.values():
+        for operation in methods.values():
+            if operation.get("security"):
+                assert {"401", "403"} <= set(operation["responses"])

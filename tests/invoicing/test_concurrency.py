@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from invoicing.models import ClaimLine, Invoice, Payor, Policy, Product, TaxCategory
+from invoicing.models import ClaimLine, Invoice, Payor, Policy, Product, RevenueDay, RevenueMonth, TaxCategory
 from invoicing.services import claim_create, invoice_add_line, invoice_draft_for, invoice_finalise
 from invoicing.signals import document_finalised
 from tests.factories import AnimalFactory, UserFactory
@@ -76,6 +76,14 @@ def test_concurrent_finalisations_with_failures_leave_no_gap():
     numbers = sorted(Invoice.objects.filter(status="finalised").values_list("number", flat=True))
     assert numbers == list(range(1, ATTEMPTS - len(doomed) + 1))
     assert Invoice.objects.filter(pk__in=doomed, status="draft", number__isnull=True).count() == len(doomed)
+    # The revenue summary of the day (one row: same day, product, category, no vet) added every committed
+    # finalisation once, though they all upserted that one row at once, and none of those rolled back.
+    issued = Invoice.objects.filter(status="finalised")
+    (day,) = RevenueDay.objects.all()
+    (month,) = RevenueMonth.objects.all()
+    for row in (day, month):
+        assert row.lines == issued.count() == ATTEMPTS - len(doomed)
+        assert row.gross == sum(issued.values_list("gross_total", flat=True))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

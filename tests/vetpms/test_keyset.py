@@ -252,3 +252,17 @@ def test_the_reminders_due_list_and_delivery_log_cost_the_same_queries_for_10_or
     assert (len(few_deliveries), len(deliveries), len(set(deliveries))) == (10, 60, 60)
     assert few_counts == counts and len(counts) == 1
     assert few_log_counts == log_counts and len(log_counts) == 1
+
+
+def test_a_cursor_with_values_of_the_wrong_type_is_refused(db):
+    from vetpms.keyset import encode_cursor, keys_of
+
+    for name in SURNAMES:
+        ClientFactory(last_name=name)
+    keys = keys_of(client_selectors.client_list())
+    with pytest.raises(InvalidCursor):  # a text where the id goes
+        keyset_page(client_selectors.client_list(), cursor=encode_cursor("n", keys, ["A", "B", "", "x"]), per_page=3)
+    invoice_keys = keys_of(invoice_selectors.invoice_list())
+    forged = encode_cursor("n", invoice_keys, ["not a date", 1, 1])
+    with pytest.raises(InvalidCursor):
+        keyset_page(invoice_selectors.invoice_list(), cursor=forged, per_page=3)

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Case, Count, F, Sum, When
 from django.utils import timezone
 
-from animals.models import Animal
+from animals.models import Animal, Weight
 from appointments.models import Appointment, AppointmentEvent, AppointmentType, BookException, WorkingHours
 from clients.models import Client
 from invoicing import calc, summaries
@@ -435,3 +435,65 @@ def test_practice_scale_reminders_on_loaded_data():
     before = _reminders()
     _seed("--scale", "practice", "--only", "reminders")
     assert _reminders() == before
+
+
+@pytest.mark.django_db
+def test_seed_demo_clinical_record_and_its_practice_scale_load():
+    """The demo's clinical record: a signed consultation per completed appointment (one left unsigned), the
+    vaccines those visits were charged for with batches and the reminders they renewed, a few medicines, a
+    radiograph and a lab report, problems; plausible weights and visit reasons. Then the practice-scale load of
+    the record (``--only clinical``, bulk SQL) on the same appointments."""
+    from animals.plausibility import check_vital
+    from clinical.models import Attachment, Consultation, Prescription, Problem, Vaccination
+
+    _seed("--seed", "7")
+    today = timezone.localdate()
+    completed = Appointment.objects.filter(status="completed", end__lte=timezone.now())
+    consultations = Consultation.objects.filter(appointment__isnull=False)
+    assert consultations.count() == completed.count() > 100
+    drafts = list(Consultation.objects.filter(status="draft"))
+    assert len(drafts) == 1 and drafts[0].opened_at < timezone.now() - dt.timedelta(days=1)
+    for c in consultations.select_related("appointment"):
+        assert c.opened_at == c.appointment.start + dt.timedelta(minutes=1)
+        assert c.signed_at is None or c.signed_at > c.appointment.end
+        assert c.complaint == c.appointment.reason and c.examination
+    vaccinations = list(Vaccination.objects.select_related("invoice_line", "consultation"))
+    assert vaccinations and all(v.invoice_line and v.invoice_line.product_id == v.product_id for v in vaccinations)
+    assert all(v.batch_expiry > v.given_on and v.batch for v in vaccinations)
+    renewed = Reminder.objects.filter(completed_by_vaccination__isnull=False).count()
+    renewed += Reminder.objects.filter(source_vaccination__isnull=False).count()
+    assert renewed >= len(vaccinations) // 2  # the reminders the visits' invoices renewed know their vaccination
+    assert 1 <= Prescription.objects.count() <= 15
+    assert set(Attachment.objects.values_list("content_type", flat=True)) == {"image/png", "application/pdf"}
+    assert Attachment.objects.get(kind="radiograph").thumbnail
+    problems = list(Problem.objects.select_related("animal"))
+    assert len(problems) >= 3 and any(p.is_alert for p in problems)
+    assert all(p.animal.date_of_birth <= today - dt.timedelta(days=365 * 6) for p in problems)
+    # Plausible animals: every weight fits the species and breed; first vaccinations and puppy parties are for
+    # the young, boosters for adults.
+    for weight in Weight.objects.select_related("animal__species", "animal__breed"):
+        animal = weight.animal
+        check_vital(
+            quantity="weight_kg", value=weight.kg, species=animal.species.name,
+            breed=animal.breed.name if animal.breed else "",
+        )  # fmt: skip
+    for appointment in Appointment.objects.select_related("animal__species"):
+        born = appointment.animal.date_of_birth
+        age = (to_local(appointment.start).date() - born).days if born else None
+        if appointment.reason in ("First vaccination", "Second puppy vaccination", "Puppy party"):
+            assert age is not None and age < 180, (appointment.reason, age)
+        if appointment.reason in ("Annual booster", "Booster"):
+            assert age is None or age >= 180
+        if appointment.reason in ("Second puppy vaccination", "Puppy party", "Kennel cough"):
+            assert appointment.animal.species.name == "Dog"
+
+    output = _seed("--scale", "practice", "--only", "clinical")
+    assert "seed_practice_clinical" in output
+    assert Consultation.objects.count() == completed.count()
+    assert not Consultation.objects.filter(status="draft", opened_at__lt=timezone.now() - dt.timedelta(days=2))
+    vaccine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="vaccine")
+    assert Vaccination.objects.count() == vaccine_lines.count()
+    medicine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="medication")
+    assert Prescription.objects.count() == medicine_lines.count()
+    assert Consultation.objects.filter(diagnosis_links__isnull=False).distinct().count() > completed.count() // 2
+    assert Reminder.objects.exists()  # emptied with the record (they point at vaccinations) and rebuilt

@@ -317,7 +317,8 @@ def test_audit_trail_shows_who_when_and_old_to_new(as_manager, receptionist):
 
 
 def test_audit_of_unknown_kind_or_id_is_404(as_manager):
-    assert as_manager.get("/audit/user/1/").status_code == 404
+    assert as_manager.get("/audit/no-such-kind/1/").status_code == 404
+    assert as_manager.get("/audit/user/999999/").status_code == 404
     assert as_manager.get("/audit/client/999999/").status_code == 404
     assert as_manager.get("/audit/client/abc/").status_code == 404
 

@@ -9,6 +9,8 @@
     manage.py seed_demo --scale practice --only invoicing     # (re)build only the invoicing data on what is there
                                                               # (and the reminders, which point at it)
     manage.py seed_demo --scale practice --only reminders     # (re)build only the reminders and their sent history
+    manage.py seed_demo --scale practice --only clinical      # (re)build only the clinical record (500k
+                                                              # consultations, their vaccinations, prescriptions)
 
 The same --seed always gives the same names, pets and relative dates. See vetpms/management/seeding/.
 """
@@ -21,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test.utils import override_settings
 
+from clinical import seeding as clinical_seeding
 from vetpms.management.seeding import demo, practice
 from vetpms.management.seeding.common import DEMO_STAFF, PRACTICE_VETS, SeedContext, run_steps, seed_staff
 
@@ -85,14 +88,17 @@ def empty_tables(models: list) -> None:
     Issued invoices and their lines refuse DELETE on PostgreSQL (triggers of invoicing migration 0002, which
     fire per row); TRUNCATE fires no row triggers, so the invoicing tables are emptied with one TRUNCATE.
     """
+    from clinical.models import Consultation
     from invoicing.models import Invoice
     from reminders.models import Reminder
 
     frozen = []
     if connection.vendor == "postgresql" and Invoice in models:
-        frozen = invoicing_models()
-    elif connection.vendor == "postgresql" and Reminder in models:
+        frozen = [*clinical_models(), *invoicing_models()]
+    elif connection.vendor == "postgresql" and Reminder in models and Consultation not in models:
         frozen = reminder_models()  # --only reminders: TRUNCATE is also the fast way to empty 300k rows
+    elif connection.vendor == "postgresql" and Consultation in models:
+        frozen = [*reminder_models(), *clinical_models()]  # --only clinical: signed records refuse DELETE
     if frozen:
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in frozen)
         with connection.cursor() as cursor:
@@ -105,6 +111,37 @@ def empty_tables(models: list) -> None:
         models = [m for m in models if m not in frozen]
     for model in models:
         model.objects.all()._raw_delete(model.objects.db)
+
+
+def clinical_models() -> list:
+    """The clinical record's tables, dependants first (signed records refuse DELETE on PostgreSQL: they go with
+    the invoicing tables' TRUNCATE, since their rows point at invoice lines)."""
+    from clinical.models import (
+        Addendum,
+        Attachment,
+        Consultation,
+        ConsultationDiagnosis,
+        Diagnosis,
+        Prescription,
+        Problem,
+        ProductSpecies,
+        QuickText,
+        Vaccination,
+    )
+
+    return [
+        Problem.consultations.through,
+        Problem,
+        Attachment,
+        Addendum,
+        ConsultationDiagnosis,
+        Vaccination,
+        Prescription,
+        Consultation,
+        QuickText,
+        Diagnosis,
+        ProductSpecies,
+    ]
 
 
 def reset_models() -> list:
@@ -122,12 +159,25 @@ def reset_models() -> list:
     from vetpms.models import ApiToken, AuditEntry
 
     books = [AppointmentEvent, Appointment, CalendarFeed, BookException, WorkingHours, AppointmentType]
-    return [*invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
+    return [*clinical_models(), *invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
+
+
+def demo_steps() -> list:
+    """The demo's steps with the clinical record's after the charges (the vaccines it records are the ones the
+    visits were charged for) and before the reminders' activity and sent history (so the history is written
+    from the reminders as the vaccinations left them)."""
+    steps = list(demo.STEPS)
+    at = steps.index(demo.seed_reminder_activity)
+    return [*steps[:at], *clinical_seeding.DEMO_STEPS, *steps[at:]]
 
 
 def _parts(module, skip: list[str]) -> set:
     """The steps of ``module`` (demo or practice) that ``--skip`` leaves out."""
-    groups = {"invoicing": module.INVOICING_STEPS, "reminders": module.REMINDER_STEPS}
+    groups = {
+        "invoicing": module.INVOICING_STEPS,
+        "reminders": module.REMINDER_STEPS,
+        "clinical": clinical_seeding.DEMO_STEPS if module is demo else clinical_seeding.PRACTICE_STEPS,
+    }
     return {step for part in skip for step in groups[part]}
 
 
@@ -142,17 +192,19 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--skip",
-            choices=["invoicing", "reminders"],
+            choices=["invoicing", "reminders", "clinical"],
             action="append",
             default=[],
             help="Leave out a part (invoicing: no catalogue, charges, payments or claims; reminders: no reminder "
-            "types, reminders or sent history).",
+            "types, reminders or sent history; clinical: no consultations, vaccinations, prescriptions, files or "
+            "problems).",
         )
         parser.add_argument(
             "--only",
-            choices=["invoicing", "reminders"],
+            choices=["invoicing", "reminders", "clinical"],
             help="Practice scale: empty and rebuild only this part, on the clients and appointments already loaded "
-            "(invoicing empties the reminders too, which point at it, and rebuilds them after it).",
+            "(invoicing empties the reminders and the clinical record too, which point at it, and rebuilds them "
+            "after it).",
         )
 
     def handle(self, *args, seed: int, scale: str, reset: bool, skip: list, only: str | None, **options) -> None:
@@ -179,10 +231,11 @@ class Command(BaseCommand):
             no_email = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
             left_out = _parts(demo, skip)
             with no_email, transaction.atomic():
-                run_steps(ctx, [s for s in demo.STEPS if s not in left_out])
+                run_steps(ctx, [s for s in demo_steps() if s not in left_out])
         else:
             left_out = _parts(practice, skip)
-            run_steps(ctx, [s for s in practice.STEPS if s not in left_out])
+            steps = [*practice.STEPS[:-1], *clinical_seeding.PRACTICE_STEPS, practice.STEPS[-1]]  # analyse last
+            run_steps(ctx, [s for s in steps if s not in left_out])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
         self.print_logins()
@@ -193,13 +246,22 @@ class Command(BaseCommand):
         if not Appointment.objects.exists():
             raise CommandError("No appointments loaded: run seed_demo --scale practice first.")
         started = time.perf_counter()
+        # Reminders point at invoice lines and at vaccinations given: they are emptied and rebuilt with either.
+        emptied = {
+            "invoicing": invoicing_models(),
+            "reminders": reminder_models(),
+            "clinical": [*reminder_models(), *clinical_models()],
+        }[part]
         with transaction.atomic():
-            empty_tables(invoicing_models() if part == "invoicing" else reminder_models())
+            empty_tables(emptied)
         self.stdout.write(f"{part.capitalize()} data emptied in {time.perf_counter() - started:.1f} s.")
         ctx = SeedContext.create(seed=seed, out=self.stdout)
         steps = practice.REMINDER_STEPS
+        if part == "clinical":
+            steps = [*clinical_seeding.PRACTICE_STEPS, *steps]
         if part == "invoicing":
-            steps = [*practice.INVOICING_STEPS, *steps]
+            # Emptying the invoicing tables empties the clinical record too (its rows point at invoice lines).
+            steps = [*practice.INVOICING_STEPS, *steps, *clinical_seeding.PRACTICE_STEPS]
         run_steps(ctx, [seed_staff, *steps, practice.analyse])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))

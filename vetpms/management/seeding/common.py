@@ -166,6 +166,28 @@ def age_days(rng: random.Random, species: str) -> int:
     return rng.randint(365, max_years * 365)
 
 
+def adult_weight_range(species: str, breed: str) -> tuple[float, float]:
+    """What a healthy adult of the breed weighs (kg): the breed's typical range, else 45-85 % of the ceiling
+    animals.plausibility knows for it, else the species range."""
+    from animals.plausibility import BREED_MAX_KG
+
+    if (species, breed) in names.BREED_ADULT_KG:
+        return names.BREED_ADULT_KG[(species, breed)]
+    ceiling = BREED_MAX_KG.get((species, breed))
+    if ceiling is not None:
+        return float(ceiling) * 0.45, float(ceiling) * 0.85
+    return names.ADULT_WEIGHT_KG[species]
+
+
+def weight_at_age(adult_kg: float, species: str, age_in_days: int) -> float:
+    """Young animals are lighter: a simple growth curve reaching the adult weight at about eleven months (three
+    years for horses), so a ten-week-old puppy is not weighed as a grown dog."""
+    grown = 1100 if species == "Horse" else 330
+    if age_in_days >= grown:
+        return adult_kg
+    return adult_kg * (0.12 + 0.88 * max(age_in_days, 0) / grown)
+
+
 def microchip_at(index: int) -> str:
     """A unique 15-digit ISO 11784 number: a manufacturer or UK country code and a scrambled serial.
 
@@ -208,6 +230,34 @@ REASONS: dict[str, list[str]] = {
     "Post-op check": ["Wound check", "Stitches out", "Post-op check", "Bandage change"],
     "Nurse clinic": ["Weight clinic", "Nail clip", "Flea and worm advice", "Anal glands", "Puppy party", "Bloods"],
 }
+
+YOUNG_ONLY = {"First vaccination", "Second puppy vaccination", "Puppy party"}
+ADULT_ONLY = {"Annual booster", "Booster", "Weight clinic", "Dental extractions"}
+DOGS_ONLY = {"Second puppy vaccination", "Puppy party", "Kennel cough"}
+YOUNG_DAYS = 180
+
+
+def reason_for(rng: random.Random, type_name: str, *, species: str, sex: str, age_in_days: int | None) -> str:
+    """A reason for a visit of ``type_name`` that fits the animal: first vaccinations and puppy parties for the
+    young, boosters for adults, kennel cough for dogs, a spay for a female and a castration for a male."""
+    young = age_in_days is not None and age_in_days < YOUNG_DAYS
+
+    def fits(reason: str) -> bool:
+        if reason in DOGS_ONLY and species != "Dog":
+            return False
+        if reason in YOUNG_ONLY:
+            return young
+        if reason in ADULT_ONLY:
+            return not young
+        if reason == "Spay":
+            return sex == "female"
+        if reason == "Castration":
+            return sex == "male"
+        return True
+
+    options = REASONS[type_name]
+    return rng.choice([r for r in options if fits(r)] or options)
+
 
 CANCEL_REASONS = [
     "Owner rang to cancel",

@@ -22,12 +22,12 @@ from vetpms.management.seeding.common import (
     CANCEL_REASONS,
     CATALOGUE,
     PAYORS,
-    REASONS,
     REMINDER_TYPES,
     Addressee,
     NoticeSource,
     SeedContext,
     Step,
+    adult_weight_range,
     age_days,
     colour,
     fiction_phone,
@@ -37,10 +37,12 @@ from vetpms.management.seeding.common import (
     person,
     pet_name,
     pick_species,
+    reason_for,
     seed_staff,
     treatment_plan,
     type_deck,
     week_sessions,
+    weight_at_age,
     write_outbox,
 )
 
@@ -113,27 +115,22 @@ def seed_animals(ctx: SeedContext) -> None:
 
 
 def seed_weights(ctx: SeedContext) -> None:
-    """A weight history: a few visits over the last two years, drifting around the adult weight."""
-    from animals.plausibility import expected_range
+    """A weight history: a few visits over the last two years around the breed's adult weight (a young animal's
+    following its growth), so every weight fits the species and breed (animals.plausibility)."""
     from animals.services import weight_record
 
     count = 0
     for animal in ctx.animals:
-        low, high = names.ADULT_WEIGHT_KG[animal.species.name]
-        # Small breeds stay small: a Chihuahua is not drawn from the whole range of dogs (with room for drift).
-        span = expected_range(
-            quantity="weight_kg", species=animal.species.name, breed=animal.breed.name if animal.breed else ""
-        )
-        if span is not None:
-            high = min(high, float(span.high) * 0.75)
-            low = min(low, high * 0.6)
-        kg = ctx.rng.uniform(low, high)
+        species = animal.species.name
+        low, high = adult_weight_range(species, animal.breed.name if animal.breed else "")
+        adult = ctx.rng.uniform(low, high)
         visits = ctx.rng.randint(1, 4)
         for visit in range(visits):
             measured = ctx.days_ago(ctx.rng.randint(0, 60) + 180 * (visits - 1 - visit))
             if animal.date_of_birth and measured < animal.date_of_birth:
                 continue
-            kg *= ctx.rng.uniform(0.95, 1.06)
+            age = (measured - animal.date_of_birth).days if animal.date_of_birth else 999
+            kg = weight_at_age(adult, species, age) * ctx.rng.uniform(0.97, 1.03)
             weight_record(
                 animal=animal,
                 kg=Decimal(f"{kg:.3f}"),
@@ -255,7 +252,7 @@ def _plan(ctx: SeedContext, days: list[dt.date]) -> list[Planned]:
         Animal.objects.filter(
             pk__in=[a.pk for a in ctx.animals], is_active=True, deceased_on__isnull=True, owner__is_active=True
         )
-        .select_related("owner")
+        .select_related("owner", "species")
         .order_by("pk")
     )
     next_type = type_deck(ctx.rng)
@@ -275,14 +272,22 @@ def _plan(ctx: SeedContext, days: list[dt.date]) -> list[Planned]:
                     if ctx.rng.random() >= BOOKED_CHANCE:
                         at += GAP
                         continue
+                    patient = patients.pop()
+                    born = patient.date_of_birth
                     plan.append(
                         Planned(
                             vet=vet,
                             type_name=name,
                             start=at,
                             end=end,
-                            animal=patients.pop(),
-                            reason=ctx.rng.choice(REASONS[name]),
+                            animal=patient,
+                            reason=reason_for(
+                                ctx.rng,
+                                name,
+                                species=patient.species.name,
+                                sex=patient.sex,
+                                age_in_days=(day - born).days if born else None,
+                            ),
                             fate=ctx.rng.random(),
                             roll=ctx.rng.random(),
                             lead_days=ctx.rng.randint(1, 21),

@@ -115,6 +115,29 @@ ADULT_WEIGHT_KG = {
     "Reptile": (0.05, 3.5),
 }
 
+# Typical healthy adult weights (kg) of breeds whose size the species range says little about. The breeds with a
+# known ceiling in animals.plausibility get 45-85 % of it; the rest fall back to the species range above.
+BREED_ADULT_KG = {
+    ("Dog", "Mixed breed"): (8.0, 30.0),
+    ("Dog", "Labrador Retriever"): (25.0, 36.0),
+    ("Dog", "Golden Retriever"): (25.0, 34.0),
+    ("Dog", "German Shepherd"): (25.0, 40.0),
+    ("Dog", "Boxer"): (25.0, 32.0),
+    ("Dog", "Poodle"): (6.0, 28.0),
+    ("Dog", "Labradoodle"): (15.0, 30.0),
+    ("Dog", "Greyhound"): (25.0, 34.0),
+    ("Dog", "Rottweiler"): (35.0, 55.0),
+    ("Dog", "Dobermann"): (30.0, 42.0),
+    ("Dog", "Siberian Husky"): (18.0, 27.0),
+    ("Cat", "British Shorthair"): (4.0, 7.5),
+    ("Cat", "Ragdoll"): (4.5, 8.0),
+    ("Cat", "Norwegian Forest Cat"): (4.5, 8.0),
+    ("Rabbit", "Flemish Giant"): (6.0, 9.5),
+    ("Horse", "Shire"): (800.0, 1100.0),
+    ("Horse", "Thoroughbred"): (450.0, 550.0),
+    ("Horse", "Cob"): (400.0, 600.0),
+}
+
 COLOURS = {
     "Dog": [
         "Black",

@@ -1,0 +1,94 @@
+"""Parameters from the outside world, parsed with bounds: one place for what a date, an id or a "next" URL may be.
+
+Every date a person or a client program can give VetPMS lies between 1 Jan 1900 and 31 Dec 2999. Python's dates
+reach 0001 and 9999, but the arithmetic the pages do around a date (the week around it, the local midnight after
+it, the twelve months before it) leaves that range near its ends and raises OverflowError or ValueError: a 500.
+The same bounds apply to forms (every ``forms.DateField``, see ``VetpmsConfig.ready``), to query strings
+(``parse_day``) and to the API (``vetpms.api_utils.Day``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+MIN_YEAR, MAX_YEAR = 1900, 2999
+MIN_DAY, MAX_DAY = dt.date(MIN_YEAR, 1, 1), dt.date(MAX_YEAR, 12, 31)
+MAX_ID = 2**63 - 1  # the largest bigint: a larger number would overflow the database driver, not just miss
+DATE_MESSAGE = f"Give a date between {MIN_YEAR} and {MAX_YEAR}."
+# How the API's schema states the bound: JSON Schema has no minimum for dates, so a pattern carries the years.
+DAY_JSON_SCHEMA = {
+    "type": "string",
+    "format": "date",
+    "pattern": r"^(19\d\d|2\d\d\d)-\d\d-\d\d$",
+    "description": f"A date (YYYY-MM-DD) between {MIN_YEAR} and {MAX_YEAR}.",
+    "examples": ["2026-03-01"],
+}
+
+
+# Control characters no one types (BEL, ESC, NUL, ...): they ring terminals, break CSV and PDF output and, for
+# NUL, PostgreSQL refuses them. Tab and line breaks are ordinary in multi-line text and stay allowed.
+CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\n", "\r"}
+TEXT_MESSAGE = "Text may not contain control characters (such as NUL, BEL or ESC)."
+
+
+def has_control_characters(value: str) -> bool:
+    return not CONTROL_CHARACTERS.isdisjoint(value)
+
+
+def validate_plain_text(value: str | None) -> None:
+    """A form validator for every text field: refuses control characters other than tab and line breaks."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValidationError(TEXT_MESSAGE, code="control_characters")
+
+
+def in_bounds(value: dt.date) -> bool:
+    return MIN_DAY <= (value.date() if isinstance(value, dt.datetime) else value) <= MAX_DAY
+
+
+def validate_day(value: dt.date | None) -> None:
+    """A form validator: refuses a date outside 1900-2999 with a message that names the range."""
+    if value is not None and not in_bounds(value):
+        raise ValidationError(DATE_MESSAGE, code="date_out_of_range")
+
+
+def parse_day(raw: str | None) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) from a query string, or None when it is missing, malformed or out of bounds."""
+    raw = (raw or "").strip()
+    if len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if in_bounds(value) else None
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A database id from a query string (1 .. the largest bigint), or None."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` URL of the request when it is a path on this site, else ``fallback``.
+
+    Only a path ("/..."): anything else would be taken by ``redirect()`` for a view name to reverse (a 500 for a
+    name that does not exist) or, with a scheme or "//", for another site.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and target.isprintable()
+        and len(target) <= 2000
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return target
+    return fallback
