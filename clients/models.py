@@ -94,6 +94,13 @@ class Client(models.Model):
         return self.organisation or self.person_name
 
     @property
+    def list_name(self) -> str:
+        """The name in the client list, surname first: "Smith, Jane (Hill Top Farm)", or the organisation's."""
+        if self.last_name and self.organisation:
+            return f"{self.sort_name} ({self.organisation})"
+        return self.sort_name or self.display_name
+
+    @property
     def sort_name(self) -> str:
         """ "Smith, Jane" for lists."""
         if self.last_name:

@@ -128,7 +128,7 @@ def possible_duplicates(*, client: Client, limit: int = 10) -> list[tuple[Client
     """Clients already recorded that may be the same owner as ``client`` (typed, not yet saved; its phones
     normalised by ``full_clean``): the same phone number in any of the three fields, the same email (any case),
     or the same surname (any case) and postcode (any spacing). Each with the reasons, active ones first.
-    Every test reads an index (clients migration 0005), so the check costs the same with 60,000 clients."""
+    Every test reads an index (clients migration 0004), so the check costs the same with 60,000 clients."""
     from django.db.models import Value
     from django.db.models.functions import Lower, Replace, Upper
 

@@ -10,6 +10,29 @@ from clients.models import Client
 from vetpms.tables import DateColumn
 
 
+class ClientNameColumn(tables.Column):
+    """A client's name in any list, as everywhere else (Client.display_name), linked to their page.
+
+    ``path`` leads from the row to the client ("client", "animal__owner"). The column reads the client itself,
+    never ``last_name``: an organisation has none, and a column whose value is empty shows "—" without asking
+    its render method (so the invoice list showed "—" for every farm and shelter)."""
+
+    def __init__(self, path: str = "client", **kwargs) -> None:
+        kwargs.setdefault("verbose_name", "Client")
+        kwargs.setdefault(
+            "order_by", (f"{path}__last_name", f"{path}__organisation", f"{path}__first_name", f"{path}__id")
+        )
+        super().__init__(accessor=path, empty_values=(), **kwargs)
+
+    def render(self, value, record=None):
+        if value is None:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("clients:detail", args=[value.pk]), value.display_name)
+
+    def value(self, value, record=None):
+        return value.display_name if value is not None else ""
+
+
 class ClientTable(tables.Table):
     name = tables.Column(
         accessor="sort_name", verbose_name="Name", order_by=("last_name", "first_name", "organisation", "id")
@@ -32,9 +55,7 @@ class ClientTable(tables.Table):
 
     def render_name(self, record):
         url = reverse("clients:detail", args=[record.pk])
-        label = record.sort_name or record.display_name
-        if record.organisation and record.last_name:
-            label = f"{label} ({record.organisation})"
+        label = record.list_name
         if not record.is_active:
             return format_html('<a href="{}">{}</a> <span class="badge text-bg-secondary">Inactive</span>', url, label)
         return format_html('<a href="{}">{}</a>', url, label)

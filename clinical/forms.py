@@ -13,6 +13,7 @@ from clinical.models import Attachment, Consultation, Problem, Route
 from invoicing.models import Product
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import Vet
+from vetpms.money import plain_number
 
 MAX_DAY = dt.date(2200, 1, 1)
 
@@ -52,7 +53,7 @@ class VitalsForm(BootstrapMixin, forms.Form):
         initial = {
             name: getattr(consultation, name) for name in cls.base_fields if name not in ("weight_kg", "confirm")
         }
-        initial["weight_kg"] = consultation.weight.kg.normalize() if consultation.weight_id else None
+        initial["weight_kg"] = plain_number(consultation.weight.kg) if consultation.weight_id else None
         return initial
 
     def vitals(self) -> dict:

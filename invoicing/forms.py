@@ -13,6 +13,7 @@ from django.utils import timezone
 from invoicing.models import Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import User, Vet
+from vetpms.money import plain_number
 
 MONEY_ATTRS = {"inputmode": "decimal", "class": "text-end money-input"}
 PAYMENT_METHODS = [(m.value, m.label) for m in Payment.Method if m != Payment.Method.INSURANCE]
@@ -101,11 +102,11 @@ class LineForm(BootstrapMixin, forms.Form):
 def line_initial(line: InvoiceLine) -> dict:
     return {
         "description": line.description,
-        "quantity": line.quantity.normalize(),
+        "quantity": plain_number(line.quantity),
         "animal": line.animal_id,
         "vet": line.vet_id,
         "unit_price": line.unit_price,
-        "discount_percent": line.discount_percent.normalize(),
+        "discount_percent": plain_number(line.discount_percent),
         "discount_amount": line.discount_amount,
         "service_date": line.service_date,
     }

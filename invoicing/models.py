@@ -211,7 +211,8 @@ class Invoice(models.Model):
     @property
     def reference(self) -> str:
         if self.number is None:
-            return f"Draft {self.get_kind_display().lower()} #{self.pk}"
+            # No number until it is issued: a draft's database id ("#7") would read as an invoice number.
+            return f"Draft {self.get_kind_display().lower()}"
         return f"{self.series}-{self.number:05d}"
 
     @property

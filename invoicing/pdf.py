@@ -48,7 +48,7 @@ from appointments.pdf import ACCENT, GRID, MUTED
 from invoicing import calc
 from invoicing.models import Claim, Invoice, InvoiceLine
 from invoicing.selectors import Statement, client_outstanding, insurer_share, owner_share
-from vetpms.money import ZERO, format_money
+from vetpms.money import ZERO, format_money, plain_number
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +109,7 @@ def _day(value: dt.date | None) -> str:
 
 def _number(value: Decimal) -> str:
     """Decimal("0.500") -> "0.5", Decimal("10.000") -> "10" (never exponent notation)."""
-    text = f"{value.normalize():f}"
-    return text
+    return plain_number(value)
 
 
 def _percent(value: Decimal) -> str:

@@ -337,7 +337,7 @@ class LineOut(Schema):
 
 class InvoiceOut(Schema):
     id: int
-    reference: str = Field(..., description='"INV2026-00042" once issued, "Draft invoice #7" before.')
+    reference: str = Field(..., description='"INV2026-00042" once issued, "Draft invoice" before.')
     kind: Invoice.Kind
     status: Invoice.Status
     series: str

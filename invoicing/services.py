@@ -40,7 +40,7 @@ from invoicing.signals import document_finalised
 from vetpms import audit
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
-from vetpms.money import ZERO, quantize_money
+from vetpms.money import ZERO, plain_number, quantize_money
 from vetpms.timeutils import to_local
 
 # --- Catalogue ---------------------------------------------------------------------------------------------------
@@ -446,7 +446,7 @@ def credit_note_issue(
             raise ValidationError({"lines": "Credit a quantity more than zero."})
         if quantity > remaining:
             raise DomainError(
-                f"Only {remaining.normalize():f} of “{line.description}” is left to credit on {invoice.reference}.",
+                f"Only {plain_number(remaining)} of “{line.description}” is left to credit on {invoice.reference}.",
                 field="lines",
                 code="over_credit",
             )

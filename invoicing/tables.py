@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
+from clients.tables import ClientNameColumn
 from invoicing.models import Allocation, Invoice, Payor, Product
 from invoicing.selectors import ISSUED, MONEY, sharing_claims
 from invoicing.templatetags.invoicing_tags import INVOICE_BADGES, money
@@ -70,9 +71,7 @@ class InvoiceTable(tables.Table):
         accessor="number", verbose_name="Number", order_by=("series", "number", "id"), empty_values=()
     )
     issue_date = DateColumn(verbose_name="Issued", format="j M Y", order_by=("issue_date", "number"))
-    client = tables.Column(
-        accessor="client__last_name", verbose_name="Client", order_by=("client__last_name", "client__first_name")
-    )
+    client = ClientNameColumn("client", order_by=("client__last_name", "client__first_name"))
     kind = tables.Column(verbose_name="Kind")
     status = tables.Column(verbose_name="Status")
     gross_total = MoneyColumn(verbose_name="Total")
@@ -90,11 +89,6 @@ class InvoiceTable(tables.Table):
     def render_reference(self, record):
         return format_html(
             '<a class="fw-semibold" href="{}">{}</a>', reverse("invoicing:detail", args=[record.pk]), record.reference
-        )
-
-    def render_client(self, record):
-        return format_html(
-            '<a href="{}">{}</a>', reverse("clients:detail", args=[record.client_id]), record.client.display_name
         )
 
     def render_kind(self, record):

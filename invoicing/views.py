@@ -53,9 +53,10 @@ from invoicing.templatetags.invoicing_tags import money
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
-from vetpms.money import ZERO
+from vetpms.money import ZERO, plain_number
 from vetpms.permissions import permission_required, require_perm
 from vetpms.tables import paginate_table
+from vetpms.text import plural
 
 PER_PAGE_CHOICES = (25, 50, 100)
 CHARGEABLE = (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION, AppointmentStatus.COMPLETED)
@@ -246,7 +247,7 @@ def line_add(request, pk: int):
         context = _editor_context(invoice) | {"form": None if added else form, "added": added, "oob": bool(added)}
         return render(request, "invoicing/_line_added.html", context)
     if added:
-        messages.success(request, f"Added {added.quantity.normalize()} × {added.description}.")  # noqa: RUF001
+        messages.success(request, f"Added {plain_number(added.quantity)} × {added.description}.")  # noqa: RUF001
         return redirect("invoicing:detail", pk=pk)
     context = _editor_context(_invoice_or_404(pk)) | {"form": form, "query": "", "nav": "invoices"}
     return render(request, "invoicing/editor.html", context, status=200)
@@ -381,7 +382,7 @@ def charge(request, appointment_pk: int):
             count = len(form.chosen())
             messages.success(
                 request,
-                f"{count} charge{'s' if count != 1 else ''} for {appointment.animal.name} added to the draft "
+                f"{count} {plural('charge', count)} for {appointment.animal.name} added to the draft "
                 f"invoice of {invoice.client.display_name}.",
             )
             return redirect("invoicing:detail", pk=invoice.pk)
@@ -1036,7 +1037,7 @@ def tax_rates(request):
             else:
                 messages.success(
                     request,
-                    f"{category}: {form.cleaned_data['rate'].normalize()} % from "
+                    f"{category}: {plain_number(form.cleaned_data['rate'])} % from "
                     f"{form.cleaned_data['valid_from']:%d %b %Y}.",
                 )
                 return redirect("invoicing:tax_rates")

@@ -9,6 +9,7 @@ from django.utils import dateformat, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from clients.tables import ClientNameColumn
 from reminders import selectors
 from reminders.models import Reminder, ReminderDelivery, ReminderRun, ReminderType
 from vetpms.tables import DateColumn
@@ -79,9 +80,9 @@ def notice_items(delivery: ReminderDelivery) -> str:
 class ReminderTable(tables.Table):
     due_on = tables.Column(verbose_name="Due", order_by=("due_on", "id"))
     animal = tables.Column(verbose_name="Pet", accessor="animal__name", order_by=("animal__name", "id"))
-    owner = tables.Column(
+    owner = ClientNameColumn(
+        "animal__owner",
         verbose_name="Owner",
-        accessor="animal__owner__last_name",
         order_by=("animal__owner__last_name", "animal__owner__first_name", "id"),
     )
     type = tables.Column(verbose_name="Reminder", accessor="type__name", order_by=("type__name", "due_on"))
@@ -217,7 +218,7 @@ class ReminderTypeTable(tables.Table):
 
 class DeliveryTable(tables.Table):
     created_at = DateColumn(verbose_name="Made", format="j M Y H:i", orderable=False)
-    client = tables.Column(verbose_name="Owner", accessor="client__last_name", orderable=False)
+    client = ClientNameColumn("client", verbose_name="Owner", orderable=False)
     channel = tables.Column(verbose_name="Channel", orderable=False)
     status = tables.Column(verbose_name="Status", orderable=False)
     items = tables.Column(verbose_name="Pets and items", orderable=False, empty_values=())
@@ -230,11 +231,6 @@ class DeliveryTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0 delivery-table"}
         empty_text = "No reminder emails or calls match these filters."
         orderable = False
-
-    def render_client(self, record):
-        return format_html(
-            '<a href="{}">{}</a>', reverse("clients:detail", args=[record.client_id]), record.client.display_name
-        )
 
     def render_channel(self, record):
         return record.get_channel_display()

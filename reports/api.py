@@ -120,7 +120,7 @@ def get_report(request: HttpRequest, name: str):
         raise Http404
     if not _visible(spec, every):
         raise PermissionDenied("This report holds the practice's figures; your role sees only your own.")
-    form = ReportFilterForm(request.GET, user=request.user)
+    form = ReportFilterForm(request.GET, user=request.user, period_kind=spec.period_kind)
     if not form.is_valid():
         errors = [
             {

@@ -18,6 +18,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 ColumnKind = Literal["text", "money", "int", "percent", "date"]
+# What a report's dates mean: a period (from, to, by a grain), the balances at the end of one day (receivables),
+# or one day (the day sheet). The filter form, the page, the CSV's name and the PDF all follow it.
+PeriodKind = Literal["range", "as_of", "day"]
 Grain = Literal["day", "week", "month", "quarter", "year"]
 
 
@@ -38,6 +41,7 @@ class ReportParams:
     payor_ids: tuple[int, ...] = ()
     top_n: int = 10
     only_vet_id: int | None = None  # set when a vet sees their own figures: every figure is limited to them
+    period_kind: PeriodKind = "range"  # as_of and day: start == end, the one day
     # What the form changed and the reader should know (e.g. the period capped to 20 years); every builder copies
     # these into ReportResult.notes.
     notes: tuple[str, ...] = ()
@@ -84,6 +88,7 @@ class ReportSpec:
     # False for practice-wide figures that cannot be limited to one vet (receivables, reminders): a user with only
     # reports.view_own_figures does not see the report listed, and its builder refuses them (PermissionDenied).
     for_vets: bool = True
+    period_kind: PeriodKind = "range"
 
 
 REPORTS: dict[str, ReportSpec] = {}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from reports.base import ColumnKind, ReportParams
-from vetpms.money import format_money, quantize_money
+from vetpms.money import format_money, plain_number, quantize_money
 from vetpms.timeutils import to_local
 
 EMPTY = "—"
@@ -28,10 +28,7 @@ def _is_number(value) -> bool:
 
 def _plain_decimal(value: Decimal) -> str:
     """Decimal("12.50") -> "12.5", Decimal("1E+1") -> "10": never exponent notation."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return plain_number(value)
 
 
 def day_text(value: dt.date) -> str:
@@ -90,7 +87,12 @@ def csv_cell(value, kind: ColumnKind) -> str:
 
 
 def period_text(params: ReportParams) -> str:
-    """ "1 Jan 2025 to 31 Mar 2025, by month" """
+    """ "1 Jan 2025 to 31 Mar 2025, by month"; "as of 31 Mar 2025" (receivables); "31 Mar 2025, one day"."""
+    kind = getattr(params, "period_kind", "range")
+    if kind == "as_of":
+        return f"as of {day_text(params.end)}"
+    if kind == "day":
+        return f"{day_text(params.end)}, one day"
     if params.start == params.end:
         return day_text(params.start)
     return f"{day_text(params.start)} to {day_text(params.end)}, {GRAIN_WORDS.get(params.grain, params.grain)}"

@@ -25,9 +25,10 @@ from django import forms
 from django.utils import timezone
 
 from invoicing.models import Payor, Product
-from reports.base import Grain, ReportParams
+from reports.base import Grain, PeriodKind, ReportParams
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import Vet
+from vetpms.text import plural
 
 MAX_YEARS = 20
 MAX_TOP_N = 100
@@ -50,6 +51,14 @@ def this_month() -> tuple[dt.date, dt.date]:
     return today.replace(day=1), today
 
 
+class CheckList(forms.CheckboxSelectMultiple):
+    """A multiple choice as a list of tick boxes: no Ctrl-click, and every name shown whole (a select box cut
+    them at its width); the page scrolls a long list (reports/report.html, .check-list)."""
+
+    def __init__(self, attrs=None, choices=()) -> None:
+        super().__init__({"class": "form-check-input", **(attrs or {})}, choices)
+
+
 class IdsField(forms.MultipleChoiceField):
     """Several ids of one model, checked against the table in one query. An id that names nothing is an error
     that says which one ("Unknown vet: 99."); the choices for the select box are read only when it is drawn."""
@@ -57,6 +66,7 @@ class IdsField(forms.MultipleChoiceField):
     def __init__(self, *, noun: str, queryset_factory, **kwargs) -> None:
         self.noun = noun
         self.queryset_factory = queryset_factory
+        kwargs.setdefault("widget", CheckList)
         super().__init__(choices=self._choices, required=False, **kwargs)
 
     def _choices(self) -> list[tuple[str, str]]:
@@ -75,7 +85,7 @@ class IdsField(forms.MultipleChoiceField):
         unknown = not_numbers + sorted(str(i) for i in ids - known)
         if unknown:
             raise forms.ValidationError(
-                f"Unknown {self.noun}{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.", code="unknown"
+                f"Unknown {plural(self.noun, len(unknown))}: {', '.join(unknown)}.", code="unknown"
             )
 
     def clean(self, value) -> list[int]:  # type: ignore[override]
@@ -91,16 +101,20 @@ class ReportFilterForm(BootstrapMixin, forms.Form):
         label="Category",
         choices=Product.Category.choices,
         required=False,
+        widget=CheckList,
         error_messages={"invalid_choice": "Unknown category: %(value)s."},
     )
     payor = IdsField(label="Payor", noun="payor", queryset_factory=lambda: Payor.objects.order_by("name"))
     top_n = forms.IntegerField(label="Top products", min_value=1, max_value=MAX_TOP_N, required=False, initial=10)
 
-    def __init__(self, data=None, *, user, **kwargs) -> None:
+    def __init__(self, data=None, *, user, period_kind: PeriodKind = "range", **kwargs) -> None:
         # An empty query string is a valid request for the default report: bind it, so the page shows figures
         # at once instead of an empty form.
         super().__init__(data if data is not None else {}, **kwargs)
         self.user = user
+        self.period_kind = period_kind
+        if period_kind != "range":  # one day: the "To" date is the day (receivables: the balances at its end)
+            self.fields["end"].label = "As of" if period_kind == "as_of" else "Day"
         self.notes: list[str] = []
         self._own_vet: Vet | None = None
         self.own_only = not user.has_perm("reports.view_reports")
@@ -116,6 +130,12 @@ class ReportFilterForm(BootstrapMixin, forms.Form):
         start = cleaned.get("start")
         end = cleaned.get("end")
         if "start" in self.errors or "end" in self.errors:
+            return cleaned
+        if self.period_kind != "range":
+            day = end or start or default_end
+            cleaned["start"], cleaned["end"], cleaned["grain"] = day, day, "day"
+            if self.own_only:
+                self._clean_own(cleaned)
             return cleaned
         if start is None and end is None:
             start, end = default_start, default_end
@@ -137,7 +157,7 @@ class ReportFilterForm(BootstrapMixin, forms.Form):
         order = [g for g, _ in GRAINS]
         while (end - start).days / APPROX_DAYS[grain] > MAX_BUCKETS and grain != "year":
             coarser = order[order.index(grain) + 1]
-            self.notes.append(f"Shown by {coarser} instead of by {grain}: too many {grain}s for one page.")
+            self.notes.append(f"Shown by {coarser} instead of by {grain}: too many {plural(grain)} for one page.")
             grain = coarser
         cleaned["start"], cleaned["end"], cleaned["grain"] = start, end, grain
         if self.own_only:
@@ -169,5 +189,6 @@ class ReportFilterForm(BootstrapMixin, forms.Form):
             payor_ids=tuple(data.get("payor") or ()),
             top_n=data.get("top_n") or 10,
             only_vet_id=self._own_vet.pk if self.own_only and self._own_vet else None,
+            period_kind=self.period_kind,
             notes=tuple(self.notes),
         )

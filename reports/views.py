@@ -41,6 +41,8 @@ PERMS = ("reports.view_reports", "reports.view_own_figures")
 # The form's fields behind each filter a report asks for (ReportSpec.filters).
 FILTER_FIELDS = {
     "period": ("start", "end"),
+    "as_of": ("end",),
+    "day": ("end",),
     "grain": ("grain",),
     "vet": ("vet",),
     "category": ("category",),
@@ -81,10 +83,10 @@ def shown_fields(form, spec: ReportSpec) -> list:
     return [b for b in form.visible_fields() if b.name in wanted or b.errors]
 
 
-def _filter_form(request: HttpRequest):
+def _filter_form(request: HttpRequest, spec: ReportSpec):
     from reports.forms import ReportFilterForm  # written beside the builders (reports data); imported when used
 
-    return ReportFilterForm(request.GET, user=request.user)
+    return ReportFilterForm(request.GET, user=request.user, period_kind=getattr(spec, "period_kind", "range"))
 
 
 def _text(value) -> str:
@@ -126,7 +128,7 @@ def _compute(request: HttpRequest, name: str) -> tuple[ReportSpec, object, Repor
     """The spec, the bound form and the result (None when the filters are not valid: the form says why)."""
     _require_reports(request.user)
     spec = _spec(name, request.user)
-    form = _filter_form(request)
+    form = _filter_form(request, spec)
     if not form.is_valid():
         return spec, form, None
     try:

@@ -27,6 +27,15 @@ def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
     return quantize_money(amount * percent / HUNDRED)
 
 
+def plain_number(value: Decimal | int | str) -> str:
+    """A quantity, rate or percentage as people write it: 10.000 -> "10", 12.50 -> "12.5", 0.001 -> "0.001".
+
+    Every number shown without a fixed number of places goes through here: ``Decimal.normalize()`` alone turns
+    10 into "1E+1", which once reached the screen as "1E+1 %"."""
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def format_money(value: Decimal) -> str:
     """1234.5 -> "1,234.50" (the currency symbol belongs to the template)."""
     return f"{quantize_money(value):,.2f}"

@@ -17,3 +17,28 @@ def fold(value: str) -> str:
 
 def digits(value: str) -> str:
     return "".join(ch for ch in value or "" if ch.isdigit())
+
+
+# Nouns whose plural the rules below would get wrong.
+_IRREGULAR = {"species": "species", "person": "people", "child": "children", "addendum": "addenda",
+              "diagnosis": "diagnoses", "analysis": "analyses"}  # fmt: skip
+
+
+def plural(noun: str, count: int | None = None) -> str:
+    """``noun`` for ``count`` things: plural(“delivery”, 43) -> “deliveries”, plural(“delivery”, 1) -> “delivery”.
+
+    The one place an English plural is made (Django's ``pluralize`` only appends "s", which gave "43 deliverys");
+    templates use it as ``{{ noun|plural:count }}``. Without a count, the plural."""
+    if count is not None and abs(count) == 1:
+        return noun
+    head, _, last = noun.rpartition(" ")
+    lower = last.lower()
+    if lower in _IRREGULAR:
+        word = last[0] + _IRREGULAR[lower][1:] if last else last
+    elif lower.endswith("y") and len(lower) > 1 and lower[-2] not in "aeiou":
+        word = last[:-1] + "ies"
+    elif lower.endswith(("s", "x", "z", "ch", "sh")):
+        word = last + "es"
+    else:
+        word = last + "s"
+    return f"{head} {word}" if head else word

@@ -12,7 +12,7 @@ from django.utils import timezone
 from invoicing import selectors
 from invoicing.access import sees_payments
 from invoicing.models import Claim, Invoice, InvoiceLine, Policy
-from vetpms.money import format_money
+from vetpms.money import format_money, plain_number
 
 register = template.Library()
 
@@ -53,8 +53,7 @@ def qty(value) -> str:
     """A quantity without trailing zeros: 1.000 -> "1", 0.500 -> "0.5"."""
     if value is None:
         return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return plain_number(value)
 
 
 @register.filter

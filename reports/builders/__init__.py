@@ -46,10 +46,11 @@ register(
     ReportSpec(
         name="receivables",
         title="Receivables",
-        description="What clients and insurers owe at the end of the period, by age, and who is overdue.",
+        description="What clients and insurers owe as of a day, by age, and who is overdue.",
         build=receivables.receivables,
-        filters=("period", "payor"),
+        filters=("as_of", "payor"),
         for_vets=False,
+        period_kind="as_of",
     )
 )
 register(
@@ -77,6 +78,7 @@ register(
         title="Day sheet",
         description="One day's documents, payments by method (cash-up) and completed appointments.",
         build=day_sheet.day_sheet,
-        filters=("period", "vet", "category"),
+        filters=("day", "vet", "category"),
+        period_kind="day",
     )
 )

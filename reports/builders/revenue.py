@@ -26,7 +26,7 @@ from reports.builders.common import (
 )
 from reports.periods import TRUNC, a_year_later, as_date, bucket_label, buckets, next_bucket, years_back
 from vetpms.models import Vet
-from vetpms.money import ZERO
+from vetpms.money import ZERO, plain_number
 
 
 @dataclass
@@ -347,7 +347,7 @@ def _top_products(scope: Scope, groups: list[dict[str, Any]]) -> ReportResult:
     rows = [
         {
             "name": names.get(r["product_id"], NO_PRODUCT),
-            "quantity": r["sum_quantity"].normalize(),
+            "quantity": Decimal(plain_number(r["sum_quantity"])),  # 10.000 -> 10, never 1E+1
             "lines": r["lines"],
             "net": r["sum_net"],
             "gross": r["sum_gross"],

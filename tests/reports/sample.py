@@ -123,5 +123,5 @@ def stand_in_form(monkeypatch):
     """The pages use StandInFilterForm instead of the real form."""
     from reports import views
 
-    monkeypatch.setattr(views, "_filter_form", lambda request: StandInFilterForm(request.GET, user=request.user))
+    monkeypatch.setattr(views, "_filter_form", lambda request, spec: StandInFilterForm(request.GET, user=request.user))
     return StandInFilterForm

@@ -6,6 +6,7 @@ from django import template
 
 from vetpms.phones import display_phone
 from vetpms.tables import table_body as _table_body
+from vetpms.text import plural
 
 register = template.Library()
 
@@ -42,8 +43,40 @@ def audit_value(value) -> str:
     if value is False:
         return "no"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
+        return ", ".join(audit_value(v) for v in value) or "—"
+    if isinstance(value, str):
+        return _moment_text(value) or value
     return str(value)
+
+
+def _moment_text(value: str) -> str | None:
+    """An ISO date or timestamp as the audit trail stores it (vetpms.audit: UTC, ISO 8601) in the practice's
+    zone and format, as the "When" column shows times: "2026-03-29T00:30:00+00:00" -> "29 Mar 2026, 00:30"."""
+    import datetime as dt
+
+    from django.utils import dateformat, timezone
+
+    if not (10 <= len(value) <= 40 and value[:4].isdigit() and value[4:5] == "-" and value[7:8] == "-"):
+        return None
+    try:
+        if len(value) == 10:
+            return dateformat.format(dt.date.fromisoformat(value), "j M Y")
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        return dateformat.format(moment, "j M Y, H:i")
+    return dateformat.format(timezone.localtime(moment), "j M Y, H:i")
+
+
+@register.filter(name="plural")
+def plural_filter(noun: str, count=None) -> str:
+    """``{{ noun|plural:count }}``: "delivery" or "deliveries" (vetpms.text.plural)."""
+    try:
+        number = int(count) if count is not None and count != "" else None
+    except (TypeError, ValueError):
+        number = None
+    return plural(str(noun), number)
 
 
 @register.simple_tag
