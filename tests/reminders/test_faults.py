@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,23 @@ from animals.models import Animal, Species
 from clients.models import Client
 from reminders import sending
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderRun, ReminderType
+from tests.factories import UserFactory
 from tests.reference_data import ensure_reference_data
 from tests.reminders.workers import worker_env
+from vetpms.models import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2027, 6, 1)
 OWNERS = 1000
+KILLS = 5  # workers killed in turn by the random-kill test
+
+
+@pytest.fixture
+def manager(transactional_db):
+    """The manager who starts a run, made after the reference data is back: the browser journeys before these
+    tests are plain transactional tests, whose flush empties the role groups the shared fixture would look up."""
+    ensure_reference_data()
+    return UserFactory(username="mona", first_name="Mona", last_name="Manager", role=Role.MANAGER)
 
 
 def make_owners(count: int) -> list[Reminder]:
@@ -167,13 +179,14 @@ def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_em
     """Five workers in turn, each killed at a random moment once it is sending, then one left to finish. Nothing is
     lost. An email whose worker died while the server was answering is held as possibly sent (the server has it).
     What remains of the duplicate window (between the end of DATA and the "awaiting" mark reaching the database)
-    may repeat one email, with the same Message-ID: before that mark a kill repeated an email more often than not.
+    may repeat the one email a kill caught there, with the same Message-ID: before that mark a kill repeated an
+    email more often than not.
     Each killed run is closed when its lease ends, counting exactly what it did."""
     ensure_reference_data()
     reminders = make_owners(300)
     settings.REMINDER_SEND_LEASE_SECONDS = 0  # we know each killed worker is dead
     env = worker_env(smtp_server.port, REMINDER_BATCH_SIZE="25", REMINDER_SEND_LEASE_SECONDS="0")
-    for _ in range(5):
+    for _ in range(KILLS):
         worker = start_worker(env)
         target, deadline = len(smtp_server.envelopes) + 20, time.monotonic() + 120
         while len(smtp_server.envelopes) < target and worker.poll() is None and time.monotonic() < deadline:
@@ -186,7 +199,10 @@ def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_em
     sending.close_stale_runs()
 
     keys = received(smtp_server)
-    assert len(keys) - len(set(keys)) <= 1
+    # The guarantee is per kill: a worker killed in the window repeats at most the one email it was finishing.
+    # (On a quiet machine the window is rarely hit at all; a loaded machine hits it more often.)
+    repeats = {key: n for key, n in Counter(keys).items() if n > 1}
+    assert all(n == 2 for n in repeats.values()) and len(repeats) <= KILLS, repeats
     ids = [m["Message-ID"] for m in smtp_server.messages]
     assert len(set(ids)) == len(set(keys))  # a repeated email is the same message, not a new one
     unsure = {
@@ -197,7 +213,7 @@ def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_em
     assert unsure <= set(keys)  # a possibly sent email is one the server has
     assert ReminderNotice.objects.filter(status=ReminderNotice.Status.SENT).count() == len(set(keys)) - len(unsure)
     runs = list(ReminderRun.objects.order_by("id"))
-    assert [r.status for r in runs] == [ReminderRun.Status.STOPPED] * 5 + [ReminderRun.Status.FINISHED]
+    assert [r.status for r in runs] == [ReminderRun.Status.STOPPED] * KILLS + [ReminderRun.Status.FINISHED]
     for run in runs:
         mine = ReminderDelivery.objects.filter(claim_run=run)
         assert run.emails_sent == mine.filter(status=ReminderDelivery.Status.SENT).count()
