@@ -6,7 +6,6 @@ in the URL that names nothing is 404. Permissions are checked first, as on the w
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Status
 from ninja.pagination import paginate
@@ -27,7 +26,7 @@ from animals.schemas import (
     WeightOut,
 )
 from clients.models import Client
-from vetpms.api_utils import Id, Page, QuerySchema, renamed_errors, url_id
+from vetpms.api_utils import Id, Page, QuerySchema, body_record, renamed_errors, url_id
 from vetpms.permissions import require_perm
 
 router = Router(tags=["animals"])
@@ -46,22 +45,12 @@ def _detail(pk: int) -> Animal:
     return selectors.animal_detail(pk=url_id(pk))  # DoesNotExist -> 404 (vetpms.api)
 
 
-def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
-    """The record a body id names, or a 422 on ``field``."""
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
-    return obj
-
-
 def _model_data(data: dict[str, Any]) -> dict[str, Any]:
     """API field values -> the service's keyword arguments (ids to records, the alert list to lines)."""
     if "species" in data:
-        data["species"] = _lookup(Species, data["species"], "species")
+        data["species"] = body_record(Species, data["species"], "species")
     if "breed" in data:
-        data["breed"] = _lookup(Breed, data["breed"], "breed")
+        data["breed"] = body_record(Breed, data["breed"], "breed")
     if "alerts" in data:
         data["alerts"] = "\n".join(data["alerts"])
     return data
@@ -90,7 +79,7 @@ def get_animal(request: HttpRequest, animal_id: int):
 def create_animal(request: HttpRequest, payload: AnimalIn):
     require_perm(request.user, "animals.add_animal")
     data = payload.dict()
-    owner = _lookup(Client, data.pop("owner"), "owner")
+    owner = body_record(Client, data.pop("owner"), "owner")
     animal = services.animal_create(by=request.user, owner=owner, **_model_data(data))
     return Status(201, _detail(animal.pk))
 
@@ -108,7 +97,7 @@ def update_animal(request: HttpRequest, animal_id: int, payload: AnimalPatch):  
 def transfer_animal(request: HttpRequest, animal_id: int, payload: TransferIn):
     require_perm(request.user, "animals.transfer_animal")
     animal = _detail(animal_id)
-    to_owner = _lookup(Client, payload.to_owner, "to_owner")
+    to_owner = body_record(Client, payload.to_owner, "to_owner")
     services.animal_transfer(animal=animal, to_owner=to_owner, by=request.user, note=payload.note)
     return _detail(animal_id)
 

@@ -59,7 +59,7 @@ from appointments.schemas import (
     VetOut,
     WorkingHoursIn,
 )
-from vetpms.api_utils import Id, Page, QuerySchema, renamed_errors, url_id
+from vetpms.api_utils import Id, Page, QuerySchema, body_record, renamed_errors, url_id
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
 from vetpms.permissions import require_perm
@@ -92,16 +92,6 @@ def _detail(pk: int) -> Appointment:
 
 def _vet(pk: int) -> Vet:
     return Vet.objects.get(pk=url_id(pk))  # DoesNotExist -> 404
-
-
-def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
-    """The record a body id names, or a 422 on ``field``."""
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
-    return obj
 
 
 def _query_error(field: str, message: str) -> SchemaValidationError:
@@ -215,9 +205,9 @@ def book_appointment(request: HttpRequest, payload: BookIn, idempotency_key: Ide
     _may_override(request.user, payload.override_hours)
     # Namespaced per user, so that two API users (or a web form's key) can never collide.
     request_key = f"api:{request.user.pk}:{idempotency_key}" if idempotency_key else None
-    animal = _lookup(Animal, payload.animal, "animal")
-    vet = _lookup(Vet, payload.vet, "vet")
-    appointment_type = _lookup(AppointmentType, payload.type, "type")
+    animal = body_record(Animal, payload.animal, "animal")
+    vet = body_record(Vet, payload.vet, "vet")
+    appointment_type = body_record(AppointmentType, payload.type, "type")
     start, minutes = _timing(payload)
     # With a key, the look-up and the booking share one transaction that same-key requests enter one at a
     # time (see _serialise_key), so a repeat that arrives while the first is still booking waits for it and
@@ -253,7 +243,7 @@ def reschedule_appointment(request: HttpRequest, appointment_id: int, payload: R
     require_perm(request.user, CHANGE)
     _may_override(request.user, payload.override_hours)
     appointment = _detail(appointment_id)
-    vet = _lookup(Vet, payload.vet, "vet")
+    vet = body_record(Vet, payload.vet, "vet")
     start, minutes = _timing(payload)
     services.appointment_reschedule(
         appointment=appointment,

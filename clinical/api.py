@@ -66,7 +66,7 @@ from clinical.schemas import (
 )
 from invoicing.models import Product
 from invoicing.schemas import ProductOut
-from vetpms.api_utils import Page, url_id
+from vetpms.api_utils import Page, body_record, url_id
 from vetpms.models import Vet
 from vetpms.permissions import require_perm
 
@@ -80,16 +80,6 @@ attachments_router = Router(tags=["attachments"])
 animal_records_router = Router(tags=["clinical record"])
 
 C = "clinical."
-
-
-def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
-    """The record a body id names, or a 422 on ``field``."""
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
-    return obj
 
 
 def _animal(pk: int) -> Animal:
@@ -128,13 +118,13 @@ def open_consultation(request: HttpRequest, payload: ConsultationOpenIn):
     require_perm(request.user, C + "add_consultation")
     if payload.appointment is None and payload.animal is None:
         raise ValidationError({"animal": "Give an appointment or an animal."})
-    appointment = _lookup(Appointment, payload.appointment, "appointment")
+    appointment = body_record(Appointment, payload.appointment, "appointment")
     existed = appointment is not None and Consultation.objects.filter(appointment=appointment).exists()
     consultation = services.consultation_open(
         by=request.user,
         appointment=appointment,
-        animal=_lookup(Animal, payload.animal, "animal"),
-        vet=_lookup(Vet, payload.vet, "vet"),
+        animal=body_record(Animal, payload.animal, "animal"),
+        vet=body_record(Vet, payload.vet, "vet"),
     )
     return Status(200 if existed else 201, _consultation(request, consultation.pk))
 
@@ -218,7 +208,7 @@ def add_charge(request: HttpRequest, consultation_id: int, payload: Consultation
     line = services.consultation_charge(
         consultation=consultation,
         by=request.user,
-        product=_lookup(Product, payload.product, "product"),
+        product=body_record(Product, payload.product, "product"),
         quantity=payload.quantity,
         unit_price=payload.unit_price,
     )
@@ -273,12 +263,12 @@ def _problem_data(payload: ProblemIn | ProblemPatch, *, partial: bool) -> tuple[
     data = payload.model_dump(exclude_unset=partial)
     ids = data.pop("consultations", None)
     if "diagnosis" in data:
-        data["diagnosis"] = _lookup(Diagnosis, data["diagnosis"], "diagnosis")
+        data["diagnosis"] = body_record(Diagnosis, data["diagnosis"], "diagnosis")
     if "status" in data and data["status"] is not None:
         data["status"] = str(data["status"])
     consultations = None
     if ids is not None:
-        consultations = [_lookup(Consultation, pk, "consultations") for pk in ids]
+        consultations = [body_record(Consultation, pk, "consultations") for pk in ids]
     return data, consultations
 
 
@@ -325,18 +315,18 @@ def record_vaccination(request: HttpRequest, payload: VaccinationIn):
     if payload.charge:
         require_perm(request.user, "invoicing.add_invoice", "invoicing.change_invoice")
     vaccination = services.vaccination_record(
-        animal=_lookup(Animal, payload.animal, "animal"),
-        product=_lookup(Product, payload.product, "product"),
+        animal=body_record(Animal, payload.animal, "animal"),
+        product=body_record(Product, payload.product, "product"),
         batch=payload.batch,
         batch_expiry=payload.batch_expiry,
         by=request.user,
-        consultation=_lookup(Consultation, payload.consultation, "consultation"),
+        consultation=body_record(Consultation, payload.consultation, "consultation"),
         manufacturer=payload.manufacturer,
         route=str(payload.route),
         site=payload.site,
         given_on=payload.given_on,
         next_due_on=payload.next_due_on,
-        supervising_vet=_lookup(Vet, payload.supervising_vet, "supervising_vet"),
+        supervising_vet=body_record(Vet, payload.supervising_vet, "supervising_vet"),
         charge=payload.charge,
     )
     return Status(201, _vaccinations().get(pk=vaccination.pk))
@@ -364,13 +354,13 @@ def dispense(request: HttpRequest, payload: PrescriptionIn):
     if payload.charge:
         require_perm(request.user, "invoicing.add_invoice", "invoicing.change_invoice")
     prescription = services.prescription_dispense(
-        animal=_lookup(Animal, payload.animal, "animal"),
-        product=_lookup(Product, payload.product, "product"),
+        animal=body_record(Animal, payload.animal, "animal"),
+        product=body_record(Product, payload.product, "product"),
         by=request.user,
         dose=payload.dose,
         frequency=payload.frequency,
         quantity=payload.quantity,
-        consultation=_lookup(Consultation, payload.consultation, "consultation"),
+        consultation=body_record(Consultation, payload.consultation, "consultation"),
         strength=payload.strength,
         route=str(payload.route),
         duration=payload.duration,
@@ -438,7 +428,7 @@ def upload_attachment(
         upload=file,
         title=title[:200],
         kind=kind,
-        consultation=_lookup(Consultation, consultation, "consultation"),
+        consultation=body_record(Consultation, consultation, "consultation"),
     )
     return Status(201, attachment)
 

@@ -86,7 +86,7 @@ from invoicing.schemas import (
     TaxRateIn,
     VoidIn,
 )
-from vetpms.api_utils import MAX_PAGE_SIZE, Id, Page, QuerySchema, url_id
+from vetpms.api_utils import MAX_PAGE_SIZE, Id, Page, QuerySchema, body_record, url_id
 from vetpms.models import User, Vet
 from vetpms.money import ZERO
 from vetpms.permissions import require_perm
@@ -104,16 +104,6 @@ P = "invoicing."
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------
-
-
-def _lookup(model: type[Any], pk: int | None, field: str) -> Any:
-    """The record a body id names, or a 422 on ``field``."""
-    if pk is None:
-        return None
-    obj = model.objects.filter(pk=pk).first()
-    if obj is None:
-        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
-    return obj
 
 
 def _query_error(field: str, message: str) -> SchemaValidationError:
@@ -145,7 +135,7 @@ def _product(pk: int) -> Product:
 
 def _product_data(data: dict[str, Any]) -> dict[str, Any]:
     if "tax_category" in data:
-        data["tax_category"] = _lookup(TaxCategory, data["tax_category"], "tax_category")
+        data["tax_category"] = body_record(TaxCategory, data["tax_category"], "tax_category")
     return data
 
 
@@ -206,7 +196,7 @@ def list_tax_rates(request: HttpRequest):
 )
 def add_tax_rate(request: HttpRequest, payload: TaxRateIn):
     require_perm(request.user, P + "add_taxrate")
-    category = _lookup(TaxCategory, payload.category, "category")
+    category = body_record(TaxCategory, payload.category, "category")
     services.tax_rate_add(by=request.user, category=category, rate=payload.rate, valid_from=payload.valid_from)
     return Status(201, _tax_categories().get(pk=category.pk))
 
@@ -298,9 +288,9 @@ def _line(invoice_id: int, line_id: int) -> InvoiceLine:
 
 def _line_data(data: dict[str, Any]) -> dict[str, Any]:
     if "animal" in data:
-        data["animal"] = _lookup(Animal, data["animal"], "animal")
+        data["animal"] = body_record(Animal, data["animal"], "animal")
     if "vet" in data:
-        data["vet"] = _lookup(Vet, data["vet"], "vet")
+        data["vet"] = body_record(Vet, data["vet"], "vet")
     return data
 
 
@@ -334,7 +324,7 @@ def get_invoice(request: HttpRequest, invoice_id: int):
 )
 def create_draft(request: HttpRequest, payload: DraftIn):
     require_perm(request.user, P + "add_invoice")
-    client = _lookup(Client, payload.client, "client")
+    client = body_record(Client, payload.client, "client")
     had_draft = Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.DRAFT).exists()
     draft = services.invoice_draft_for(client=client, by=request.user)
     return Status(200 if had_draft else 201, _detail(draft.pk, request))
@@ -353,7 +343,7 @@ def add_line(request: HttpRequest, invoice_id: int, payload: LineIn):
     require_perm(request.user, P + "change_invoice")
     invoice = Invoice.objects.get(pk=url_id(invoice_id))
     data = _line_data(payload.dict())
-    data["product"] = _lookup(Product, data["product"], "product")
+    data["product"] = body_record(Product, data["product"], "product")
     services.invoice_add_line(invoice=invoice, by=request.user, **data)
     return Status(201, _detail(invoice.pk, request))
 
@@ -550,7 +540,7 @@ def cash_up(request: HttpRequest, query: Query[CashUpQuery]):
     taken_by: Any = request.user
     if query.taken_by is not None or query.everyone:
         require_perm(request.user, "reports.view_reports")
-        taken_by = None if query.everyone else _lookup(User, query.taken_by, "taken_by")
+        taken_by = None if query.everyone else body_record(User, query.taken_by, "taken_by")
     result = selectors.takings(day=query.day or timezone.localdate(), taken_by=taken_by)
     return {
         "day": result.day,
@@ -578,7 +568,7 @@ def get_payment(request: HttpRequest, payment_id: int):
 )
 def take_payment(request: HttpRequest, payload: PaymentIn):
     require_perm(request.user, P + "add_payment")
-    client = _lookup(Client, payload.client, "client")
+    client = body_record(Client, payload.client, "client")
     allocate_to = None
     if payload.allocations is not None:
         invoices = Invoice.objects.in_bulk([a.invoice for a in payload.allocations])
@@ -606,7 +596,7 @@ def take_payment(request: HttpRequest, payload: PaymentIn):
 )
 def refund(request: HttpRequest, payload: RefundIn):
     require_perm(request.user, P + "record_refund")
-    client = _lookup(Client, payload.client, "client")
+    client = body_record(Client, payload.client, "client")
     refund = services.refund_record(
         client=client,
         amount=payload.amount,
@@ -773,9 +763,9 @@ def _policies():
 
 def _policy_data(data: dict[str, Any]) -> dict[str, Any]:
     if "animal" in data:
-        data["animal"] = _lookup(Animal, data["animal"], "animal")
+        data["animal"] = body_record(Animal, data["animal"], "animal")
     if "payor" in data:
-        data["payor"] = _lookup(Payor, data["payor"], "payor")
+        data["payor"] = body_record(Payor, data["payor"], "payor")
     return data
 
 
@@ -893,8 +883,8 @@ def get_claim(request: HttpRequest, claim_id: int):
 )
 def create_claim(request: HttpRequest, payload: ClaimIn):
     require_perm(request.user, P + "manage_claims")
-    invoice = _lookup(Invoice, payload.invoice, "invoice")
-    policy = _lookup(Policy, payload.policy, "policy")
+    invoice = body_record(Invoice, payload.invoice, "invoice")
+    policy = body_record(Policy, payload.policy, "policy")
     found = InvoiceLine.objects.in_bulk(payload.lines)
     missing = [pk for pk in payload.lines if pk not in found]
     if missing:

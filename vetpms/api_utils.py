@@ -50,6 +50,16 @@ S = TypeVar("S", bound=type[Schema])
 MAX_OFFSET = 10_000
 
 
+def body_record(model: type[Any], pk: int | None, field: str) -> Any:
+    """The record an id in a request body names (None for no id), or a 422 on ``field``."""
+    if pk is None:
+        return None
+    obj = model.objects.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError({field: f"There is no {model._meta.verbose_name} with id {pk}."})
+    return obj
+
+
 def _query_error(name: str, message: str) -> NinjaValidationError:
     return NinjaValidationError([{"loc": ["query", name], "msg": message, "type": "value_error"}])
 
