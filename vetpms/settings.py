@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "clinical",
     "reminders",
     "reports",
+    "exchange",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/password_change/", web_views.PasswordChangeView.as_view(), name="password_change"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("fhir/R4/", include("exchange.fhir.urls")),
     path("", include("vetpms.web_urls")),
 ]

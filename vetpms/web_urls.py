@@ -26,6 +26,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("r/", include("reminders.public_urls")),
     path("reports/", include("reports.urls")),
+    path("exchange/", include("exchange.urls")),
     path("calendar/<str:token>.ics", appointment_views.calendar_feed, name="calendar_feed"),
     path("", include("animals.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The exchange app's models, one module per area; each area adds its import line here."""

@@ -1,0 +1,7 @@
+"""The exchange app's pages (webhooks, import, export, data rights), mounted under /exchange/ by vetpms/web_urls.py."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "exchange"
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,1 @@
+"""See exchange/__init__.py."""
