@@ -39,6 +39,8 @@ EXPLAINED = (
     "delivery log, a deep page (300,000 in)",
     "API animals, page 1",
     "API reminders, a deep page",
+    "API payments, page 1",
+    "API claims, page 1",
 )
 PLUMBING = ("django_session", "vetpms_user", "auth_permission", "django_content_type", "vetpms_apitoken")
 

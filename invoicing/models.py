@@ -364,6 +364,12 @@ class Claim(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = [("manage_claims", "Can create, submit and record decisions on insurance claims")]
+        indexes = [
+            # The claims list (API) pages newest first by key, (created_at, id); read backwards, these indexes
+            # start where the last page ended, with or without the status filter, instead of sorting every claim.
+            models.Index(fields=["created_at", "id"], name="claim_list_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="claim_status_list_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Claim #{self.pk} on {self.invoice}"
@@ -449,6 +455,11 @@ class Payment(models.Model):
             # The cash-up and the day sheet read one day's payments (per person who took them); payments of a period
             # (the receivables' payments dated after a day) use it too.
             models.Index(fields=["received_on", "created_by"], name="payment_day_idx"),
+            # The payments list (API) pages newest first by key, (received_on, id): read backwards, this index
+            # starts where the last page ended instead of sorting every payment ever taken. A client's payments use
+            # payment_client_idx; a payor's, the one below.
+            models.Index(fields=["received_on", "id"], name="payment_list_idx"),
+            models.Index(fields=["payor", "received_on", "id"], name="payment_payor_list_idx"),
         ]
 
     def __str__(self) -> str:
