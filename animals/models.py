@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from clients.models import Client
@@ -118,6 +119,8 @@ class Animal(models.Model):
         indexes = [
             models.Index(fields=["owner", "name"], name="animal_owner_idx"),
             models.Index(fields=["name", "id"], name="animal_name_idx"),  # the animal list's order (API)
+            # The global search's first tier (animals.selectors.search): a range on the lower-case pet name.
+            models.Index(Lower("name"), "id", name="animal_name_lower_idx"),
         ]
 
     def __str__(self) -> str:

@@ -75,6 +75,9 @@ class Client(models.Model):
             models.Index(fields=["home_phone"], name="client_home_phone_idx"),
             models.Index(fields=["work_phone"], name="client_work_phone_idx"),
             models.Index(Lower("last_name"), name="client_surname_lower_idx"),
+            # The global search's prefix tiers (animals.selectors.search): a range on the lower-case name.
+            models.Index(Lower("organisation"), name="client_organisation_lower_idx"),
+            models.Index(Lower("first_name"), name="client_first_name_lower_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(last_name="") | ~Q(organisation=""), name="client_has_a_name"),
