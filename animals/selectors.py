@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Greatest, Lower
 
 from animals.models import Animal, Breed, Ownership, Species, Weight
 from clients.models import Client
 from clients.selectors import parse_search_query as _parse
 from clients.selectors import search_condition
+
+PHONE_COLUMNS = ("mobile_phone", "home_phone", "work_phone")
 
 
 def animal_list(
@@ -85,154 +87,205 @@ def _after_prefix(prefix: str) -> str | None:
     return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else None
 
 
-def _starts_with(field: str, prefix: str) -> Q:
-    """``lower(field)`` starts with ``prefix`` (already folded to lower case), as a range on the lower-case value:
-    the form the expression indexes on ``Lower(...)`` answer on both databases (a LIKE 'sm%' is not used by an
-    expression index on SQLite, nor by a non-C collation's index on PostgreSQL)."""
-    after = _after_prefix(prefix)
-    condition = Q(**{f"{field}_key__gte": prefix})
-    return condition & Q(**{f"{field}_key__lt": after}) if after else condition
+@dataclass
+class _Tiers:
+    """The tiers of one table's search as SQL: each a condition and the order its index reads it in."""
+
+    table: str  # e.g. 'animals_animal a JOIN clients_client c ON c.id = a.owner_id'
+    pk: str  # the id column, e.g. 'a.id'
+    where: list[str]  # conditions every row must meet (the words of the query)
+    params: list
+    tiers: list[tuple[str, list, str]]  # (condition, its parameters, ORDER BY or '')
+
+    def add(self, condition: str, params: list, order: str = "") -> None:
+        self.tiers.append((condition, params, order))
+
+    def starts_with(self, column: str, prefix: str, extra: str = "") -> None:
+        """A tier of the rows whose lower-case ``column`` starts with ``prefix`` (already folded to lower case),
+        as a range on ``lower(column)``: the form the expression indexes on ``Lower(...)`` answer on both
+        databases (a LIKE 'sm%' is used by neither SQLite's expression index nor a non-C collation's index)."""
+        after = _after_prefix(prefix)
+        condition, params = f"LOWER({column}) >= %s", [prefix]
+        if after is not None:
+            condition, params = f"{condition} AND LOWER({column}) < %s", [prefix, after]
+        if extra:
+            condition = f"{condition} AND {extra}"
+        self.add(condition, params, f"LOWER({column}), {self.pk}")
+
+    def sql(self, limit: int) -> tuple[str, list]:
+        """SQL selecting the ids of at most ``limit`` matching rows, tier by tier.
+
+        A tier takes the rows of its condition that no earlier tier took, at most ``limit``, in its index order;
+        the last tier (the substring match, in no order) only fills up. The tiers are one UNION ALL under one
+        LIMIT, which both databases read lazily: once the exact and prefix tiers give ``limit`` rows the later
+        ones never run, so a two-letter query reads ``limit`` rows off an index instead of matching, scoring and
+        sorting every name that has those two letters. Hand-written (the table names from the models, every
+        value a parameter) because compiling five ORM querysets per search cost more than running them."""
+        parts, params, taken = [], [], []
+        for n, (condition, tier_params, order) in enumerate(self.tiers):
+            where = [*self.where, f"({condition})", *(f"NOT ({c})" for c, _p in taken)]
+            ordering = f" ORDER BY {order}" if order else ""
+            select = f"SELECT {self.pk} AS id FROM {self.table} WHERE {' AND '.join(where)}"  # noqa: S608
+            parts.append(f"SELECT * FROM ({select}{ordering} LIMIT {int(limit)}) tier{n}")  # noqa: S608
+            params += [*self.params, *tier_params, *(p for _c, ps in taken for p in ps)]
+            taken.append((condition, tier_params))
+        return f"SELECT id FROM ({' UNION ALL '.join(parts)}) tiers LIMIT {int(limit)}", params  # noqa: S608
 
 
-def _tiered_ids(base: QuerySet, tiers: list[tuple[Q, tuple]], limit: int) -> tuple[str, tuple]:
-    """SQL selecting the ids of at most ``limit`` rows of ``base``, tier by tier.
+def _words_sql(column: str, query: str) -> tuple[list[str], list] | None:
+    """The global search's condition (clients.selectors.search_condition: every word at the start of a word of
+    the search text, or the phone number the query spells) as SQL on ``column``; None when nothing to search."""
+    tokens, phone_forms, _ = _parse(query)
+    if not tokens and not phone_forms:
+        return None
+    like = connection.operators["contains"]  # "LIKE %s", with SQLite's ESCAPE clause
 
-    Each tier is a condition and the order its index reads it in. A tier takes the rows of its condition that no
-    earlier tier took, at most ``limit``, in its index order; the last tier (the substring match, ordered by
-    nothing) only fills up. The tiers are one UNION ALL under one LIMIT, which both databases read lazily: once
-    the exact and prefix tiers give ``limit`` rows the later ones are never run, so a two-letter query reads
-    ``limit`` rows off an index instead of matching, scoring and sorting every name that has those two letters.
-    """
-    parts, params = [], []
-    taken = Q()
-    for n, (condition, order) in enumerate(tiers):
-        part = base.filter(condition & ~taken) if n else base.filter(condition)
-        part = part.order_by(*order) if order else part.order_by()
-        sql, part_params = part.values("pk")[:limit].query.get_compiler(using=base.db).as_sql()
-        parts.append(f"SELECT * FROM ({sql}) tier{n}")  # noqa: S608 - SQL the ORM compiled, values as parameters
-        params.extend(part_params)
-        taken |= condition
-    return f"SELECT * FROM ({' UNION ALL '.join(parts)}) tiers LIMIT {int(limit)}", tuple(params)  # noqa: S608
+    def contains(text: str) -> tuple[str, str]:
+        return f"{column} {like}", f"%{connection.ops.prep_for_like_query(text)}%"
+
+    words = []
+    for token in tokens:
+        needle = token if (token.isdigit() or "@" in token or "." in token) else " " + token
+        words.append(contains(needle))
+    phones = [contains(form) for form in phone_forms]
+    if not tokens:
+        return [" OR ".join(sql for sql, _ in phones)], [p for _, p in phones]
+    word_sql = " AND ".join(sql for sql, _ in words)
+    if phones:
+        word_sql = f"({word_sql}) OR {' OR '.join(sql for sql, _ in phones)}"
+    return [f"({word_sql})"], [p for _, p in words] + [p for _, p in phones]
+
+
+def _starts(value: str, prefix: str) -> bool:
+    return value.casefold().startswith(prefix)
+
+
+def _equal(value: str, other: str) -> bool:
+    return value.casefold() == other
+
+
+def _animal_score(animal: Animal, *, full: str, first: str, chip: str, phones: set[str]) -> int:
+    """How well a pet matches (the ranking the search has always used): a chip 120, its name exactly 100 or at
+    the start 85, the owner's surname 80 or at the start 65, organisation 70, first name 55, a phone 100, other
+    words 40; a deceased or inactive pet 50 less."""
+    owner = animal.owner
+    if chip and animal.microchip == chip:
+        score = 120
+    elif full and _equal(animal.name, full):
+        score = 100
+    elif first and _starts(animal.name, first):
+        score = 85
+    elif first and _equal(owner.last_name, first):
+        score = 80
+    elif first and _starts(owner.organisation, first):
+        score = 70
+    elif first and _starts(owner.last_name, first):
+        score = 65
+    elif first and _starts(owner.first_name, first):
+        score = 55
+    elif phones & {owner.mobile_phone, owner.home_phone, owner.work_phone}:
+        score = 100
+    else:
+        score = 40
+    return score if (animal.deceased_on is None and animal.is_active) else score - 50
+
+
+def _client_score(client: Client, *, full: str, first: str, phones: set[str]) -> int:
+    """How well an owner matches: surname or email exactly 100, organisation exactly 95, the surname as the first
+    word 90 or at its start 75, organisation 70, first name 60, a phone 100, other words 40; inactive 50 less."""
+    if full and (_equal(client.last_name, full) or _equal(client.email, full)):
+        score = 100
+    elif full and _equal(client.organisation, full):
+        score = 95
+    elif first and _equal(client.last_name, first):
+        score = 90
+    elif first and _starts(client.last_name, first):
+        score = 75
+    elif first and _starts(client.organisation, first):
+        score = 70
+    elif first and _starts(client.first_name, first):
+        score = 60
+    elif phones & {client.mobile_phone, client.home_phone, client.work_phone}:
+        score = 100
+    else:
+        score = 40
+    return score if client.is_active else score - 50
 
 
 def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> list[SearchHit]:
     """Pets and owners matching every word of ``query``, best matches first. Two queries whatever the size.
 
-    A tiered search (issue 14): exact matches (microchip, phone, email) and prefix matches of the names (pet,
-    surname, organisation, first name: each a range on an expression index) come first, each tier read in its
-    index's order; the substring match over the search text only fills up to ``limit``. Only the rows a page
-    shows are read and scored, so "sm" costs what "smith" costs.
+    A tiered search (issue 14): exact matches (microchip, phone, email) and prefix matches of the names (living
+    pets' names, then the owners' surname, organisation and first name, then the other pets' names: each a range
+    on an expression index) come first, each tier read in its index's order; the substring match over the search
+    text only fills up to ``limit``. Only the rows a page shows are read and scored, so "sm" costs what "smith"
+    costs.
     """
-    condition = search_condition(query)
-    if condition is None:
+    animal_words = _words_sql("a.search_text", query)
+    if animal_words is None:
         return []
+    client_words = _words_sql("c.search_text", query)
+    assert client_words is not None
     tokens, phone_forms, query_digits = _parse(query)
-
-    first = tokens[0] if tokens else ""
-    phone_exact = ["+" + f for f in phone_forms]
-
-    def phone_rank(prefix: str) -> list[When]:
-        whens = []
-        for field in ("mobile_phone", "home_phone", "work_phone"):
-            whens.append(When(**{f"{prefix}{field}__in": phone_exact}, then=Value(100)))
-        return whens
-
-    def phone_match(prefix: str) -> Q:
-        match = Q()
-        for field in ("mobile_phone", "home_phone", "work_phone"):
-            match |= Q(**{f"{prefix}{field}__in": phone_exact})
-        return match
+    first, full = (tokens[0], " ".join(tokens)) if tokens else ("", "")
+    chip = query_digits if len(query_digits) == 15 else ""
+    phones = {"+" + f for f in phone_forms}
+    q = connection.ops.quote_name
+    animal_table, client_table = q(Animal._meta.db_table), q(Client._meta.db_table)
+    living = "(a.deceased_on IS NULL AND a.is_active)"
 
     # --- Pets
-    animal_whens: list[When] = []
-    animal_tiers: list[tuple[Q, tuple]] = []
-    if len(query_digits) == 15:
-        animal_whens.append(When(microchip=query_digits, then=Value(120)))
-        animal_tiers.append((Q(microchip=query_digits), ("id",)))
-    if tokens:
-        animal_whens += [
-            When(name__iexact=" ".join(tokens), then=Value(100)),
-            When(name__istartswith=first, then=Value(85)),
-            When(owner__last_name__iexact=first, then=Value(80)),
-            When(owner__organisation__istartswith=first, then=Value(70)),
-            When(owner__last_name__istartswith=first, then=Value(65)),
-            When(owner__first_name__istartswith=first, then=Value(55)),
-        ]
-        animal_tiers += [
-            (_starts_with("name", first), ("name_key", "id")),
-            (_starts_with("owner_last_name", first), ("owner_last_name_key", "id")),
-            (_starts_with("owner_organisation", first), ("owner_organisation_key", "id")),
-            (_starts_with("owner_first_name", first), ("owner_first_name_key", "id")),
-        ]
-    animal_whens += phone_rank("owner__")
-    animal_tiers.append((condition, ()))
-    living = Case(
-        When(Q(deceased_on__isnull=True, is_active=True), then=Value(0)),
-        default=Value(-50),
-        output_field=IntegerField(),
-    )
-    animal_base = Animal.objects.filter(condition).alias(
-        name_key=Lower("name"),
-        owner_last_name_key=Lower("owner__last_name"),
-        owner_organisation_key=Lower("owner__organisation"),
-        owner_first_name_key=Lower("owner__first_name"),
+    pets = _Tiers(
+        table=f"{animal_table} a JOIN {client_table} c ON c.id = a.owner_id",
+        pk="a.id",
+        where=animal_words[0],
+        params=animal_words[1],
+        tiers=[],
     )
     if not include_inactive:
-        animal_base = animal_base.filter(is_active=True, deceased_on__isnull=True, owner__is_active=True)
+        pets.where = [*pets.where, living, "c.is_active"]
+    if chip:
+        pets.add("a.microchip = %s", [chip], "a.id")
+    if tokens:
+        pets.starts_with("a.name", first, extra=living)
+        for column in ("c.last_name", "c.organisation", "c.first_name"):
+            pets.starts_with(column, first)
+        pets.starts_with("a.name", first)
+    pets.add("1 = 1", [])
+    sql, params = pets.sql(limit)
     animals = (
-        Animal.objects.filter(pk__in=RawSQL(*_tiered_ids(animal_base, animal_tiers, limit)))  # noqa: S611
-        .annotate(score=Case(*animal_whens, default=Value(40), output_field=IntegerField()) + living)
+        Animal.objects.filter(pk__in=RawSQL(sql, params))  # noqa: S611
         .select_related("owner", "species", "breed")
-        .order_by("-score", "name", "id")
+        .order_by("name", "id")
     )
-    hits = [SearchHit("animal", a.score, a.owner, a) for a in animals]
+    hits = [
+        SearchHit("animal", _animal_score(a, full=full, first=first, chip=chip, phones=phones), a.owner, a)
+        for a in animals
+    ]
 
     # --- Owners
-    client_whens: list[When] = []
-    client_tiers: list[tuple[Q, tuple]] = []
-    exact = phone_match("") if phone_exact else Q()
+    owners = _Tiers(table=f"{client_table} c", pk="c.id", where=client_words[0], params=client_words[1], tiers=[])
+    if not include_inactive:
+        owners.where = [*owners.where, "c.is_active"]
+    if phones:
+        phone_sql = " OR ".join(f"c.{f} IN ({', '.join(['%s'] * len(phones))})" for f in PHONE_COLUMNS)
+        owners.add(phone_sql, [p for _f in PHONE_COLUMNS for p in sorted(phones)], "c.id")
     if tokens:
-        client_whens += [
-            When(last_name__iexact=" ".join(tokens), then=Value(100)),
-            When(email__iexact=" ".join(tokens), then=Value(100)),
-            When(organisation__iexact=" ".join(tokens), then=Value(95)),
-            When(last_name__iexact=first, then=Value(90)),
-            When(last_name__istartswith=first, then=Value(75)),
-            When(organisation__istartswith=first, then=Value(70)),
-            When(first_name__istartswith=first, then=Value(60)),
-        ]
-        exact |= Q(email_key=" ".join(tokens))
-    client_whens += phone_rank("")
-    if exact:
-        client_tiers.append((exact, ("id",)))
-    if tokens:
-        client_tiers += [
-            (_starts_with("last_name", first), ("last_name_key", "id")),
-            (_starts_with("organisation", first), ("organisation_key", "id")),
-            (_starts_with("first_name", first), ("first_name_key", "id")),
-        ]
+        owners.add("LOWER(c.email) = %s", [full], "c.id")
+        for column in ("c.last_name", "c.organisation", "c.first_name"):
+            owners.starts_with(column, first)
     # The substring tier scores 40 at best (an owner's row then ranks 39): when the pets already fill the page
     # with hits that rank higher, none of its rows could be shown, so it is not run at all.
     if not (len(hits) >= limit and min(h.score for h in hits) >= 40):
-        client_tiers.append((condition, ()))
-    client_base = Client.objects.filter(condition).alias(
-        last_name_key=Lower("last_name"),
-        organisation_key=Lower("organisation"),
-        first_name_key=Lower("first_name"),
-        email_key=Lower("email"),
-    )
-    if not include_inactive:
-        client_base = client_base.filter(is_active=True)
-    clients = (
-        Client.objects.filter(pk__in=RawSQL(*_tiered_ids(client_base, client_tiers, limit)))  # noqa: S611
-        .annotate(
-            score=Greatest(Case(*client_whens, default=Value(40), output_field=IntegerField()), Value(0))
-            + Case(When(is_active=True, then=Value(0)), default=Value(-50), output_field=IntegerField())
-        )
-        .order_by("-score", "last_name", "first_name", "id")
-    )
+        owners.add("1 = 1", [])
+    clients: list[Client] = []
+    if owners.tiers:
+        sql, params = owners.sql(limit)
+        clients = list(Client.objects.filter(pk__in=RawSQL(sql, params)).order_by("last_name", "first_name", "id"))  # noqa: S611
 
     # An owner is listed with the pets; the owner's own row follows their best pet unless it ranks higher.
-    hits += [SearchHit("client", c.score - 1, c) for c in clients]
-    hits.sort(key=lambda h: (-h.score, h.kind != "animal", h.label.casefold()))
+    hits += [SearchHit("client", _client_score(c, full=full, first=first, phones=phones) - 1, c) for c in clients]
+    hits.sort(
+        key=lambda h: (-h.score, h.kind != "animal", h.label.casefold(), h.animal.pk if h.animal else h.client.pk)
+    )
     return hits[:limit]

@@ -77,6 +77,19 @@ VACCINE_MAKERS = {"VAC-DHPP": ("Zoetis", "DH"), "VAC-FELV": ("Boehringer Ingelhe
                   "VAC-RHD": ("Virbac", "RH"), "VAC-RAB": ("MSD Animal Health", "RB"),
                   "VAC-KC": ("MSD Animal Health", "KC")}  # fmt: skip
 SPECIES_ONLY = {"VAC-DHPP": "Dog", "VAC-FELV": "Cat", "VAC-RHD": "Rabbit"}
+# Practice scale: what else a booster visit gives beside the charged vaccine, each recorded as its own vaccination
+# (its own product, maker and batch) and included in the booster's price: a dog's DHP booster comes with
+# leptospirosis (L4) and parainfluenza, a cat's FeLV with flu and enteritis (RCP), a rabbit's myxomatosis-RHD with
+# RHD2. Charged vaccine -> [(code, name, maker, batch prefix)].
+BOOSTER_COMPONENTS = {
+    "VAC-DHPP": [("VAC-L4", "Leptospirosis (L4) vaccination", "MSD Animal Health", "L4"),
+                 ("VAC-PI", "Parainfluenza vaccination", "Zoetis", "PI")],
+    "VAC-FELV": [("VAC-RCP", "Cat flu and enteritis (RCP) vaccination", "Boehringer Ingelheim", "RC")],
+    "VAC-RHD": [("VAC-RHD2", "RHD2 vaccination", "Virbac", "R2")],
+}  # fmt: skip
+# Practice scale: one medicine line in TAKE_HOME_EVERY is dispensed to take home (a prescription with its label);
+# the others are given in the clinic (an injection, a first dose), charged but not prescribed.
+TAKE_HOME_EVERY = 2
 
 # Consultation reasons of the demo book -> (history, examination, assessment, plan, diagnoses)
 CASES: dict[str, tuple[str, str, str, str, list[str]]] = {
@@ -540,14 +553,29 @@ def _case(column: str, mapping: dict[str, Any], default: Any) -> tuple[str, list
 def seed_practice_clinical(ctx: SeedContext) -> None:
     """The record of ten years in a few statements: a consultation for every completed appointment (opened at its
     start by its vet, the reason as the complaint, the case's notes and diagnosis), a vaccination for every vaccine
-    line charged at those visits (with its batch, next due a year later) and a prescription for every medicine line,
-    then all signed except the last two days' (left for the vets to sign), and a problem list on some patients."""
+    line charged at those visits (with its batch, next due a year later) and for the other components of that
+    booster (BOOSTER_COMPONENTS), a prescription for every other medicine line (the rest are given in the clinic),
+    then all signed except the last two days' (left for the vets to sign), and a problem list on some patients.
+    About 500k consultations, 300k vaccinations and 400k prescriptions (issue 10)."""
     from django.db import connection, transaction
 
     from appointments.models import Appointment
     from clinical.models import Consultation, ConsultationDiagnosis, Diagnosis, Prescription, Problem, Vaccination
+    from invoicing.models import Product
 
     seed_clinical_lists(ctx)
+    components = []  # (charged vaccine code, component product id, maker, batch prefix)
+    for charged, parts in BOOSTER_COMPONENTS.items():
+        booster = Product.objects.filter(code=charged).first()
+        if booster is None:
+            continue
+        for code, name, maker, prefix in parts:
+            product, _ = Product.objects.get_or_create(
+                code=code,
+                defaults={"name": name, "category": Product.Category.VACCINE, "unit_price": Decimal("0.00"),
+                          "tax_category": booster.tax_category},
+            )  # fmt: skip
+            components.append((charged, product.pk, maker, prefix))
     diagnoses = dict(Diagnosis.objects.values_list("name", "pk"))
     now = timezone.now()
     q = connection.ops.quote_name
@@ -614,6 +642,22 @@ def seed_practice_clinical(ctx: SeedContext) -> None:
                 """,  # noqa: S608
             [*maker_params, *prefix_params],
         )
+        for charged, product_id, maker, prefix in components:
+            cursor.execute(
+                f"""
+                    INSERT INTO {q(Vaccination._meta.db_table)} (animal_id, consultation_id, product_id, manufacturer,
+                        batch, batch_expiry, route, site, given_on, given_by_id, supervising_vet_id, next_due_on,
+                        invoice_line_id, created_at)
+                    SELECT c.animal_id, c.id, %s, %s, %s || {_year_month("l.service_date")} || 'A',
+                        {_plus_days("l.service_date", 240)}, 'sc', 'scruff', l.service_date, c.opened_by_id, c.vet_id,
+                        {_plus_days("l.service_date", 365)}, NULL, c.updated_at
+                    FROM invoicing_invoiceline l
+                    JOIN invoicing_product p ON p.id = l.product_id
+                    JOIN {consultation} c ON c.appointment_id = l.appointment_id
+                    WHERE p.code = %s AND l.quantity > 0
+                    """,  # noqa: S608
+                [product_id, maker, prefix, charged],
+            )
         dose_params: list[Any] = []
         dose_columns = []
         for index in range(5):
@@ -633,9 +677,9 @@ def seed_practice_clinical(ctx: SeedContext) -> None:
                 FROM invoicing_invoiceline l
                 JOIN invoicing_product p ON p.id = l.product_id
                 JOIN {consultation} c ON c.appointment_id = l.appointment_id
-                WHERE p.category = 'medication' AND l.quantity > 0
+                WHERE p.category = 'medication' AND l.quantity > 0 AND l.id %% %s = 0
                 """,  # noqa: S608
-            dose_params,
+            [*dose_params, TAKE_HOME_EVERY],
         )
         # Signed at the end of the visit, except the last two days' (the vets' list of unsigned records).
         cursor.execute(

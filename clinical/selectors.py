@@ -172,14 +172,17 @@ def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]
 
 
 PRODUCT_SEARCH_LIMIT = 50
-# "Most used" means among the practice's most recent charges: the last RECENT_LINES invoice lines, read through the
-# primary key, so the ranking costs the same with a month of data or ten years (2M lines).
-RECENT_LINES = 5000
+# "Most used" means among the practice's most recent charges for animals of the species: of the last RECENT_LINES
+# invoice lines (a few weeks of a busy practice), read through the primary key, those charged for an animal of the
+# species, so the ranking costs the same with a month of data or ten years (2M lines), and a cat's consultation
+# offers what cats are given, not what the dogs seen this month were.
+RECENT_LINES = 10_000
 
 
 def products_for_species(*, species: Species, query: str = "", limit: int = 20) -> list[Product]:
     """Active catalogue products that fit ``species`` (those tied to it through ProductSpecies, and those tied to
-    no species), the practice's most used first (by its last 5,000 charged lines), then by name; ``query``
+    no species), the species' most used first (among the practice's last 10,000 charged lines, those for animals
+    of the species), then by name; ``query``
     matches part of the name or the start of the code. At most ``limit`` (<= 50): a search-as-you-type list, never
     the whole catalogue. Four small queries whatever the size of the catalogue or of the invoice history."""
     limit = max(1, min(limit, PRODUCT_SEARCH_LIMIT))
@@ -193,7 +196,7 @@ def products_for_species(*, species: Species, query: str = "", limit: int = 20) 
     floor = InvoiceLine.objects.order_by("-id").values_list("id", flat=True)[RECENT_LINES : RECENT_LINES + 1]
     threshold = next(iter(floor), 0)
     usage = (
-        InvoiceLine.objects.filter(id__gt=threshold, product_id__isnull=False)
+        InvoiceLine.objects.filter(id__gt=threshold, product_id__isnull=False, animal__species=species)
         .values("product_id")
         .annotate(n=Count("id"))
         .order_by("-n")[:500]

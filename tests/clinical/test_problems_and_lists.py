@@ -114,3 +114,21 @@ def test_most_used_means_recently_and_costs_four_queries(
     with django_assert_num_queries(4):
         picked = selectors.products_for_species(species=dogs, limit=2)
     assert picked == [consult_fee, amoxicillin]
+
+
+def test_most_used_is_counted_per_species(vet_user, consult_fee, amoxicillin, django_assert_max_num_queries):
+    dog = AnimalFactory(species=species("Dog"))
+    cat = AnimalFactory(species=species("Cat"), owner=dog.owner)
+    invoice = invoice_draft_for(client=dog.owner, by=vet_user)
+    for _ in range(3):  # the cats are given amoxicillin most
+        invoice_add_line(invoice=invoice, by=vet_user, product=amoxicillin, quantity=Decimal(1), animal=cat)
+    invoice_add_line(invoice=invoice, by=vet_user, product=consult_fee, quantity=Decimal(1), animal=dog)
+    invoice_add_line(invoice=invoice, by=vet_user, product=consult_fee, quantity=Decimal(1), animal=cat)
+    dogs = species("Dog")
+    with django_assert_max_num_queries(4):
+        for_dogs = selectors.products_for_species(species=dogs, limit=2)
+    assert for_dogs[0] == consult_fee
+    assert selectors.products_for_species(species=species("Cat"), limit=2) == [amoxicillin, consult_fee]
+    # A species nobody has charged for yet: the catalogue that fits it, by name.
+    rabbits = selectors.products_for_species(species=species("Rabbit"), limit=50)
+    assert rabbits == sorted(rabbits, key=lambda p: p.name)
