@@ -298,7 +298,7 @@ ANIMALS = Entity(
             "microchip",
             T.TEXT,
             "Microchip",
-            max_length=15,
+            max_length=40,
             synonyms=("chip", "chip number", "chip no", "microchip number", "microchip no", "transponder", "id chip"),
             help="15 digits (ISO 11784); spaces and dashes are removed.",
         ),
