@@ -121,7 +121,9 @@ class _Tiers:
         ones never run, so a two-letter query reads ``limit`` rows off an index instead of matching, scoring and
         sorting every name that has those two letters. Hand-written (the table names from the models, every
         value a parameter) because compiling five ORM querysets per search cost more than running them."""
-        parts, params, taken = [], [], []
+        parts: list[str] = []
+        params: list = []
+        taken: list[tuple[str, list]] = []
         for n, (condition, tier_params, order) in enumerate(self.tiers):
             where = [*self.where, f"({condition})", *(f"NOT ({c})" for c, _p in taken)]
             ordering = f" ORDER BY {order}" if order else ""
