@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -95,10 +95,16 @@ class _Tiers:
     pk: str  # the id column, e.g. 'a.id'
     where: list[str]  # conditions every row must meet (the words of the query)
     params: list
-    tiers: list[tuple[str, list, str]]  # (condition, its parameters, ORDER BY or '')
+    tiers: list[tuple[str, list, str, bool]]  # (condition, its parameters, ORDER BY or '', implies the first word)
+    # The words after the first: a name that starts with the first word has it at the start of a word of its
+    # search text (the search text is the folded names), so a prefix tier asks only for these. Left to the
+    # first word's trigram match, the planner would intersect it with the name range (a bitmap of every name
+    # with those letters) instead of reading the range in order. None when the query is a phone number.
+    rest: tuple[list[str], list] | None = None
+    filters: list[str] = field(default_factory=list)  # parameterless conditions (living, active)
 
-    def add(self, condition: str, params: list, order: str = "") -> None:
-        self.tiers.append((condition, params, order))
+    def add(self, condition: str, params: list, order: str = "", implies_first_word: bool = False) -> None:
+        self.tiers.append((condition, params, order, implies_first_word))
 
     def starts_with(self, column: str, prefix: str, extra: str = "") -> None:
         """A tier of the rows whose lower-case ``column`` starts with ``prefix`` (already folded to lower case),
@@ -110,7 +116,7 @@ class _Tiers:
             condition, params = f"{condition} AND LOWER({column}) < %s", [prefix, after]
         if extra:
             condition = f"{condition} AND {extra}"
-        self.add(condition, params, f"LOWER({column}), {self.pk}")
+        self.add(condition, params, f"LOWER({column}), {self.pk}", implies_first_word=True)
 
     def sql(self, limit: int) -> tuple[str, list]:
         """SQL selecting the ids of at most ``limit`` matching rows, tier by tier.
@@ -124,19 +130,21 @@ class _Tiers:
         parts: list[str] = []
         params: list = []
         taken: list[tuple[str, list]] = []
-        for n, (condition, tier_params, order) in enumerate(self.tiers):
-            where = [*self.where, f"({condition})", *(f"NOT ({c})" for c, _p in taken)]
+        for n, (condition, tier_params, order, implied) in enumerate(self.tiers):
+            words, word_params = self.rest if (implied and self.rest is not None) else (self.where, self.params)
+            where = [*words, *self.filters, f"({condition})", *(f"NOT ({c})" for c, _p in taken)]
             ordering = f" ORDER BY {order}" if order else ""
-            select = f"SELECT {self.pk} AS id FROM {self.table} WHERE {' AND '.join(where)}"  # noqa: S608
+            select = f"SELECT {self.pk} AS id FROM {self.table} WHERE {' AND '.join(where) or '1 = 1'}"  # noqa: S608
             parts.append(f"SELECT * FROM ({select}{ordering} LIMIT {int(limit)}) tier{n}")  # noqa: S608
-            params += [*self.params, *tier_params, *(p for _c, ps in taken for p in ps)]
+            params += [*word_params, *tier_params, *(p for _c, ps in taken for p in ps)]
             taken.append((condition, tier_params))
         return f"SELECT id FROM ({' UNION ALL '.join(parts)}) tiers LIMIT {int(limit)}", params  # noqa: S608
 
 
-def _words_sql(column: str, query: str) -> tuple[list[str], list] | None:
+def _words_sql(column: str, query: str) -> tuple[list[str], list, tuple[list[str], list] | None] | None:
     """The global search's condition (clients.selectors.search_condition: every word at the start of a word of
-    the search text, or the phone number the query spells) as SQL on ``column``; None when nothing to search."""
+    the search text, or the phone number the query spells) as SQL on ``column``, and the same without the first
+    word (None for a phone number); None when there is nothing to search for."""
     tokens, phone_forms, _ = _parse(query)
     if not tokens and not phone_forms:
         return None
@@ -151,11 +159,15 @@ def _words_sql(column: str, query: str) -> tuple[list[str], list] | None:
         words.append(contains(needle))
     phones = [contains(form) for form in phone_forms]
     if not tokens:
-        return [" OR ".join(sql for sql, _ in phones)], [p for _, p in phones]
-    word_sql = " AND ".join(sql for sql, _ in words)
-    if phones:
-        word_sql = f"({word_sql}) OR {' OR '.join(sql for sql, _ in phones)}"
-    return [f"({word_sql})"], [p for _, p in words] + [p for _, p in phones]
+        return [" OR ".join(sql for sql, _ in phones)], [p for _, p in phones], None
+    if not phones:
+        return (
+            [sql for sql, _ in words],
+            [p for _, p in words],
+            ([sql for sql, _ in words[1:]], [p for _, p in words[1:]]),
+        )
+    word_sql = f"({' AND '.join(sql for sql, _ in words)}) OR {' OR '.join(sql for sql, _ in phones)}"
+    return [f"({word_sql})"], [p for _, p in words] + [p for _, p in phones], None
 
 
 def _starts(value: str, prefix: str) -> bool:
@@ -243,9 +255,10 @@ def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> lis
         where=animal_words[0],
         params=animal_words[1],
         tiers=[],
+        rest=animal_words[2],
     )
     if not include_inactive:
-        pets.where = [*pets.where, living, "c.is_active"]
+        pets.filters = [living, "c.is_active"]
     if chip:
         pets.add("a.microchip = %s", [chip], "a.id")
     if tokens:
@@ -266,9 +279,16 @@ def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> lis
     ]
 
     # --- Owners
-    owners = _Tiers(table=f"{client_table} c", pk="c.id", where=client_words[0], params=client_words[1], tiers=[])
+    owners = _Tiers(
+        table=f"{client_table} c",
+        pk="c.id",
+        where=client_words[0],
+        params=client_words[1],
+        tiers=[],
+        rest=client_words[2],
+    )
     if not include_inactive:
-        owners.where = [*owners.where, "c.is_active"]
+        owners.filters = ["c.is_active"]
     if phones:
         phone_sql = " OR ".join(f"c.{f} IN ({', '.join(['%s'] * len(phones))})" for f in PHONE_COLUMNS)
         owners.add(phone_sql, [p for _f in PHONE_COLUMNS for p in sorted(phones)], "c.id")
