@@ -445,6 +445,7 @@ def test_seed_demo_clinical_record_and_its_practice_scale_load():
     the record (``--only clinical``, bulk SQL) on the same appointments."""
     from animals.plausibility import check_vital
     from clinical.models import Attachment, Consultation, Prescription, Problem, Vaccination
+    from clinical.seeding import BOOSTER_COMPONENTS, TAKE_HOME_EVERY
 
     _seed("--seed", "7")
     today = timezone.localdate()
@@ -492,8 +493,14 @@ def test_seed_demo_clinical_record_and_its_practice_scale_load():
     assert Consultation.objects.count() == completed.count()
     assert not Consultation.objects.filter(status="draft", opened_at__lt=timezone.now() - dt.timedelta(days=2))
     vaccine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="vaccine")
-    assert Vaccination.objects.count() == vaccine_lines.count()
+    assert Vaccination.objects.filter(invoice_line__isnull=False).count() == vaccine_lines.count()
+    # Each booster's other components are vaccinations of their own, in the booster's price (no line of their own).
+    components = sum(
+        len(parts) * vaccine_lines.filter(product__code=code).count() for code, parts in BOOSTER_COMPONENTS.items()
+    )
+    assert components and Vaccination.objects.filter(invoice_line__isnull=True).count() == components
     medicine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="medication")
-    assert Prescription.objects.count() == medicine_lines.count()
+    take_home = [pk for pk in medicine_lines.values_list("pk", flat=True) if pk % TAKE_HOME_EVERY == 0]
+    assert 0 < Prescription.objects.count() == len(take_home) < medicine_lines.count()
     assert Consultation.objects.filter(diagnosis_links__isnull=False).distinct().count() > completed.count() // 2
     assert Reminder.objects.exists()  # emptied with the record (they point at vaccinations) and rebuilt
