@@ -171,6 +171,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.change_diagnosis",
         "clinical.add_quicktext",
         "clinical.change_quicktext",
+        "exchange.manage_data_rights",
+        "exchange.view_erasure",
     ],
 }
 
