@@ -100,6 +100,27 @@ def _p_markup(bits: list[str], st: dict) -> Paragraph:
     return Paragraph("<br/>".join([head, *(escape(b).replace("\n", "<br/>") for b in rest)]), st["body"])
 
 
+def _value(value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _changes(changes: Any) -> str:
+    """{"town": [old, new]} as "town: old → new", leaving out fields that were empty before and after."""
+    if not isinstance(changes, dict):
+        return _value(changes)
+    parts = []
+    for name, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            if value[0] in (None, "") and value[1] in (None, "", False):
+                continue
+            parts.append(f"{name}: {_value(value[0])} → {_value(value[1])}")
+        else:
+            parts.append(f"{name}: {_value(value)}")
+    return "; ".join(parts)
+
+
 def render_subject_access(data: dict[str, Any]) -> bytes:
     st = _styles()
     contact = data["contact"]
@@ -109,7 +130,7 @@ def render_subject_access(data: dict[str, Any]) -> bytes:
         ("Produced", _when(data["produced_at"])),
         ("Produced by", data["produced_by"] or "—"),
     ]
-    story = _header(st, "Your personal data", "Data subject", party, facts)
+    story = _header(st, "Your data", "Data subject", party, facts)
     story += [
         _p(
             f"This is a copy of the personal data {data['controller']['name']} holds about you, with the records of "
@@ -250,11 +271,7 @@ def render_subject_access(data: dict[str, Any]) -> bytes:
                 e["by"],
                 e["record"],
                 e["action"],
-                "; ".join(
-                    f"{k}: {json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v}"
-                    for k, v in (e["changes"] or {}).items()
-                )
-                + (f" ({e['note']})" if e["note"] else ""),
+                _changes(e["changes"]) + (f" ({e['note']})" if e["note"] else ""),
             ]
             for e in data["audit"]
         ],

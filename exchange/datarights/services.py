@@ -63,7 +63,16 @@ def personal_strings(client: Client, *, history: Iterable[dict[str, Any]] = ()) 
         if isinstance(value, str) and len(value.strip()) >= MIN_NEEDLE:
             values.add(value.strip())
 
-    for name in ("first_name", "last_name", "organisation", "email", "address_line1", "address_line2", "postcode"):
+    for name in (
+        "first_name",
+        "last_name",
+        "organisation",
+        "email",
+        "address_line1",
+        "address_line2",
+        "town",
+        "postcode",
+    ):
         add(getattr(client, name))
     add(client.person_name)
     add(client.display_name)

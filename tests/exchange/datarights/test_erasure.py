@@ -172,3 +172,13 @@ def test_other_owners_are_untouched(household, manager, receptionist):
     other.refresh_from_db()
     assert (other.last_name, other.email, other.is_active) == ("Ferrabee", "o.ferrabee@example.org", True)
     assert AuditEntry.objects.filter(object_id=str(other.pk), object_repr__contains="Ferrabee").exists()
+
+
+def test_the_owners_details_are_cut_out_as_whole_words():
+    redactor = services.Redactor(["Ann", "Smith", "+447400634502"])
+    text = "Annual booster for Ann Smith's dog; the Smiths called from +447400634502. Smithfield vets"
+    assert (
+        redactor.text(text)
+        == "Annual booster for [erased] [erased] dog; the [erased] called from [erased]. Smithfield vets"
+    )
+    assert redactor.deep({"owner": [None, "ann SMITH"], "n": 3}) == {"owner": [None, "[erased] [erased]"], "n": 3}
