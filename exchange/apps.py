@@ -6,10 +6,37 @@ class ExchangeConfig(AppConfig):
     verbose_name = "Data exchange"
 
     def ready(self) -> None:
-        # The retention task's django-q2 schedule is written by every `migrate` (the deploy step), never by hand.
+        # The bulk export's cleanup schedule is written by every `migrate` (the deploy step).
         from django.db.models.signals import post_migrate
 
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="exchange.schedules")
+        # The daily backup's schedule likewise.
+        post_migrate.connect(_ensure_backup_schedule, sender=self, dispatch_uid="exchange.backup_schedule")
+        # And the data retention task's.
         post_migrate.connect(_ensure_retention_schedule, sender=self, dispatch_uid="exchange.datarights.schedule")
+
+
+def _ensure_schedules(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+            apps.get_model("exchange", "ExportJob")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from exchange.fhir.bulk import ensure_schedule
+
+    ensure_schedule()
+
+
+def _ensure_backup_schedule(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from exchange.backup.schedule import ensure_schedule
+
+    ensure_schedule()
 
 
 def _ensure_retention_schedule(sender, using="default", apps=None, **kwargs) -> None:

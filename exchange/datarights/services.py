@@ -32,6 +32,7 @@ from typing import Any
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from animals.models import Animal, Ownership
@@ -102,6 +103,7 @@ class Redactor:
 
     def __init__(self, needles: Iterable[str]) -> None:
         ordered = sorted({n for n in needles if n}, key=len, reverse=True)
+        self.needles = ordered
         self.pattern = (
             re.compile("|".join(rf"(?<!\w){re.escape(n)}(?:['\u2019]?s)?(?!\w)" for n in ordered), re.IGNORECASE)
             if ordered
@@ -240,6 +242,8 @@ def client_erase(
         reminder__animal_id__in=animal_ids, status=ReminderNotice.Status.PENDING, delivery__isnull=True
     ).update(status=ReminderNotice.Status.SKIPPED, skip_reason="owner's data erased")
 
+    _erase_from_imports(redactor)
+
     for hook in ERASURE_HOOKS:
         hook(client=client, redactor=redactor, animal_ids=animal_ids)
 
@@ -255,6 +259,28 @@ def client_erase(
         note=f"{Erasure.Source(source).label}. " + "; ".join(f"{k.count} {k.kind} kept" for k in kept),
     )
     return erasure
+
+
+def _erase_from_imports(redactor: Redactor) -> None:
+    """Imports (exchange.importing) keep their issues' messages and the uploaded files: messages naming the owner
+    lose their details, and the uploaded file of a finished import (imported, cancelled or failed) that holds them
+    is dropped (its counts, issues and mapping stay). A dry run still waiting to be applied keeps its file: it
+    would be needed to apply it, and applying it would bring the owner back; the page says so."""
+    from exchange.models.importing import ImportFile, ImportIssue, ImportJob
+
+    long_needles = [n for n in redactor.needles if len(n) >= 5]
+    if not long_needles:
+        return
+    mentions = Q()
+    for needle in long_needles:
+        mentions |= Q(message__icontains=needle)
+    _redact_rows(ImportIssue.objects.filter(mentions), ["message"], redactor)
+    finished = [ImportJob.Status.APPLIED, ImportJob.Status.CANCELLED, ImportJob.Status.FAILED]
+    wanted = {enc: [n.lower().encode(enc, "ignore") for n in long_needles] for enc in ("utf-8", "cp1252")}
+    for row in ImportFile.objects.filter(job__status__in=finished).exclude(size=0).only("pk", "content").iterator():
+        data = bytes(row.content or b"").lower()
+        if any(n and n in data for needles in wanted.values() for n in needles):
+            ImportFile.objects.filter(pk=row.pk).update(content=b"", size=0)
 
 
 # Higher or parallel parts (the webhook outbox) register a callable(client=, redactor=, animal_ids=) here to cut

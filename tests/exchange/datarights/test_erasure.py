@@ -20,7 +20,7 @@ from exchange.models import Erasure
 from invoicing.models import Invoice
 from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise
 from reminders.models import ReminderDelivery
-from tests.exchange.datarights.conftest import ADDRESS, FIRST, LAST, NEEDLES, make_owner
+from tests.exchange.datarights.conftest import ADDRESS, EMAIL, FIRST, LAST, NEEDLES, make_owner
 from vetpms.errors import DomainError
 from vetpms.models import AuditEntry
 
@@ -182,3 +182,23 @@ def test_the_owners_details_are_cut_out_as_whole_words():
         == "Annual booster for [erased] [erased] dog; the [erased] called from [erased]. Smithfield vets"
     )
     assert redactor.deep({"owner": [None, "ann SMITH"], "n": 3}) == {"owner": [None, "[erased] [erased]"], "n": 3}
+
+
+def test_imports_lose_the_owners_details(household, manager):
+    from exchange.models.importing import ImportFile, ImportIssue, ImportJob
+
+    done = ImportJob.objects.create(source_system="OldVet", created_by=manager, status=ImportJob.Status.APPLIED)
+    waiting = ImportJob.objects.create(source_system="OldVet", created_by=manager, status=ImportJob.Status.CHECKED)
+    csv = f"Surname,Email\r\n{LAST},{EMAIL}\r\nOther,other@example.org\r\n".encode("cp1252")
+    applied_file = ImportFile.objects.create(job=done, filename="clients.csv", kind="csv", content=csv, size=len(csv))
+    other = b"Surname,Email\r\nOther,other@example.org\r\n"
+    unrelated = ImportFile.objects.create(job=done, filename="b.csv", kind="csv", content=other, size=len(other))
+    pending = ImportFile.objects.create(job=waiting, filename="c.csv", kind="csv", content=csv, size=len(csv))
+    issue = ImportIssue.objects.create(
+        job=done, file=applied_file, row_number=2, message=f"{EMAIL} is already the email of {FIRST} {LAST}"
+    )
+    services.client_erase(client=household.owner, by=manager, confirm_name=f"Mr {FIRST} {LAST}")
+    assert bytes(ImportFile.objects.get(pk=applied_file.pk).content) == b""
+    assert bytes(ImportFile.objects.get(pk=unrelated.pk).content) == other
+    assert bytes(ImportFile.objects.get(pk=pending.pk).content) == csv  # still needed to apply the dry run
+    assert ImportIssue.objects.get(pk=issue.pk).message == "[erased] is already the email of [erased]"
