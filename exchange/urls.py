@@ -5,5 +5,6 @@ from django.urls import URLPattern, URLResolver, include, path
 app_name = "exchange"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("import/", include("exchange.importing.urls")),
     path("data-rights/", include("exchange.datarights.urls")),
 ]
