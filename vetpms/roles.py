@@ -59,6 +59,14 @@ _CLINICAL_NURSING = [
     "clinical.dispense_repeat",
 ]
 
+# Webhook endpoints and their delivery logs (exchange.webhooks): managers only.
+_WEBHOOKS = [
+    "exchange.view_webhookendpoint",
+    "exchange.add_webhookendpoint",
+    "exchange.change_webhookendpoint",
+    "exchange.delete_webhookendpoint",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTIONIST: [
         "clients.view_client",
@@ -171,6 +179,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.change_diagnosis",
         "clinical.add_quicktext",
         "clinical.change_quicktext",
+        *_WEBHOOKS,
     ],
 }
 
