@@ -179,6 +179,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.change_diagnosis",
         "clinical.add_quicktext",
         "clinical.change_quicktext",
+        "exchange.run_import",
         *_WEBHOOKS,
     ],
 }

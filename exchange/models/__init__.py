@@ -1,3 +1,4 @@
 """The exchange app's models, one module per area; each area adds its import line here."""
 
+from exchange.models.importing import *  # noqa: F403
 from exchange.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401

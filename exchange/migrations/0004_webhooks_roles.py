@@ -6,6 +6,6 @@ from vetpms.roles import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("exchange", "0001_webhooks"), ("reminders", "0004_vaccinations")]
+    dependencies = [("exchange", "0003_webhooks")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
