@@ -149,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vetpms.view_auditentry",
         "vetpms.manage_staff",
         "vetpms.manage_api_tokens",
+        "exchange.run_bulk_export",
         *_BOOKING,
         "appointments.view_appointmenttype",
         "appointments.override_working_hours",

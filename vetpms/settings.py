@@ -245,9 +245,20 @@ if ATTACHMENT_STORAGE.endswith("FileSystemStorage"):
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 # Receptionists see the patient history and certificates; the text of clinical notes only when this is on.
 CLINICAL_NOTES_FOR_RECEPTION = env_bool("CLINICAL_NOTES_FOR_RECEPTION", False)
+# FHIR bulk exports ($export): NDJSON files, served only through the export's URLs to whoever asked, deleted
+# FHIR_EXPORT_HOURS after the export completed (the exchange cleanup task). Same options as attachments.
+FHIR_EXPORT_STORAGE = env_str("FHIR_EXPORT_STORAGE", "django.core.files.storage.FileSystemStorage")
+FHIR_EXPORT_STORAGE_OPTIONS = json.loads(env_str("FHIR_EXPORT_STORAGE_OPTIONS", "{}") or "{}")
+if FHIR_EXPORT_STORAGE.endswith("FileSystemStorage"):
+    FHIR_EXPORT_STORAGE_OPTIONS.setdefault("location", env_str("FHIR_EXPORT_DIR", str(BASE_DIR / "var" / "exports")))
+FHIR_EXPORT_HOURS = env_int("FHIR_EXPORT_HOURS", 24)
+# Rows read per query while exporting (keyset chunks) and lines per NDJSON file before a type starts a new file.
+FHIR_EXPORT_CHUNK = env_int("FHIR_EXPORT_CHUNK", 2000)
+FHIR_EXPORT_LINES_PER_FILE = env_int("FHIR_EXPORT_LINES_PER_FILE", 500_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": {"BACKEND": ATTACHMENT_STORAGE, "OPTIONS": ATTACHMENT_STORAGE_OPTIONS},
+    "fhir_exports": {"BACKEND": FHIR_EXPORT_STORAGE, "OPTIONS": FHIR_EXPORT_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
