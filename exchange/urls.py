@@ -1,7 +1,11 @@
 """The exchange app's pages (webhooks, import, export, data rights), mounted under /exchange/ by vetpms/web_urls.py."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+
+from exchange.webhooks import urls as webhook_urls
 
 app_name = "exchange"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("webhooks/", include(webhook_urls.urlpatterns)),
+]

@@ -52,9 +52,18 @@ def endpoint_create(
     *, by: User, url: str, event_types: Iterable[str], description: str = "", enabled: bool = True
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (the only time the secret is handed out)."""
+    errors: dict[str, list[str]] = {}
+    checked: dict[str, Any] = {}
+    for name, check, value in (("url", check_url, url), ("event_types", check_event_types, event_types)):
+        try:
+            checked[name] = check(value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     endpoint = WebhookEndpoint(
-        url=check_url(url),
-        event_types=check_event_types(event_types),
+        url=checked["url"],
+        event_types=checked["event_types"],
         description=(description or "").strip()[:300],
         enabled=enabled,
         secret=signing.generate_secret(),
