@@ -8,4 +8,5 @@ app_name = "exchange"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("webhooks/", include(webhook_urls.urlpatterns)),
+    path("import/", include("exchange.importing.urls")),
 ]

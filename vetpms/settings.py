@@ -343,9 +343,16 @@ WEBHOOK_GIVE_UP_SECONDS = env_int("WEBHOOK_GIVE_UP_SECONDS", 3 * 24 * 3600)  # n
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 10)  # deliveries one worker claims at once
 WEBHOOK_TASK_SECONDS = env_int("WEBHOOK_TASK_SECONDS", 50)  # how long one delivery task keeps claiming
 # A claim older than this belongs to a worker that died; its deliveries are sent again. It must exceed the
-# longest a worker holds a batch (WEBHOOK_BATCH_SIZE x 2 x WEBHOOK_TIMEOUT_SECONDS): `manage.py check` says so.
+# longest a worker holds a batch (about WEBHOOK_BATCH_SIZE x 2 x WEBHOOK_TIMEOUT_SECONDS).
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 300)
 WEBHOOK_EVERY_MINUTES = env_int("WEBHOOK_EVERY_MINUTES", 1)  # the schedule's sweep (new events also queue a task)
+
+# --- Backups ---------------------------------------------------------------------------------------------------
+# `manage.py backup` and the daily schedule write one directory per backup here; copy them off the machine.
+BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+BACKUP_TIME = env_str("BACKUP_TIME", "02:30")  # local time (TIME_ZONE) of the daily backup; `migrate` schedules it
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)  # the daily task deletes older backups (the newest always stays)
+BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")  # folder of pg_dump/pg_restore matching the server; empty: PATH
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {
