@@ -50,6 +50,7 @@ from appointments.api import types_router as appointment_types_router
 from appointments.api import vets_router
 from clients.api import router as clients_router
 from clinical import api as clinical_api
+from exchange.exporting.api import router as export_router
 from exchange.importing.api import router as imports_router
 from exchange.webhooks import api as webhooks_api
 from invoicing import api as invoicing_api
@@ -212,6 +213,7 @@ api.add_router("/reminder-deliveries", reminders_api.deliveries_router)
 api.add_router("/reminder-runs", reminders_api.runs_router)
 api.add_router("/reports", reports_router)
 api.add_router("/webhook-endpoints", webhooks_api.router)
+api.add_router("/export", export_router)
 api.add_router("/imports", imports_router)
 
 # Mounted last: any other path under /api/v1/ (including "/clients/abc", which the int converters above do not
