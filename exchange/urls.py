@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("export/", export_views.export_page, name="export"),
     path("export/download", export_views.export_download, name="export_download"),
     path("import/", include("exchange.importing.urls")),
+    path("data-rights/", include("exchange.datarights.urls")),
 ]

@@ -182,6 +182,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.change_quicktext",
         "exchange.run_import",
         *_WEBHOOKS,
+        "exchange.manage_data_rights",
+        "exchange.view_erasure",
     ],
 }
 

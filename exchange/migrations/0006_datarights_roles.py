@@ -1,4 +1,4 @@
-"""Grant the webhook permissions of vetpms.roles.ROLE_PERMISSIONS (managers)."""
+"""Grant the data-rights permissions of vetpms.roles.ROLE_PERMISSIONS (managers)."""
 
 from django.db import migrations
 
@@ -6,6 +6,6 @@ from vetpms.roles import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("exchange", "0005_webhooks")]
+    dependencies = [("exchange", "0005_datarights"), ("clinical", "0003_roles")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
