@@ -20,7 +20,7 @@ from ninja.utils import check_csrf
 
 from exchange.fhir import bulk
 from exchange.models.fhir_export import ExportJob, export_storage
-from vetpms.auth import ApiLockedOut, BearerToken
+from vetpms.auth import ApiLockedOut, token_user
 
 FHIR_JSON = "application/fhir+json"
 
@@ -46,7 +46,7 @@ def authenticated_user(request: HttpRequest):
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header[:7].lower() == "bearer ":
         try:
-            user = BearerToken().authenticate(request, header[7:].strip())
+            user = token_user(request, header[7:].strip())  # scopes are checked per type below
         except ApiLockedOut as exc:
             raise _Refused(outcome(429, str(exc), code="throttled")) from None
         if user is None:
