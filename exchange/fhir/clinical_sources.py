@@ -125,7 +125,7 @@ def _vital_source(prefix: str) -> Source:
     )
 
 
-_ALL = Q()
+_ALL = Q(pk__isnull=False)  # every row (an empty Q() would vanish when OR-ed with another)
 
 SOURCES: dict[str, list[Source]] = {
     "Encounter": [

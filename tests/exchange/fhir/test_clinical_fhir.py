@@ -84,6 +84,7 @@ def test_observation_search_by_code_date_and_status(record, vet_user, fhir_as):
     ]
     assert ids(fhir.get("Observation", {"patient": animal, "code": "8310-5"})) == [f"temp-{record.consultation.pk}"]
     assert ids(fhir.get("Observation", {"patient": animal, "status": "preliminary"})) == []  # all signed
+    assert ids(fhir.get("Observation", {"patient": animal, "status": "not-a-status"})) == []
     assert len(ids(fhir.get("Observation", {"patient": animal, "status": "final", "category": "vital-signs"}))) == 4
     day = record.weight.measured_on.isoformat()
     assert len(ids(fhir.get("Observation", {"patient": animal, "date": day}))) == 4
@@ -111,10 +112,10 @@ def test_condition_immunization_and_other_searches(record, vet_user, fhir_as):
     "path, params",
     [
         ("Observation", {"date": "yesterday"}),
-        ("Observation", {"status": "bogus"}),
+        ("Observation", {"date": "2026-02-30"}),
         ("Observation", {"_cursor": "junk"}),
         ("Observation", {"_cursor": "9.1"}),
-        ("Condition", {"category": "bogus"}),
+        ("Condition", {"recorded-date": "ge2026-13"}),
         ("Encounter", {"patient": "Practitioner/1"}),
     ],
 )
