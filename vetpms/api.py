@@ -50,6 +50,7 @@ from appointments.api import types_router as appointment_types_router
 from appointments.api import vets_router
 from clients.api import router as clients_router
 from clinical import api as clinical_api
+from exchange.importing.api import router as imports_router
 from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
@@ -209,6 +210,7 @@ api.add_router("/reminders", reminders_api.reminders_router)
 api.add_router("/reminder-deliveries", reminders_api.deliveries_router)
 api.add_router("/reminder-runs", reminders_api.runs_router)
 api.add_router("/reports", reports_router)
+api.add_router("/imports", imports_router)
 
 # Mounted last: any other path under /api/v1/ (including "/clients/abc", which the int converters above do not
 # match) answers a JSON 404 instead of Django's HTML page. Paths are canonical without a trailing slash; the

@@ -332,6 +332,13 @@ REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS",
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Backups ---------------------------------------------------------------------------------------------------
+# `manage.py backup` and the daily schedule write one directory per backup here; copy them off the machine.
+BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+BACKUP_TIME = env_str("BACKUP_TIME", "02:30")  # local time (TIME_ZONE) of the daily backup; `migrate` schedules it
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)  # the daily task deletes older backups (the newest always stays)
+BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")  # folder of pg_dump/pg_restore matching the server; empty: PATH
+
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
