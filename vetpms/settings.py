@@ -332,6 +332,21 @@ REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS",
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Webhooks (exchange.webhooks) ------------------------------------------------------------------------------
+# Endpoints whose address is private, loopback, link-local or reserved are refused (at registration and again at
+# every delivery) unless this is on: for development and tests only.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)  # connect, and each read of the answer
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)  # first retry; doubles per attempt
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)  # the longest wait
+WEBHOOK_GIVE_UP_SECONDS = env_int("WEBHOOK_GIVE_UP_SECONDS", 3 * 24 * 3600)  # no retry later than this after the event
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 10)  # deliveries one worker claims at once
+WEBHOOK_TASK_SECONDS = env_int("WEBHOOK_TASK_SECONDS", 50)  # how long one delivery task keeps claiming
+# A claim older than this belongs to a worker that died; its deliveries are sent again. It must exceed the
+# longest a worker holds a batch (about WEBHOOK_BATCH_SIZE x 2 x WEBHOOK_TIMEOUT_SECONDS).
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 300)
+WEBHOOK_EVERY_MINUTES = env_int("WEBHOOK_EVERY_MINUTES", 1)  # the schedule's sweep (new events also queue a task)
+
 # --- Backups ---------------------------------------------------------------------------------------------------
 # `manage.py backup` and the daily schedule write one directory per backup here; copy them off the machine.
 BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
