@@ -83,9 +83,7 @@ def test_the_token_page_offers_read_only_and_exact_scopes(as_manager, vet_user):
     assert "system/*.read" in page
     as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "partner", "access": "system/*.read"})
     assert ApiToken.objects.get(name="partner").scopes == "system/*.read"
-    as_manager.post(
-        reverse("token_create"), {"user": vet_user.pk, "name": "one type", "scopes": "system/Patient.read"}
-    )
+    as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "one type", "scopes": "system/Patient.read"})
     assert ApiToken.objects.get(name="one type").scopes == "system/Patient.read"
     response = as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "bad", "scopes": "all"})
     assert "scopes" in response.context["form"].errors
