@@ -12,6 +12,8 @@ class ExchangeConfig(AppConfig):
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="exchange.schedules")
         # The daily backup's schedule likewise.
         post_migrate.connect(_ensure_backup_schedule, sender=self, dispatch_uid="exchange.backup_schedule")
+        # And the data retention task's.
+        post_migrate.connect(_ensure_retention_schedule, sender=self, dispatch_uid="exchange.datarights.schedule")
 
 
 def _ensure_schedules(sender, using="default", apps=None, **kwargs) -> None:
@@ -33,5 +35,16 @@ def _ensure_backup_schedule(sender, using="default", apps=None, **kwargs) -> Non
         except LookupError:  # migrating backwards, or django_q not migrated yet
             return
     from exchange.backup.schedule import ensure_schedule
+
+    ensure_schedule()
+
+
+def _ensure_retention_schedule(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from exchange.datarights.schedule import ensure_schedule
 
     ensure_schedule()

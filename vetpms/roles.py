@@ -173,6 +173,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.add_quicktext",
         "clinical.change_quicktext",
         "exchange.run_import",
+        "exchange.manage_data_rights",
+        "exchange.view_erasure",
     ],
 }
 

@@ -359,3 +359,20 @@ CREDIT_NOTE_SERIES_PREFIX = env_str("CREDIT_NOTE_SERIES_PREFIX", "CN-")
 INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 30)
 # Printed before amounts on invoices, statements, claim forms and their emails (amounts themselves are Decimal).
 CURRENCY_SYMBOL = env_str("CURRENCY_SYMBOL", "£")
+
+# --- Owners' data rights (exchange.datarights) -------------------------------------------------------------------
+# Whether an owner's subject access copy includes their animals' clinical history (consultations, vaccinations,
+# medicines, problems) for the time they owned them. Many practices share it; some answer that part separately.
+DATA_RIGHTS_SHARE_CLINICAL = env_bool("DATA_RIGHTS_SHARE_CLINICAL", True)
+# How long each kind of record is kept, in years. Issued invoices, credit notes and payments: the tax authority's
+# period (HMRC: 6 years). Clinical records (consultations, vaccinations, problems, files): 6 years, the limitation
+# period. Medicines dispensed, controlled drugs included: 5 years (Veterinary Medicines Regulations). An owner with
+# no visit, booking, charge or payment for RETENTION_CLIENT_INACTIVE_YEARS and no record still inside its period is
+# anonymised by the daily task; reminder emails lose their address and subject after RETENTION_EMAIL_LOG_YEARS.
+RETENTION_FINANCIAL_YEARS = env_int("RETENTION_FINANCIAL_YEARS", 6)
+RETENTION_CLINICAL_YEARS = env_int("RETENTION_CLINICAL_YEARS", 6)
+RETENTION_MEDICINES_YEARS = env_int("RETENTION_MEDICINES_YEARS", 5)
+RETENTION_CLIENT_INACTIVE_YEARS = env_int("RETENTION_CLIENT_INACTIVE_YEARS", 6)
+RETENTION_EMAIL_LOG_YEARS = env_int("RETENTION_EMAIL_LOG_YEARS", 2)
+# Local time (TIME_ZONE) of the daily retention task; `migrate` writes its django-q2 schedule.
+RETENTION_RUN_TIME = env_str("RETENTION_RUN_TIME", "03:30")
