@@ -53,6 +53,7 @@ from clinical import api as clinical_api
 from exchange.datarights.api import router as datarights_router
 from exchange.exporting.api import router as export_router
 from exchange.importing.api import router as imports_router
+from exchange.webhooks import api as webhooks_api
 from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
@@ -213,6 +214,7 @@ api.add_router("/reminders", reminders_api.reminders_router)
 api.add_router("/reminder-deliveries", reminders_api.deliveries_router)
 api.add_router("/reminder-runs", reminders_api.runs_router)
 api.add_router("/reports", reports_router)
+api.add_router("/webhook-endpoints", webhooks_api.router)
 api.add_router("/export", export_router)
 api.add_router("/imports", imports_router)
 

@@ -3,3 +3,4 @@
 from exchange.models.datarights import Erasure  # noqa: F401
 from exchange.models.fhir_export import ExportJob  # noqa: F401
 from exchange.models.importing import *  # noqa: F403
+from exchange.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint  # noqa: F401
