@@ -315,6 +315,10 @@ if env_str("Q_REDIS_URL"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Import from another system (exchange/importing) ---------------------------------------------------------
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024)  # per uploaded file
+IMPORT_TASK_TIMEOUT = env_int("IMPORT_TASK_TIMEOUT", 6 * 3600)  # seconds one dry run or import may take
+
 # --- Reminders -------------------------------------------------------------------------------------------------
 # The daily notice job runs at this local time (HH:MM in TIME_ZONE); `migrate` (or `manage.py reminders_schedule`)
 # writes it into the django-q2 schedule.

@@ -156,7 +156,11 @@ def import_detail(request, pk: int):
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
     context = _context(job)
     if request.htmx and request.GET.get("part") == "progress":
-        return render(request, "exchange/_import_progress.html", context)
+        response = render(request, "exchange/_import_progress.html", context)
+        if not job.is_busy:
+            # The run ended: reload the whole page, so the mapping form (disabled while it ran) comes back to life.
+            response["HX-Refresh"] = "true"
+        return response
     context["files"] = [_file_context(f) for f in job.files.all()]
     return render(request, "exchange/import_detail.html", context)
 

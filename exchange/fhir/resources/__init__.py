@@ -2,6 +2,7 @@
 Add a module's import here to serve its types."""
 
 from exchange.fhir.resources import (
+    clinical,  # noqa: F401
     finance,  # noqa: F401
     patient,  # noqa: F401
     scheduling,  # noqa: F401

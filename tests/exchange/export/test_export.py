@@ -51,6 +51,8 @@ def test_only_managers_may_export(role, login, bearer):
     assert http.get(PAGE).status_code == 403
     assert http.get(DOWNLOAD).status_code == 403
     assert http.get(API, headers=bearer(user)).status_code == 403
+    if role:
+        assert PAGE.encode() not in http.get(reverse("clients:list")).content
     assert not AuditEntry.objects.filter(action="export.zip").exists()
 
 
@@ -64,6 +66,7 @@ def test_anonymous_is_sent_to_log_in_or_refused(client):
 def test_a_manager_downloads_one_zip_with_a_csv_per_entity_in_the_spec_columns(as_manager, manager, bearer, client):
     page = as_manager.get(PAGE)
     assert page.status_code == 200 and DOWNLOAD.encode() in page.content
+    assert PAGE.encode() in as_manager.get(reverse("clients:list")).content  # Set-up > Export all data
     owner = ClientFactory(first_name="Ann", last_name="Archer", email="ann@example.com", mobile_phone="+447700900123")
     AnimalFactory(name="Rex", owner=owner, species=species("Dog"))
     response = as_manager.get(DOWNLOAD)

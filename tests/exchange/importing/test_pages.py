@@ -116,3 +116,20 @@ def test_the_error_report_neutralises_formulas(manager):
     rows = list(csv.reader(io.StringIO(issues_csv(job).decode("utf-8-sig"))))
     assert rows[1][3] == "'=1+2"
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_progress_polling_reloads_the_page_when_the_run_ends(as_manager, manager):
+    job = services.job_create(by=manager, source_system="S", files=[("clients.csv", CLIENTS.encode())])
+    services.job_start(job=job, by=manager, apply=False, background=False)
+    url = reverse("exchange:import_detail", args=[job.pk]) + "?part=progress"
+    busy = as_manager.get(url, headers={"HX-Request": "true"})
+    assert "every 2s" in busy.content.decode() and "HX-Refresh" not in busy
+    services.job_run(job_id=job.pk)
+    done = as_manager.get(url, headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true" and "Dry run finished" in done.content.decode()
+
+
+def test_the_set_up_menu_offers_the_import_to_managers_only(as_manager, as_receptionist):
+    link = reverse("exchange:import_list")
+    assert link in as_manager.get(reverse("home")).content.decode()
+    assert link not in as_receptionist.get(reverse("home")).content.decode()
