@@ -401,6 +401,9 @@ class Kept:
 
     @property
     def text(self) -> str:
+        if self.until and self.until < timezone.localdate():
+            # An owner erased by the retention task: the period is over, but frozen records stay as issued.
+            return f"{self.count} {self.kind} kept: {self.why}; its period ended on {self.until:%d %b %Y}"
         until = f" until {self.until:%d %b %Y}" if self.until else ""
         return f"{self.count} {self.kind} kept{until}: {self.why}"
 

@@ -243,6 +243,7 @@ def client_erase(
     ).update(status=ReminderNotice.Status.SKIPPED, skip_reason="owner's data erased")
 
     _erase_from_imports(redactor)
+    _erase_from_webhooks(client, redactor, animal_ids=animal_ids)
 
     for hook in ERASURE_HOOKS:
         hook(client=client, redactor=redactor, animal_ids=animal_ids)
@@ -281,6 +282,25 @@ def _erase_from_imports(redactor: Redactor) -> None:
         data = bytes(row.content or b"").lower()
         if any(n and n in data for needles in wanted.values() for n in needles):
             ImportFile.objects.filter(pk=row.pk).update(content=b"", size=0)
+
+
+def _erase_from_webhooks(client: Client, redactor: Redactor, *, animal_ids: list[int]) -> None:
+    """The webhook outbox (exchange.webhooks) keeps each message's exact body: the bodies about the owner, their
+    animals, appointments, invoices and consultations, and any other naming them, have the owner's details cut
+    out (a message still to be sent goes out so; its signature is made when it is sent)."""
+    from exchange.models.webhooks import WebhookDelivery
+
+    keys = [
+        f"{model._meta.label_lower}:{pk}"
+        for model, ids in selectors.related_objects(client, animal_ids=animal_ids)
+        for pk in ids
+    ]
+    about = Q()
+    for start in range(0, len(keys), 500):
+        about |= Q(object_key__in=keys[start : start + 500])
+    for needle in (n for n in redactor.needles if len(n) >= 5):
+        about |= Q(payload__icontains=needle)
+    _redact_rows(WebhookDelivery.objects.filter(about), ["payload", "last_error"], redactor)
 
 
 # Higher or parallel parts (the webhook outbox) register a callable(client=, redactor=, animal_ids=) here to cut

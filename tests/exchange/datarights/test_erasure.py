@@ -202,3 +202,27 @@ def test_imports_lose_the_owners_details(household, manager):
     assert bytes(ImportFile.objects.get(pk=unrelated.pk).content) == other
     assert bytes(ImportFile.objects.get(pk=pending.pk).content) == csv  # still needed to apply the dry run
     assert ImportIssue.objects.get(pk=issue.pk).message == "[erased] is already the email of [erased]"
+
+
+def test_webhook_messages_about_the_owner_lose_their_details(household, manager):
+    import json as _json
+
+    from exchange.models.webhooks import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.org/in", secret="whsec_dGVzdA==")
+    body = _json.dumps({"type": "client.updated", "data": {"name": f"{FIRST} {LAST}", "email": EMAIL}})
+    other_body = _json.dumps({"type": "client.updated", "data": {"name": "Ottoline Ferrabee"}})
+
+    def delivery(key: str, payload: str) -> WebhookDelivery:
+        now = timezone.now()
+        return WebhookDelivery.objects.create(
+            endpoint=endpoint, event_type="client.updated", object_key=key, msg_id=f"msg_{key}",
+            payload=payload, next_attempt_at=now, created_at=now,
+        )  # fmt: skip
+
+    about = delivery(f"clients.client:{household.owner.pk}", body)
+    unrelated = delivery("clients.client:999999", other_body)
+    services.client_erase(client=household.owner, by=manager, confirm_name=f"Mr {FIRST} {LAST}")
+    data = _json.loads(WebhookDelivery.objects.get(pk=about.pk).payload)["data"]
+    assert data == {"name": "[erased]", "email": "[erased]"}
+    assert WebhookDelivery.objects.get(pk=unrelated.pk).payload == other_body

@@ -127,3 +127,9 @@ def test_progress_polling_reloads_the_page_when_the_run_ends(as_manager, manager
     services.job_run(job_id=job.pk)
     done = as_manager.get(url, headers={"HX-Request": "true"})
     assert done["HX-Refresh"] == "true" and "Dry run finished" in done.content.decode()
+
+
+def test_the_set_up_menu_offers_the_import_to_managers_only(as_manager, as_receptionist):
+    link = reverse("exchange:import_list")
+    assert link in as_manager.get(reverse("home")).content.decode()
+    assert link not in as_receptionist.get(reverse("home")).content.decode()
