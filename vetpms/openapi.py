@@ -20,6 +20,8 @@ from typing import Any
 from ninja.schema import NinjaGenerateJsonSchema
 from pydantic.json_schema import DefsRef
 
+from vetpms.params import MAX_ID
+
 _original_get_defs_ref = NinjaGenerateJsonSchema.get_defs_ref
 
 
@@ -99,6 +101,12 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
             params = operation.get("parameters", [])
+            for param in params:
+                # Ids in the path: 1 to the largest bigint (vetpms.api_utils.url_id); outside it names nothing (404).
+                param_schema = param.get("schema", {})
+                if param.get("in") == "path" and param_schema.get("type") == "integer":
+                    param_schema.setdefault("minimum", 1)
+                    param_schema.setdefault("maximum", MAX_ID)
             body = "requestBody" in operation
             wanted = set()
             if operation.get("security"):

@@ -122,14 +122,16 @@ def test_the_schema_walk_found_weights_vitals_money_and_dates():
 @pytest.mark.parametrize(("label", "schema", "name"), SCHEMA_FIELDS, ids=[label for label, _, _ in SCHEMA_FIELDS])
 def test_every_number_date_and_time_field_of_every_api_schema_takes_digits_0_to_9_only(label, schema, name):
     for value in ("１２", "٢", "２０２６-07-01", "０９:30"):
-        with pytest.raises(Exception) as refused:  # noqa: PT011 - pydantic's ValidationError, checked below
+        with pytest.raises(Exception) as refused:
             schema.model_validate({name: value})
         errors = refused.value.errors()  # type: ignore[attr-defined]
         assert any(e["loc"][:1] == (name,) for e in errors), (value, errors)
 
 
 def test_is_ascii_number():
-    assert is_ascii_number("12") and not is_ascii_number("１２") and not is_ascii_number("") and not is_ascii_number("-1")
+    assert (
+        is_ascii_number("12") and not is_ascii_number("１２") and not is_ascii_number("") and not is_ascii_number("-1")
+    )
 
 
 # --- End to end: pages and API ---------------------------------------------------------------------------------
