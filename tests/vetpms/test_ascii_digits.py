@@ -1,6 +1,6 @@
 """One rule for every number, date and time VetPMS is given: the digits 0-9. Python (and pydantic's Decimal) read
-full-width and other scripts' digits as numbers, so "１２" typed as a weight, a quantity, a temperature, a count
-or a date would be stored as 12 while the screen echoes something else.
+full-width and other scripts' digits as numbers, so a full-width "12" typed as a weight, a quantity, a
+temperature, a count or a date would be stored as 12 while the screen echoes something else.
 
 The class is walked, not sampled: every number/date/time field of every form and filter of the project's apps,
 and every number/date/time field of every API input schema; then a few pages and endpoints end to end."""
@@ -23,8 +23,13 @@ from django_filters import FilterSet
 from vetpms.api_utils import QuerySchema, _number_or_date_only
 from vetpms.params import DIGITS_MESSAGE, is_ascii_number
 
-FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
-ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
+ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
+
+
+def fw(text: str) -> str:
+    """``text`` with its digits full-width."""
+    return text.translate(FULL_WIDTH)
 
 
 def _project_apps() -> list[str]:
@@ -121,7 +126,7 @@ def test_the_schema_walk_found_weights_vitals_money_and_dates():
 
 @pytest.mark.parametrize(("label", "schema", "name"), SCHEMA_FIELDS, ids=[label for label, _, _ in SCHEMA_FIELDS])
 def test_every_number_date_and_time_field_of_every_api_schema_takes_digits_0_to_9_only(label, schema, name):
-    for value in ("１２", "٢", "２０２６-07-01", "０９:30"):
+    for value in (fw("12"), "2".translate(ARABIC_INDIC), fw("2026-07-01"), fw("09:30")):
         with pytest.raises(Exception) as refused:
             schema.model_validate({name: value})
         errors = refused.value.errors()  # type: ignore[attr-defined]
@@ -130,7 +135,10 @@ def test_every_number_date_and_time_field_of_every_api_schema_takes_digits_0_to_
 
 def test_is_ascii_number():
     assert (
-        is_ascii_number("12") and not is_ascii_number("１２") and not is_ascii_number("") and not is_ascii_number("-1")
+        is_ascii_number("12")
+        and not is_ascii_number(fw("12"))
+        and not is_ascii_number("")
+        and not is_ascii_number("-1")
     )
 
 
@@ -145,12 +153,12 @@ def test_a_full_width_weight_is_a_form_error_on_the_page_and_a_422_in_the_api(as
 
     animal = AnimalFactory()
     page = as_vet.post(
-        reverse("animals:weight_add", args=[animal.pk]), {"kg": "１２", "measured_on": dt.date.today().isoformat()}
+        reverse("animals:weight_add", args=[animal.pk]), {"kg": fw("12"), "measured_on": dt.date.today().isoformat()}
     )
     assert page.status_code in (200, 422) and DIGITS_MESSAGE in page.content.decode()
     _, secret = make_token(vet_user)
     api = JsonClient({"Authorization": f"Bearer {secret}"})
-    for body in ({"kg": "１２"}, {"kg": "12", "measured_on": "２０２６-01-01"}):
+    for body in ({"kg": fw("12")}, {"kg": "12", "measured_on": fw("2026-01-01")}):
         answer = api.post(f"/api/v1/animals/{animal.pk}/weights", body)
         assert answer.status_code == 422, answer.content
     assert not Weight.objects.filter(animal=animal).exists()
@@ -168,7 +176,7 @@ def test_full_width_vitals_are_refused_by_the_consultation_api(vet_user):
     _, secret = make_token(vet_user)
     api = JsonClient({"Authorization": f"Bearer {secret}"})
     url = f"/api/v1/consultations/{consultation.pk}"
-    for body in ({"temperature_c": "３８.5"}, {"weight_kg": "１２"}, {"heart_rate": "８0"}):
+    for body in ({"temperature_c": fw("38.5")}, {"weight_kg": fw("12")}, {"heart_rate": fw("80")}):
         answer = api.http.patch(url, json.dumps(body), content_type="application/json", headers=api.headers)
         assert answer.status_code == 422, (body, answer.content)
     consultation.refresh_from_db()
