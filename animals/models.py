@@ -39,6 +39,12 @@ def validate_microchip(value: str) -> None:
 
 class Species(models.Model):
     name = models.CharField(max_length=60, unique=True)
+    snomed_code = models.CharField(
+        "SNOMED CT code",
+        max_length=18,
+        blank=True,
+        help_text="The species' SNOMED CT concept (dog 448771007), used when records are exchanged (FHIR).",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -118,6 +124,8 @@ class Animal(models.Model):
         indexes = [
             models.Index(fields=["owner", "name"], name="animal_owner_idx"),
             models.Index(fields=["name", "id"], name="animal_name_idx"),  # the animal list's order (API)
+            # Finding an animal by its chip, living or not (FHIR Patient?identifier=, scanners at reception).
+            models.Index(fields=["microchip"], condition=~Q(microchip=""), name="animal_microchip_idx"),
         ]
 
     def __str__(self) -> str:

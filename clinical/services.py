@@ -770,6 +770,52 @@ def attachment_add(
         for field_file in stored:  # the row never existed, so neither should its files
             field_file.storage.delete(field_file.name)
         raise
-    # A rollback of an outer transaction after this point leaves the files behind without a row; they are
-    # unreachable (served only through a row) and random-named, so nothing leaks.
+    # A rollback of an outer transaction after this point leaves the files behind without a row: unreachable
+    # (served only through a row) and random-named, so nothing leaks, and the daily sweep below deletes them.
     return attachment
+
+
+ORPHAN_GRACE = dt.timedelta(hours=6)
+
+
+def attachment_orphans_sweep(*, older_than: dt.timedelta = ORPHAN_GRACE, dry_run: bool = False) -> list[str]:
+    """Delete the files in the attachments storage that no attachment row names (its file or its thumbnail):
+    files of an upload whose transaction was rolled back after the files were written, or of a process killed
+    in between. Only files older than ``older_than`` go, so an upload whose transaction has not committed yet
+    is never touched. Returns the names deleted (or that would be, with ``dry_run``).
+
+    Walks the storage through its API (``listdir``), so it works for any storage backend, and checks the
+    names against the table a thousand at a time."""
+    storage = Attachment.file.field.storage
+    cutoff = timezone.now() - older_than
+    orphans: list[str] = []
+
+    def names(directory: str):
+        try:
+            subdirs, files = storage.listdir(directory)
+        except FileNotFoundError:
+            return
+        for name in files:
+            yield f"{directory}/{name}" if directory else name
+        for sub in subdirs:
+            yield from names(f"{directory}/{sub}" if directory else sub)
+
+    def check(batch: list[str]) -> None:
+        known = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+        known |= set(Attachment.objects.filter(thumbnail__in=batch).values_list("thumbnail", flat=True))
+        for name in batch:
+            if name not in known and storage.get_modified_time(name) < cutoff:
+                orphans.append(name)
+
+    batch: list[str] = []
+    for name in names("animals"):
+        batch.append(name)
+        if len(batch) == 1000:
+            check(batch)
+            batch = []
+    if batch:
+        check(batch)
+    if not dry_run:
+        for name in orphans:
+            storage.delete(name)
+    return orphans

@@ -4,3 +4,34 @@ from django.apps import AppConfig
 class ExchangeConfig(AppConfig):
     name = "exchange"
     verbose_name = "Data exchange"
+
+    def ready(self) -> None:
+        # The bulk export's cleanup schedule is written by every `migrate` (the deploy step).
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="exchange.schedules")
+        # The daily backup's schedule likewise.
+        post_migrate.connect(_ensure_backup_schedule, sender=self, dispatch_uid="exchange.backup_schedule")
+
+
+def _ensure_schedules(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+            apps.get_model("exchange", "ExportJob")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from exchange.fhir.bulk import ensure_schedule
+
+    ensure_schedule()
+
+
+def _ensure_backup_schedule(sender, using="default", apps=None, **kwargs) -> None:
+    if apps is not None:
+        try:
+            apps.get_model("django_q", "Schedule")
+        except LookupError:  # migrating backwards, or django_q not migrated yet
+            return
+    from exchange.backup.schedule import ensure_schedule
+
+    ensure_schedule()

@@ -22,5 +22,6 @@ def ensure_reference_data() -> None:
         sync_roles(apps, None)
     if not Species.objects.exists():
         importlib.import_module("animals.migrations.0004_seed_species").seed(apps, None)
+        importlib.import_module("animals.migrations.0006_fhir_species_codes").seed(apps, None)
     if not TaxCategory.objects.exists():
         importlib.import_module("invoicing.migrations.0003_reference_data").seed(apps, None)

@@ -18,6 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
 from vetpms.models import ApiToken, User
+from vetpms.scopes import token_scopes
 
 
 def token_lockout_key(token: str) -> str:
@@ -59,18 +60,30 @@ class ApiTokenBackend(BaseBackend):
         return None  # tokens never create a session
 
 
+def token_user(request, token: str) -> User | None:
+    """The active user whose live token this is (with ``user.api_token`` set), or None. Raises ApiLockedOut when
+    this token has failed too often from this address. Shared by the REST API and the FHIR server."""
+    user = authenticate(request=request, api_token=token, username=token_lockout_key(token))
+    if getattr(request, "axes_locked_out", False):
+        # axes flagged the request (this token's failures from this address reached the limit). Answer in
+        # JSON here and clear the flag so AxesMiddleware does not swap the response for its HTML page.
+        request.axes_locked_out = False
+        raise ApiLockedOut()
+    if user is not None:
+        request.user = user
+    return user
+
+
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer vpms_...``: acts as the token's user, with that user's permissions."""
+    """``Authorization: Bearer vpms_...``: acts as the token's user, with that user's permissions, narrowed by the
+    token's wildcard scopes (vetpms.scopes): a read-only token gets 403 on every write."""
 
     def authenticate(self, request, token: str) -> User | None:
-        user = authenticate(request=request, api_token=token, username=token_lockout_key(token))
-        if getattr(request, "axes_locked_out", False):
-            # axes flagged the request (this token's failures from this address reached the limit). Answer in
-            # JSON here and clear the flag so AxesMiddleware does not swap the response for its HTML page.
-            request.axes_locked_out = False
-            raise ApiLockedOut()
+        user = token_user(request, token)
         if user is not None:
-            request.user = user
+            action = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+            if not token_scopes(user).allows_all(action):
+                raise HttpError(403, f"This API token's scopes do not allow {action}s through the REST API.")
         return user
 
 

@@ -101,4 +101,10 @@ def bad_request_response(request, detail: str):
 
     if request.path_info.startswith("/api/"):
         return JsonResponse({"detail": detail}, status=400)
+    if request.path_info.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "invalid", "diagnostics": detail}],
+        }
+        return JsonResponse(outcome, status=400, content_type="application/fhir+json")
     return HttpResponseBadRequest(render_to_string("400.html", {"detail": detail}, request=None))

@@ -103,6 +103,11 @@ class ApiToken(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(
+        max_length=500,
+        default="system/*.*",
+        help_text="SMART-style scopes, space-separated (vetpms.scopes): system/*.* full, system/*.read read only.",
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 

@@ -141,6 +141,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "vetpms.view_auditentry",
         "vetpms.manage_staff",
         "vetpms.manage_api_tokens",
+        "exchange.run_bulk_export",
         *_BOOKING,
         "appointments.view_appointmenttype",
         "appointments.override_working_hours",
@@ -171,6 +172,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.change_diagnosis",
         "clinical.add_quicktext",
         "clinical.change_quicktext",
+        "exchange.run_import",
     ],
 }
 

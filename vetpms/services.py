@@ -17,13 +17,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from vetpms import audit
+from vetpms import scopes as scopes_mod
 from vetpms.errors import DomainError
 from vetpms.models import ApiToken, Role, User, Vet
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str, by: User) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns it with the secret, which is never stored and never shown again."""
+def api_token_create(*, user: User, name: str, by: User, scopes: str = scopes_mod.FULL) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns it with the secret, which is never stored and never shown again.
+    ``scopes`` (vetpms.scopes) may narrow what it can do; the default is everything the user's role allows."""
+    try:
+        scopes = scopes_mod.normalise(scopes or scopes_mod.FULL)
+    except scopes_mod.InvalidScope as exc:
+        raise DomainError(str(exc), field="scopes", code="invalid") from exc
+    if len(scopes) > 500:
+        raise DomainError("Too many scopes for one token.", field="scopes", code="invalid")
     name = (name or "").strip()
     if not name:
         raise DomainError("Give the token a name that says what it is for.", field="name")
@@ -33,9 +41,19 @@ def api_token_create(*, user: User, name: str, by: User) -> tuple[ApiToken, str]
         raise DomainError(f"{user} is not an active user.", field="user")
     secret = ApiToken.new_secret()
     token = ApiToken.objects.create(
-        user=user, name=name, key_prefix=secret[:12], key_hash=ApiToken.hash_secret(secret), created_by=by
+        user=user,
+        name=name,
+        key_prefix=secret[:12],
+        key_hash=ApiToken.hash_secret(secret),
+        created_by=by,
+        scopes=scopes,
     )
-    audit.record(actor=by, obj=token, action="create", changes={"user": [None, str(user)], "name": [None, name]})
+    audit.record(
+        actor=by,
+        obj=token,
+        action="create",
+        changes={"user": [None, str(user)], "name": [None, name], "scopes": [None, scopes]},
+    )
     return token, secret
 
 

@@ -245,9 +245,20 @@ if ATTACHMENT_STORAGE.endswith("FileSystemStorage"):
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 # Receptionists see the patient history and certificates; the text of clinical notes only when this is on.
 CLINICAL_NOTES_FOR_RECEPTION = env_bool("CLINICAL_NOTES_FOR_RECEPTION", False)
+# FHIR bulk exports ($export): NDJSON files, served only through the export's URLs to whoever asked, deleted
+# FHIR_EXPORT_HOURS after the export completed (the exchange cleanup task). Same options as attachments.
+FHIR_EXPORT_STORAGE = env_str("FHIR_EXPORT_STORAGE", "django.core.files.storage.FileSystemStorage")
+FHIR_EXPORT_STORAGE_OPTIONS = json.loads(env_str("FHIR_EXPORT_STORAGE_OPTIONS", "{}") or "{}")
+if FHIR_EXPORT_STORAGE.endswith("FileSystemStorage"):
+    FHIR_EXPORT_STORAGE_OPTIONS.setdefault("location", env_str("FHIR_EXPORT_DIR", str(BASE_DIR / "var" / "exports")))
+FHIR_EXPORT_HOURS = env_int("FHIR_EXPORT_HOURS", 24)
+# Rows read per query while exporting (keyset chunks) and lines per NDJSON file before a type starts a new file.
+FHIR_EXPORT_CHUNK = env_int("FHIR_EXPORT_CHUNK", 2000)
+FHIR_EXPORT_LINES_PER_FILE = env_int("FHIR_EXPORT_LINES_PER_FILE", 500_000)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "attachments": {"BACKEND": ATTACHMENT_STORAGE, "OPTIONS": ATTACHMENT_STORAGE_OPTIONS},
+    "fhir_exports": {"BACKEND": FHIR_EXPORT_STORAGE, "OPTIONS": FHIR_EXPORT_STORAGE_OPTIONS},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -320,6 +331,13 @@ REMINDER_TASK_SECONDS = env_int("REMINDER_TASK_SECONDS", 60)
 REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS", 400)
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Backups ---------------------------------------------------------------------------------------------------
+# `manage.py backup` and the daily schedule write one directory per backup here; copy them off the machine.
+BACKUP_DIR = env_str("BACKUP_DIR", str(BASE_DIR / "var" / "backups"))
+BACKUP_TIME = env_str("BACKUP_TIME", "02:30")  # local time (TIME_ZONE) of the daily backup; `migrate` schedules it
+BACKUP_KEEP_DAYS = env_int("BACKUP_KEEP_DAYS", 14)  # the daily task deletes older backups (the newest always stays)
+BACKUP_PG_BIN_DIR = env_str("BACKUP_PG_BIN_DIR")  # folder of pg_dump/pg_restore matching the server; empty: PATH
 
 # --- Logging ---------------------------------------------------------------------------------------------------
 LOGGING = {

@@ -6,6 +6,7 @@ import tempfile
 os.environ.setdefault("VETPMS_TESTING", "1")
 # Attachments uploaded by tests land in a throwaway directory, never in var/attachments.
 os.environ.setdefault("ATTACHMENT_DIR", tempfile.mkdtemp(prefix="vetpms-test-attachments-"))
+os.environ.setdefault("FHIR_EXPORT_DIR", tempfile.mkdtemp(prefix="vetpms-test-exports-"))
 
 from vetpms.settings import *  # noqa: F403
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -74,3 +76,46 @@ def test_attachments_may_join_a_signed_consultation(walk_in, vet_user):
         consultation=walk_in,
     )  # fmt: skip
     assert attachment.consultation == walk_in
+
+
+def _age(storage, name: str, hours: float) -> None:
+    """Make a stored file look ``hours`` old (the tests' storage is the file system)."""
+    then = time.time() - hours * 3600
+    os.utime(storage.path(name), (then, then))
+
+
+def test_files_of_an_upload_rolled_back_by_an_outer_transaction_are_swept(dog, vet_user):
+    from django.db import transaction
+
+    from clinical.services import attachment_orphans_sweep
+
+    kept = attachment_add(animal=dog, by=vet_user, upload=SimpleUploadedFile("x.jpg", _jpeg()), title="Kept")
+    storage = kept.file.storage
+    with pytest.raises(RuntimeError), transaction.atomic():
+        lost = attachment_add(animal=dog, by=vet_user, upload=SimpleUploadedFile("y.jpg", _jpeg()), title="Lost")
+        lost_names = [lost.file.name, lost.thumbnail.name]
+        raise RuntimeError("the outer transaction fails after the upload")
+    assert not Attachment.objects.filter(title="Lost").exists()
+    assert all(storage.exists(name) for name in lost_names)  # the files outlived their row
+
+    # Young orphans are left alone: their transaction may simply not have committed yet.
+    assert attachment_orphans_sweep() == []
+    for name in [*lost_names, kept.file.name, kept.thumbnail.name]:
+        _age(storage, name, hours=7)
+    assert sorted(attachment_orphans_sweep(dry_run=True)) == sorted(lost_names)
+    assert all(storage.exists(name) for name in lost_names)  # a dry run deletes nothing
+    assert sorted(attachment_orphans_sweep()) == sorted(lost_names)
+    assert not any(storage.exists(name) for name in lost_names)
+    assert storage.exists(kept.file.name) and storage.exists(kept.thumbnail.name)  # named by a row: kept
+    assert attachment_orphans_sweep() == []
+
+
+def test_the_sweep_is_scheduled_daily_once():
+    from django_q.models import Schedule
+
+    from clinical.schedule import SWEEP_NAME, ensure_schedule
+
+    ensure_schedule()
+    ensure_schedule()
+    schedule = Schedule.objects.get(name=SWEEP_NAME)
+    assert schedule.func == "clinical.tasks.sweep_attachment_orphans" and schedule.schedule_type == Schedule.DAILY
