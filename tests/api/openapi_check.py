@@ -59,9 +59,15 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
         return
     operation = operation_for(method, path)
     if operation is None:
-        # An unknown path (the JSON 404 fallback) or a trailing-slash redirect: not an operation of the schema.
-        if status not in (404, 405, 308, 401):
+        # An unknown path (the JSON 404 fallback), a trailing-slash redirect, or a path refused before routing (a
+        # NUL character: 400): not an operation of the schema, but still the error contract's {"detail": "..."}.
+        if status not in (400, 401, 404, 405, 308):
             raise SchemaMismatch(f"{method} {path} answered {status} but is no operation of the schema")
+        if "json" in content_type:
+            errors: list[str] = []
+            validate(json.loads(body), _DETAIL, "$", errors)
+            if errors:
+                raise SchemaMismatch(f"{method} {path} -> {status}: " + "; ".join(errors))
         return
     responses = operation.get("responses", {})
     documented = responses.get(str(status))
