@@ -97,7 +97,8 @@ _ERRORS = {
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the error answers to each operation where they can occur: 401/403 where authentication is required,
-    404 with a path id, 409 on writes, 422 with parameters or a body, 400 with a body or query."""
+    404 with a path id, 409 on writes and on reads with parameters, 422 with parameters or a body, 400 with a
+    body or query."""
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
             params = operation.get("parameters", [])
@@ -113,7 +114,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted |= {"401", "403"}
             if "{" in path:
                 wanted.add("404")
-            if method in {"post", "put", "patch", "delete"}:
+            if method in {"post", "put", "patch", "delete"} or params:
+                # Writes, and reads a business rule can refuse (an inactive vet's free slots: 409 on "vet").
                 wanted.add("409")
             if params or body:
                 wanted |= {"400", "422"}
