@@ -15,7 +15,7 @@ from animals.models import Animal, Breed, Ownership, Species, Weight, normalise_
 from animals.plausibility import check_vital
 from animals.signals import animal_retired
 from clients.models import Client
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User
 
@@ -87,6 +87,7 @@ def animal_create(*, by: User, owner: Client, **data: Any) -> Animal:
     _save(animal)
     Ownership.objects.create(animal=animal, client=owner, started_at=timezone.now(), recorded_by=by)
     audit.record(actor=by, obj=animal, action="create", changes=audit.diff({}, audit.snapshot(animal)))
+    events.publish("animal.created", animal)
     return animal
 
 
@@ -101,6 +102,7 @@ def animal_update(*, animal: Animal, by: User, data: dict[str, Any]) -> Animal:
     changes = audit.diff(before, audit.snapshot(animal))
     if changes:
         audit.record(actor=by, obj=animal, action="update", changes=changes)
+        events.publish("animal.updated", animal, changed=changes)
     return animal
 
 
@@ -122,6 +124,7 @@ def animal_transfer(*, animal: Animal, to_owner: Client, by: User, note: str = "
     animal.search_text = animal.build_search_text()
     animal.save(update_fields=["owner", "search_text", "updated_at"])
     audit.record(actor=by, obj=animal, action="transfer", changes={"owner": [str(previous), str(to_owner)]}, note=note)
+    events.publish("animal.transferred", animal, changed={"owner"})
     return animal
 
 
@@ -137,6 +140,7 @@ def animal_mark_deceased(*, animal: Animal, on: dt.date, by: User, note: str = "
     animal.deceased_on = on
     animal.save(update_fields=["deceased_on", "updated_at"])
     animal_retired.send(sender=Animal, animal=animal, by=by, reason="deceased")
+    events.publish("animal.deceased", animal, changed={"deceased_on"})
     audit.record(
         actor=by,
         obj=animal,
@@ -164,6 +168,7 @@ def animal_set_active(*, animal: Animal, active: bool, by: User) -> Animal:
         action="reactivate" if active else "deactivate",
         changes={"is_active": [not active, active]},
     )
+    events.publish("animal.updated", animal, changed={"is_active"})
     return animal
 
 

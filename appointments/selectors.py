@@ -121,6 +121,16 @@ def find_free_slots(
     )
 
 
+def free_slots_between(
+    *, first_day: dt.date, last_day: dt.date, minutes: int, vets: list[Vet], step_minutes: int
+) -> list[Slot]:
+    """Free slots of ``minutes`` for each vet on each local day from ``first_day`` to ``last_day``, in time order:
+    three queries for any number of vets and days (the FHIR Slot search)."""
+    return _free_slots_between(
+        first_day=first_day, last_day=last_day, minutes=minutes, vets=vets, step_minutes=step_minutes
+    )
+
+
 def free_starts_for_days(*, vet: Vet, days: list[dt.date], step_minutes: int) -> dict[dt.date, list[dt.datetime]]:
     """One vet's free starts of one step's length on each of ``days`` (consecutive; the week view): three queries."""
     found: dict[dt.date, list[dt.datetime]] = {day: [] for day in days}

@@ -29,7 +29,7 @@ from appointments.models import (
     WorkingHours,
 )
 from appointments.signals import appointment_status_changed
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
 from vetpms.timeutils import make_aware_strict, to_local
@@ -169,6 +169,7 @@ def appointment_book(
         changes=audit.diff({}, audit.snapshot(appointment, ["animal", "vet", "type", "start", "end", "reason"])),
         note="booked outside working hours by override" if appointment.outside_hours else "",
     )
+    events.publish("appointment.booked", appointment)
     if notify_owner:
         _tell_owner(appointment, "booked")
     return appointment
@@ -264,6 +265,7 @@ def appointment_reschedule(
         action="reschedule",
         changes=audit.diff(before, audit.snapshot(appointment, ["vet", "start", "end"])),
     )
+    events.publish("appointment.rescheduled", appointment, changed={"start", "end", "vet"})
     if notify_owner:
         _tell_owner(appointment, "moved")
     return appointment
@@ -304,6 +306,9 @@ def appointment_transition(
     )
     appointment_status_changed.send(
         sender=Appointment, appointment=appointment, from_status=previous, to_status=target, by=by
+    )
+    events.publish(
+        f"appointment.{'cancelled' if target == S.CANCELLED else 'status_changed'}", appointment, changed={"status"}
     )
     if target == S.CANCELLED and notify_owner:
         _tell_owner(appointment, "cancelled")
@@ -376,6 +381,7 @@ def appointment_undo(*, appointment: Appointment, by: User, notify_owner: bool =
     appointment_status_changed.send(
         sender=Appointment, appointment=appointment, from_status=current, to_status=previous, by=by
     )
+    events.publish("appointment.status_changed", appointment, changed={"status"})
     if current == S.CANCELLED and notify_owner:
         _tell_owner(appointment, "booked")
     return appointment

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from clients.signals import client_changed
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User
 
@@ -77,6 +77,7 @@ def client_create(*, by: User, confirm_new: bool = False, **data: Any) -> Client
             raise PossibleDuplicates(candidates)
     _save(client)
     audit.record(actor=by, obj=client, action="create", changes=audit.diff({}, audit.snapshot(client)))
+    events.publish("client.created", client)
     return client
 
 
@@ -94,6 +95,7 @@ def client_update(*, client: Client, by: User, data: dict[str, Any]) -> Client:
     changes = audit.diff(before, audit.snapshot(client))
     if changes:
         audit.record(actor=by, obj=client, action="update", changes=changes)
+        events.publish("client.updated", client, changed=changes)
         client_changed.send(
             sender=Client,
             client=client,
@@ -120,6 +122,7 @@ def client_set_consent(*, client: Client, by: User | None, consent: bool, note: 
         note=note,
     )
     client_changed.send(sender=Client, client=client, fields={"reminder_consent"}, search_changed=False)
+    events.publish("client.updated", client, changed={"reminder_consent"})
     return client
 
 
@@ -132,6 +135,7 @@ def client_deactivate(*, client: Client, by: User, reason: str = "") -> Client:
     client.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=by, obj=client, action="deactivate", changes={"is_active": [True, False]}, note=reason)
     client_changed.send(sender=Client, client=client, fields={"is_active"}, search_changed=False)
+    events.publish("client.updated", client, changed={"is_active"})
     return client
 
 
@@ -144,4 +148,5 @@ def client_reactivate(*, client: Client, by: User) -> Client:
     client.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=by, obj=client, action="reactivate", changes={"is_active": [False, True]})
     client_changed.send(sender=Client, client=client, fields={"is_active"}, search_changed=False)
+    events.publish("client.updated", client, changed={"is_active"})
     return client

@@ -42,7 +42,7 @@ from clinical.models import (
 from clinical.signals import consultation_signed, default_next_due, vaccination_recorded
 from invoicing.models import InvoiceLine, Product
 from invoicing.services import invoice_add_line, invoice_draft_for
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
 from vetpms.timeutils import to_local
@@ -312,6 +312,7 @@ def consultation_sign(*, consultation: Consultation, by: User) -> Consultation:
         if appointment.status == S.IN_CONSULTATION:
             appointment_transition(appointment=appointment, to=S.COMPLETED, by=by)
     consultation_signed.send(sender=Consultation, consultation=consultation, by=by)
+    events.publish("consultation.signed", consultation, changed={"status"})
     return consultation
 
 
@@ -514,6 +515,7 @@ def vaccination_record(
         note=f"given on {given_on.isoformat()}",
     )
     vaccination_recorded.send(sender=Vaccination, vaccination=vaccination, by=by)
+    events.publish("vaccination.recorded", vaccination)
     return vaccination
 
 

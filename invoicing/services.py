@@ -37,7 +37,7 @@ from invoicing.models import (
     TaxRate,
 )
 from invoicing.signals import document_finalised
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
 from vetpms.money import ZERO, plain_number, quantize_money
@@ -387,6 +387,7 @@ def _issue(invoice: Invoice, by: User) -> Invoice:
         changes={"number": [None, invoice.reference], "gross_total": [None, str(invoice.gross_total)]},
     )
     document_finalised.send(sender=Invoice, invoice=invoice, by=by)
+    events.publish("credit_note.issued" if invoice.kind == Invoice.Kind.CREDIT_NOTE else "invoice.finalised", invoice)
     return invoice
 
 
@@ -561,6 +562,7 @@ def payment_record(
     payment.save()
     audit.record(actor=by, obj=client, action="payment", changes={"payment": [None, str(payment)]})
     _allocate(payment=payment, client=client, allocate_to=allocate_to)
+    events.publish("payment.received", payment)
     return payment
 
 
@@ -814,6 +816,7 @@ def claim_submit(*, claim: Claim, by: User, on: dt.date | None = None) -> Claim:
     claim.submitted_on = money_day(on, field="on", what="A claim's submission")
     claim.save(update_fields=["status", "submitted_on", "updated_at"])
     audit.record(actor=by, obj=claim.invoice, action="claim submitted", changes={"claim": ["draft", "submitted"]})
+    events.publish("claim.status_changed", claim, changed={"status"})
     return claim
 
 
@@ -852,6 +855,7 @@ def claim_decide(*, claim: Claim, by: User, accepted: Decimal, reference: str = 
     audit.record(
         actor=by, obj=claim.invoice, action=f"claim {claim.status}", changes={"accepted": [None, str(accepted)]}
     )
+    events.publish("claim.status_changed", claim, changed={"status", "amount_accepted"})
     return claim
 
 
@@ -884,4 +888,7 @@ def claim_settle(
         claim.settled_on = payment.received_on
     claim.save()
     audit.record(actor=by, obj=claim.invoice, action="claim payment", changes={"paid": [None, str(amount)]})
+    events.publish(
+        "claim.status_changed", claim, changed={"status", "amount_paid"} if claim.settled_on else {"amount_paid"}
+    )
     return claim

@@ -56,6 +56,7 @@ from reminders import rendering
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderRun, ReminderType
 from reminders.smtp import reminder_connection
 from reminders.unsubscribe import unsubscribe_url
+from vetpms import events
 from vetpms.errors import DomainError
 from vetpms.mail import practice_sender
 from vetpms.models import User
@@ -277,6 +278,8 @@ def _settle(claim: Q, delivery: Delivery, *, status: str, run_id: int | None, **
         ReminderRun.objects.filter(pk=run_id).update(**{counter: F(counter) + 1})
     if status in NOTICE_OUTCOME:
         Notice.objects.filter(delivery=delivery, status=Notice.Status.PENDING).update(status=NOTICE_OUTCOME[status])
+    if status == Delivery.Status.SENT:
+        events.publish("reminder.sent", delivery, changed={"status"})
     return True
 
 

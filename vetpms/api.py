@@ -50,6 +50,10 @@ from appointments.api import types_router as appointment_types_router
 from appointments.api import vets_router
 from clients.api import router as clients_router
 from clinical import api as clinical_api
+from exchange.datarights.api import router as datarights_router
+from exchange.exporting.api import router as export_router
+from exchange.importing.api import router as imports_router
+from exchange.webhooks import api as webhooks_api
 from invoicing import api as invoicing_api
 from reminders import api as reminders_api
 from reports.api import router as reports_router
@@ -193,6 +197,7 @@ api.add_router("/payments", invoicing_api.payments_router)
 # A second router under /clients: the account endpoints belong to invoicing, and clients never imports it.
 api.add_router("/clients", invoicing_api.accounts_router)
 api.add_router("/payors", invoicing_api.payors_router)
+api.add_router("/data-rights", datarights_router)
 api.add_router("/policies", invoicing_api.policies_router)
 api.add_router("/claims", invoicing_api.claims_router)
 api.add_router("/consultations", clinical_api.consultations_router)
@@ -209,6 +214,9 @@ api.add_router("/reminders", reminders_api.reminders_router)
 api.add_router("/reminder-deliveries", reminders_api.deliveries_router)
 api.add_router("/reminder-runs", reminders_api.runs_router)
 api.add_router("/reports", reports_router)
+api.add_router("/webhook-endpoints", webhooks_api.router)
+api.add_router("/export", export_router)
+api.add_router("/imports", imports_router)
 
 # Mounted last: any other path under /api/v1/ (including "/clients/abc", which the int converters above do not
 # match) answers a JSON 404 instead of Django's HTML page. Paths are canonical without a trailing slash; the

@@ -59,6 +59,14 @@ _CLINICAL_NURSING = [
     "clinical.dispense_repeat",
 ]
 
+# Webhook endpoints and their delivery logs (exchange.webhooks): managers only.
+_WEBHOOKS = [
+    "exchange.view_webhookendpoint",
+    "exchange.add_webhookendpoint",
+    "exchange.change_webhookendpoint",
+    "exchange.delete_webhookendpoint",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTIONIST: [
         "clients.view_client",
@@ -173,6 +181,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "clinical.add_quicktext",
         "clinical.change_quicktext",
         "exchange.run_import",
+        *_WEBHOOKS,
+        "exchange.manage_data_rights",
+        "exchange.view_erasure",
     ],
 }
 

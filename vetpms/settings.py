@@ -315,6 +315,10 @@ if env_str("Q_REDIS_URL"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Import from another system (exchange/importing) ---------------------------------------------------------
+IMPORT_MAX_FILE_BYTES = env_int("IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024)  # per uploaded file
+IMPORT_TASK_TIMEOUT = env_int("IMPORT_TASK_TIMEOUT", 6 * 3600)  # seconds one dry run or import may take
+
 # --- Reminders -------------------------------------------------------------------------------------------------
 # The daily notice job runs at this local time (HH:MM in TIME_ZONE); `migrate` (or `manage.py reminders_schedule`)
 # writes it into the django-q2 schedule.
@@ -331,6 +335,21 @@ REMINDER_TASK_SECONDS = env_int("REMINDER_TASK_SECONDS", 60)
 REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS = env_int("REMINDER_UNSUBSCRIBE_MAX_AGE_DAYS", 400)
 # Where owners' links (unsubscribe) point: the public address of this VetPMS, without a trailing slash.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Webhooks (exchange.webhooks) ------------------------------------------------------------------------------
+# Endpoints whose address is private, loopback, link-local or reserved are refused (at registration and again at
+# every delivery) unless this is on: for development and tests only.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)  # connect, and each read of the answer
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)  # first retry; doubles per attempt
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env_int("WEBHOOK_RETRY_MAX_DELAY_SECONDS", 6 * 3600)  # the longest wait
+WEBHOOK_GIVE_UP_SECONDS = env_int("WEBHOOK_GIVE_UP_SECONDS", 3 * 24 * 3600)  # no retry later than this after the event
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 10)  # deliveries one worker claims at once
+WEBHOOK_TASK_SECONDS = env_int("WEBHOOK_TASK_SECONDS", 50)  # how long one delivery task keeps claiming
+# A claim older than this belongs to a worker that died; its deliveries are sent again. It must exceed the
+# longest a worker holds a batch (about WEBHOOK_BATCH_SIZE x 2 x WEBHOOK_TIMEOUT_SECONDS).
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 300)
+WEBHOOK_EVERY_MINUTES = env_int("WEBHOOK_EVERY_MINUTES", 1)  # the schedule's sweep (new events also queue a task)
 
 # --- Backups ---------------------------------------------------------------------------------------------------
 # `manage.py backup` and the daily schedule write one directory per backup here; copy them off the machine.
@@ -359,3 +378,20 @@ CREDIT_NOTE_SERIES_PREFIX = env_str("CREDIT_NOTE_SERIES_PREFIX", "CN-")
 INVOICE_DUE_DAYS = env_int("INVOICE_DUE_DAYS", 30)
 # Printed before amounts on invoices, statements, claim forms and their emails (amounts themselves are Decimal).
 CURRENCY_SYMBOL = env_str("CURRENCY_SYMBOL", "£")
+
+# --- Owners' data rights (exchange.datarights) -------------------------------------------------------------------
+# Whether an owner's subject access copy includes their animals' clinical history (consultations, vaccinations,
+# medicines, problems) for the time they owned them. Many practices share it; some answer that part separately.
+DATA_RIGHTS_SHARE_CLINICAL = env_bool("DATA_RIGHTS_SHARE_CLINICAL", True)
+# How long each kind of record is kept, in years. Issued invoices, credit notes and payments: the tax authority's
+# period (HMRC: 6 years). Clinical records (consultations, vaccinations, problems, files): 6 years, the limitation
+# period. Medicines dispensed, controlled drugs included: 5 years (Veterinary Medicines Regulations). An owner with
+# no visit, booking, charge or payment for RETENTION_CLIENT_INACTIVE_YEARS and no record still inside its period is
+# anonymised by the daily task; reminder emails lose their address and subject after RETENTION_EMAIL_LOG_YEARS.
+RETENTION_FINANCIAL_YEARS = env_int("RETENTION_FINANCIAL_YEARS", 6)
+RETENTION_CLINICAL_YEARS = env_int("RETENTION_CLINICAL_YEARS", 6)
+RETENTION_MEDICINES_YEARS = env_int("RETENTION_MEDICINES_YEARS", 5)
+RETENTION_CLIENT_INACTIVE_YEARS = env_int("RETENTION_CLIENT_INACTIVE_YEARS", 6)
+RETENTION_EMAIL_LOG_YEARS = env_int("RETENTION_EMAIL_LOG_YEARS", 2)
+# Local time (TIME_ZONE) of the daily retention task; `migrate` writes its django-q2 schedule.
+RETENTION_RUN_TIME = env_str("RETENTION_RUN_TIME", "03:30")

@@ -532,9 +532,15 @@ def _created(path: Path) -> dt.datetime:
 
 def prune_backups(*, keep_days: int, parent: Path | None = None, now: dt.datetime | None = None) -> list[Path]:
     """Delete the backups older than ``keep_days`` days, always keeping the newest; 0 keeps everything."""
+    now = now or timezone.now()
+    folder = Path(parent or backup_dir())
+    # A backup whose process was killed (a task timeout, a reboot) leaves its hidden .partial folder behind.
+    if folder.is_dir():
+        for stale in folder.glob(".vetpms-*.partial"):
+            if dt.datetime.fromtimestamp(stale.stat().st_mtime, tz=dt.UTC) < now - dt.timedelta(days=1):
+                shutil.rmtree(stale, ignore_errors=True)
     if keep_days <= 0:
         return []
-    now = now or timezone.now()
     backups = list_backups(parent)
     cutoff = now - dt.timedelta(days=keep_days)
     removed = []

@@ -55,42 +55,66 @@ class ExportType:
     in_patient_compartment: bool = True
 
 
-def _clinical_chunks(type_name: str) -> Callable[[User, dt.datetime | None, int], Chunks]:
-    from clinical.selectors import can_read_notes
+# Types never exported: Slot is free time computed from the books, not stored data.
+NOT_EXPORTED = frozenset({"Slot"})
+# Types of the patient compartment (Patient/$export); the others (Practitioner, Organization, Schedule) are not.
+PATIENT_COMPARTMENT = frozenset(
+    {
+        "Patient",
+        "RelatedPerson",
+        "Appointment",
+        "Coverage",
+        "Claim",
+        "Invoice",
+        *clinical_sources.CLINICAL_TYPES,
+    }
+)
+
+
+def _search_chunks(rt: Any) -> Callable[[User, dt.datetime | None, int], Chunks]:
+    """A registered type's resources, page by page through its own keyset search (``_lastUpdated=ge<since>``
+    when asked), rendered exactly as the FHIR read renders them."""
 
     def chunks(user: User, since: dt.datetime | None, size: int) -> Chunks:
-        ctx = clinical_sources.Context(with_notes=can_read_notes(user))
-        for source in clinical_sources.SOURCES[type_name]:
-            yield from clinical_sources.iter_source(source, ctx, since=since, chunk=size)
+        from exchange.fhir import views
+        from exchange.fhir.registry import Query
+
+        request = build_request(user)
+        filters = []
+        if since is not None:
+            param = rt.all_search_params().get("_lastUpdated")
+            if param is not None:  # a type without one is exported whole
+                filters.append((param, "", ["ge" + since.astimezone(dt.UTC).isoformat()]))
+        cursor = None
+        while True:
+            page = rt.search(request, Query(filters=filters, count=size, cursor=cursor, used=[], ignored=[]))
+            yield [views._resource(rt, obj, request) for obj in page.rows]
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
 
     return chunks
 
 
-def _clinical_types() -> list[ExportType]:
+def _registry_types() -> list[ExportType]:
+    """Every type the FHIR server serves (exchange.fhir.registry), but those in NOT_EXPORTED."""
+    import exchange.fhir.resources  # noqa: F401 - registers the types
+    from exchange.fhir.registry import registry
+
     return [
         ExportType(
             name,
-            lambda user, name=name: clinical_sources.may_read(user, name),  # type: ignore[misc]
-            _clinical_chunks(name),
+            lambda user, rt=rt: user.has_perms(rt.read_permissions),  # type: ignore[misc]
+            _search_chunks(rt),
+            in_patient_compartment=name in PATIENT_COMPARTMENT,
         )
-        for name in clinical_sources.CLINICAL_TYPES
+        for name, rt in registry.items()
+        if name not in NOT_EXPORTED
     ]
 
 
-# Other modules (the FHIR framework's registry) add their types here; the clinical ones are always present.
-_extra_types: list[Callable[[], list[ExportType]]] = []
-
-
-def add_export_types(provider: Callable[[], list[ExportType]]) -> None:
-    _extra_types.append(provider)
-
-
 def export_types() -> dict[str, ExportType]:
-    found: dict[str, ExportType] = {}
-    for provider in [*_extra_types, _clinical_types]:
-        for export_type in provider():
-            found.setdefault(export_type.name, export_type)
-    return found
+    return {export_type.name: export_type for export_type in _registry_types()}
 
 
 class ExportRefused(Exception):
@@ -355,12 +379,11 @@ def manifest(job: ExportJob, *, base_url: str) -> dict[str, Any]:
 
 def build_request(user: User) -> HttpRequest:
     """A request-like object for mappings that take one (the export runs outside any request)."""
+    scheme, _, host = settings.SITE_URL.partition("://")
     request = HttpRequest()
     request.user = user
     request.method = "GET"
-    site = settings.SITE_URL
-    scheme, _, host = site.partition("://")
-    request.META["SERVER_NAME"], _, port = host.partition(":")
-    request.META["SERVER_PORT"] = port or ("443" if scheme == "https" else "80")
-    request.META["wsgi.url_scheme"] = scheme
+    # The public address the links in the files start with (SITE_URL), whatever ALLOWED_HOSTS says.
+    request.get_host = lambda: host  # type: ignore[method-assign]
+    request._get_scheme = lambda: scheme  # type: ignore[method-assign]
     return request

@@ -19,10 +19,27 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.utils import check_csrf
 
 from exchange.fhir import bulk
+from exchange.fhir.registry import Operation, register_operation
 from exchange.models.fhir_export import ExportJob, export_storage
 from vetpms.auth import ApiLockedOut, token_user
 
 FHIR_JSON = "application/fhir+json"
+
+register_operation(
+    Operation(
+        "export",
+        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+        documentation="Bulk Data export of every type the caller may read (Prefer: respond-async; _type, _since).",
+    )
+)
+register_operation(
+    Operation(
+        "export",
+        "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+        resource_types=("Patient",),
+        documentation="Bulk Data export of the patient compartment's types.",
+    )
+)
 
 
 def outcome(status: int, diagnostics: str, *, code: str = "invalid", severity: str = "error", headers=None):

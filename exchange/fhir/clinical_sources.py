@@ -2,14 +2,15 @@
 yields resources of one type. Most types have one source; Observation has four (the weight history and three vitals
 of consultations) and Condition two (problems and consultation diagnoses), told apart by the id prefix.
 
-Searches and the bulk export read sources in primary-key order by keyset (``pk > last``), so a page or an export
-chunk costs the same wherever it is in the table, and nothing holds a whole table in memory.
+The FHIR types (exchange.fhir.resources.clinical) search and page their sources in primary-key order by keyset
+(``pk > last``), so a page (or a chunk of the bulk export, which pages through the same search) costs the same
+wherever it is in the table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,7 @@ def _vital_source(prefix: str) -> Source:
     )
 
 
-_ALL = Q()
+_ALL = Q(pk__isnull=False)  # every row (an empty Q() would vanish when OR-ed with another)
 
 SOURCES: dict[str, list[Source]] = {
     "Encounter": [
@@ -162,8 +163,7 @@ SOURCES: dict[str, list[Source]] = {
             _problems,
             lambda row, ctx: m.problem_condition(row),
             updated="updated_at",
-            date="onset",
-            date_is_date=True,
+            date="created_at",
             statuses={
                 "active": Q(status__in=[Problem.Status.ACTIVE, Problem.Status.CHRONIC]),
                 "resolved": Q(status=Problem.Status.RESOLVED),
@@ -244,26 +244,3 @@ def source_for_id(resource_type: str, resource_id: str) -> tuple[Source, int] | 
         if source.prefix == prefix:
             return source, int(number)
     return None
-
-
-def may_read(user, resource_type: str) -> bool:
-    return all(user.has_perms(source.permissions) for source in SOURCES[resource_type])
-
-
-def iter_source(
-    source: Source, ctx: Context, *, since: dt.datetime | None = None, chunk: int = 2000
-) -> Iterator[list[dict]]:
-    """The source's resources changed from ``since`` (all when None), as lists of at most ``chunk``, read by
-    keyset on the primary key: each query starts where the last one ended."""
-    rows = source.rows()
-    if since is not None:
-        rows = rows.filter(**{f"{source.updated}__gte": since})
-    last = 0
-    while True:
-        batch = list(rows.filter(pk__gt=last).order_by("pk")[:chunk])
-        if not batch:
-            return
-        yield [source.render(row, ctx) for row in batch]
-        if len(batch) < chunk:
-            return
-        last = batch[-1].pk

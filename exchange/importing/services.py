@@ -21,7 +21,7 @@ from vetpms import audit
 from vetpms.errors import DomainError
 from vetpms.models import User
 
-MAX_FILE_BYTES = getattr(settings, "IMPORT_MAX_FILE_BYTES", 50 * 1024 * 1024)
+MAX_FILE_BYTES = 50 * 1024 * 1024  # the default of settings.IMPORT_MAX_FILE_BYTES
 MAX_FILES = 10
 SAMPLE_ROWS = 200
 
@@ -119,14 +119,17 @@ def date_samples(file: ImportFile, limit: int = SAMPLE_ROWS) -> list[str]:
     return out
 
 
-def distinct_values(file: ImportFile, column: str, limit: int = 60) -> list[str]:
-    """The different values a mapped column holds (for the value mapping), at most ``limit``."""
+def distinct_values(file: ImportFile, column: str, limit: int = 60, scan: int = 20_000) -> list[str]:
+    """The different values a mapped column holds (for the value mapping), at most ``limit``, from the first
+    ``scan`` rows (a value first seen later is still reported, by the dry run, as a row error)."""
     positions = [int(p) for p, name in file.column_map.items() if name == column]
     if not positions:
         return []
     p = positions[0]
     found: dict[str, None] = {}
-    for _number, cells in _rows(file):
+    for n, (_number, cells) in enumerate(_rows(file)):
+        if n >= scan:
+            break
         value = cells[p] if p < len(cells) else ""
         if value not in found:
             found[value] = None
@@ -217,6 +220,11 @@ def _check_ready(job: ImportJob) -> None:
     unmapped = [f.filename for f in files if not f.entity]
     if unmapped:
         raise DomainError(f"Say what {', '.join(unmapped)} holds (clients or animals) or leave it out.")
+    for file in files:
+        entity = ENTITIES[file.entity]
+        missing = [c.label for c in entity.columns if c.required and c.name not in file.column_map.values()]
+        if missing:
+            raise DomainError(f"{file.filename}: map a column to {', '.join(missing)}.", field="column_map")
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -120,9 +121,17 @@ def test_retention_deletes_backups_older_than_the_setting_but_never_the_newest(t
     recent = [fake_backup(tmp_path, now - dt.timedelta(days=d)) for d in (13, 1)]
     stranger = tmp_path / "my-own-folder"
     stranger.mkdir()
+    killed = tmp_path / ".vetpms-20270101T023000Z.partial"  # a backup whose process was killed
+    killed.mkdir()
+    two_days_ago = (now - dt.timedelta(days=2)).timestamp()
+    os.utime(killed, (two_days_ago, two_days_ago))
+    running = tmp_path / ".vetpms-20270120T025900Z.partial"  # one being written right now
+    running.mkdir()
+    os.utime(running, (now.timestamp(), now.timestamp()))
     assert core.prune_backups(keep_days=0, parent=tmp_path, now=now) == []
     assert sorted(core.prune_backups(keep_days=14, parent=tmp_path, now=now)) == old
     assert core.list_backups(tmp_path) == recent and stranger.exists()
+    assert not killed.exists() and running.exists()
     # Even when every backup is old, the newest stays.
     assert core.prune_backups(keep_days=1, parent=tmp_path, now=now + dt.timedelta(days=60)) == [recent[0]]
     assert core.list_backups(tmp_path) == [recent[1]]

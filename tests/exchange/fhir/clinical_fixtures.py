@@ -28,6 +28,7 @@ from tests.clinical.conftest import (  # noqa: F401 - shared fixtures
     amoxicillin,
     at,
     book,
+    chihuahua,
     consult,
     consult_fee,
     dog,

@@ -91,3 +91,11 @@ def entries(bundle: dict, type_name: str | None = None) -> list[dict]:
 
 def link(bundle: dict, relation: str) -> str | None:
     return next((item["url"] for item in bundle.get("link", []) if item["relation"] == relation), None)
+
+
+@pytest.fixture
+def nurse_user(db):
+    from tests.factories import UserFactory
+    from vetpms.models import Role
+
+    return UserFactory(username="nina", first_name="Nina", last_name="Nurse", role=Role.NURSE)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clinical.models import ConsultationDiagnosis
 from exchange.fhir import clinical as m
-from exchange.fhir.clinical_sources import SOURCES, Context, iter_source
+from exchange.fhir.clinical_sources import SOURCES, Context
 from tests.exchange.fhir.clinical_fixtures import *  # noqa: F403 - the fixtures
 from tests.exchange.fhir.clinical_fixtures import fhir_valid
 
@@ -147,13 +147,13 @@ def test_every_source_renders_what_it_reads_and_each_resource_is_valid(record, d
     seen: dict[str, list[str]] = {}
     for type_name, sources in SOURCES.items():
         for source in sources:
-            with django_assert_max_num_queries(3):  # the rows, one prefetch at most, and the end of the keyset
-                chunks = list(iter_source(source, ctx, chunk=1))
-            for chunk in chunks:
-                for resource in chunk:
-                    fhir_valid(resource)
-                    assert resource["resourceType"] == type_name
-                    seen.setdefault(type_name, []).append(resource["id"])
+            with django_assert_max_num_queries(2):  # the rows and one prefetch at most
+                rows = list(source.rows().order_by("pk"))
+            for row in rows:
+                resource = source.render(row, ctx)
+                fhir_valid(resource)
+                assert resource["resourceType"] == type_name and resource["id"] == source.resource_id(row.pk)
+                seen.setdefault(type_name, []).append(resource["id"])
     assert sorted(seen["Observation"]) == sorted(
         [f"wt-{record.weight.pk}", *(f"{p}-{record.consultation.pk}" for p in ("temp", "hr", "rr"))]
     )

@@ -125,3 +125,9 @@ def test_changing_the_mapping_needs_a_new_dry_run(manager):
         services.job_start(job=job, by=manager, apply=True, background=False)
     job = run(job, manager)
     assert not ImportIssue.objects.filter(job=job, column="title").exists()
+
+
+def test_a_file_without_its_required_columns_cannot_run(manager):
+    job = services.job_create(by=manager, source_system="S", files=[("clients.csv", b"Acct No,Surname\n1,Smith\n")])
+    with pytest.raises(DomainError, match="Id in the source system"):
+        services.job_start(job=job, by=manager, apply=False, background=False)
