@@ -294,14 +294,14 @@ def bench_export() -> dict[str, str]:
     }
     bulk.cancel(job)  # delete the files
     # Python's heap under tracemalloc (slow, so one type): what the streaming keeps alive at its peak.
-    job = ExportJob.objects.create(level="system", types=["Observation"], request_url="bench", requested_by=manager)
+    job = ExportJob.objects.create(level="system", types=["Immunization"], request_url="bench", requested_by=manager)
     tracemalloc.start()
     bulk.run_export(str(job.pk))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     job.refresh_from_db()
     count = sum(item["count"] for item in job.output)
-    facts["tracemalloc peak, Observation only"] = f"{peak / 1e6:.1f} MB for {count:,} resources"
+    facts["tracemalloc peak, Immunization only"] = f"{peak / 1e6:.1f} MB for {count:,} resources"
     bulk.cancel(job)
     export_storage()  # the storage stays configured; nothing else to clean
     return facts

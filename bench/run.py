@@ -47,7 +47,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.md"
 EXPLAIN = ROOT / "docs" / "explain" / "appointments.md"
 EXPLAIN_INVOICING = ROOT / "docs" / "explain" / "invoicing.md"
 EXPLAIN_REPORTS = ROOT / "docs" / "explain" / "reports.md"
-PARTS = ("search", "appointments", "invoicing", "reports", "pages", "clinical")
+PARTS = ("search", "appointments", "invoicing", "reports", "pages", "clinical", "fhir")
 SEARCH_TARGET_MS = 50.0
 QUERY_TARGET = 10
 
@@ -526,6 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     reporting: list[Result] = []
     daily: list[Result] = []
     clinical: list[Result] = []
+    fhir: list[Result] = []
     explain = explain_invoicing = explain_reports = ""
     # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     with override_settings(
@@ -560,6 +561,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench.clinical import bench_clinical
 
             clinical, clinical_facts = bench_clinical(args)
+        if "fhir" in parts:
+            from bench.fhir import bench_fhir
+
+            fhir, fhir_facts = bench_fhir(args)
     if seeded is not None:
         facts["practice-scale seeding"] = f"{seeded:.0f} s (seed_demo --scale practice, bulk inserts)"
     facts["date"] = time.strftime("%Y-%m-%d")
@@ -616,6 +621,13 @@ def main(argv: list[str] | None = None) -> int:
             "of the period holding the old patient's latest 100 entries.\n\n"
             f"{clinical_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(clinical)}"
         )
+    if "fhir" in parts:
+        fhir_header = "\n".join(f"- {key}: {value}" for key, value in fhir_facts.items())
+        sections["Issue 11"] = (
+            "## Issue 11: the FHIR R4 server\n\n"
+            "Django's test client with a read-only bearer token of the receptionist; random chipped animals.\n\n"
+            f"{fhir_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(fhir)}"
+        )
     intro = (
         "# VetPMS benchmark: latest run\n\n"
         "Made by `make bench` (`python -m bench`): server time in-process with Django's test client, DEBUG off,\n"
@@ -646,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     if explain_reports:
         EXPLAIN_REPORTS.parent.mkdir(parents=True, exist_ok=True)
         EXPLAIN_REPORTS.write_text(explain_reports, encoding="utf-8")
-    results = results + books + billing + reporting + daily + clinical
+    results = results + books + billing + reporting + daily + clinical + fhir
     failed = [r.name for r in results if r.ok is False]
     if failed:
         print("targets missed: " + "; ".join(failed))

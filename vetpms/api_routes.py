@@ -98,6 +98,7 @@ class TokenOut(Schema):
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    scopes: str = Field(..., description="SMART-style scopes: system/*.* (full), system/*.read (read only), ...")
 
     @staticmethod
     def resolve_user(obj: ApiToken) -> str:
@@ -111,6 +112,11 @@ class TokenCreatedOut(TokenOut):
 class TokenIn(InputSchema):
     user: Id = Field(..., description="Id of the user the token acts as.")
     name: str = Field(..., min_length=1, max_length=100, description="What the token is for.")
+    scopes: str = Field(
+        "system/*.*",
+        max_length=500,
+        description="system/*.* (full, the default), system/*.read (read only), or FHIR types: system/Patient.read",
+    )
 
 
 @tokens_router.get("", response=list[TokenOut], summary="API tokens (managers)")
@@ -126,7 +132,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
     user = User.objects.filter(pk=payload.user).first()
     if user is None:
         raise ValidationError({"user": f"There is no user with id {payload.user}."})
-    token, secret = services.api_token_create(user=user, name=payload.name, by=request.user)
+    token, secret = services.api_token_create(user=user, name=payload.name, by=request.user, scopes=payload.scopes)
     token.secret = secret  # type: ignore[attr-defined]
     return Status(201, token)
 

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from vetpms import scopes
 from vetpms.errors import DomainError
 from vetpms.models import Role, User
 
@@ -133,6 +134,22 @@ class ApiTokenForm(BootstrapMixin, forms.Form):
         help_text="The token acts as this person, with their role.",
     )
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'lab integration'.")
+    access = forms.ChoiceField(
+        choices=scopes.CHOICES,
+        required=False,
+        initial=scopes.FULL,
+        help_text="Read only: a partner can never change anything, whatever the person's role allows.",
+    )
+    scopes = forms.CharField(
+        label="Or exact scopes",
+        max_length=500,
+        required=False,
+        help_text="Advanced: SMART-style scopes instead of the choice above, e.g. "
+        "'system/Patient.read system/Appointment.*' (FHIR only; the REST API needs system/*.read or system/*.*).",
+    )
+
+    def chosen_scopes(self) -> str:
+        return self.cleaned_data.get("scopes") or self.cleaned_data.get("access") or scopes.FULL
 
 
 class StaffEditForm(BootstrapMixin, forms.Form):

@@ -208,7 +208,10 @@ def token_create(request):
     if request.method == "POST" and form.is_valid():
         try:
             token, secret = services.api_token_create(
-                user=form.cleaned_data["user"], name=form.cleaned_data["name"], by=request.user
+                user=form.cleaned_data["user"],
+                name=form.cleaned_data["name"],
+                by=request.user,
+                scopes=form.chosen_scopes(),
             )
         except DomainError as exc:
             apply_service_error(form, exc)

@@ -322,6 +322,8 @@ def _instant_value(value: Any, name: str) -> dt.datetime:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise unprocessable(f"{name}: {value!r} is not an instant with a zone.", expression=f"Appointment.{name}")
+    if not 1900 <= parsed.year <= 2999:  # also keeps start + duration clear of datetime's limits
+        raise unprocessable(f"{name}: {value!r} is out of range.", expression=f"Appointment.{name}")
     return parsed.astimezone(dt.UTC)
 
 

@@ -152,10 +152,15 @@ def test_book_a_slot_and_it_is_no_longer_free(receptionist, vet, consult, fhir_a
         {"status": "fulfilled"},
         {"slot": [{"reference": "Slot/nonsense"}]},
         {"end": "2001-01-01T00:00:00Z"},
+        {"start": "9999-12-31T23:59:00Z", "end": None},
+        {"slot": {"reference": "Slot/1"}},
+        {"participant": [{"actor": "Patient/1"}]},
+        {"minutesDuration": 15.5, "end": None},
     ],
 )
 def test_bad_bookings_are_422(receptionist, vet, consult, fhir_as, change):
     body = {**booking_body(AnimalFactory(), vet, consult, at(next_monday(), 9)), **change}
+    body = {key: value for key, value in body.items() if value is not None}
     response = fhir_as(receptionist).send("post", "Appointment", body)
     assert response.status_code == 422, response.content
     assert not Appointment.objects.exists()

@@ -74,3 +74,35 @@ def test_scopes_are_stored_normalised(receptionist):
     assert token.scopes == "system/Appointment.* system/Patient.read"
     parsed = Scopes.parse(token.scopes)
     assert parsed.allows("Appointment", "write") and not parsed.allows("Patient", "write")
+
+
+def test_the_token_page_offers_read_only_and_exact_scopes(as_manager, vet_user):
+    from django.urls import reverse
+
+    page = as_manager.get(reverse("token_create")).content.decode()
+    assert "system/*.read" in page
+    as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "partner", "access": "system/*.read"})
+    assert ApiToken.objects.get(name="partner").scopes == "system/*.read"
+    as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "one type", "scopes": "system/Patient.read"})
+    assert ApiToken.objects.get(name="one type").scopes == "system/Patient.read"
+    response = as_manager.post(reverse("token_create"), {"user": vet_user.pk, "name": "bad", "scopes": "all"})
+    assert "scopes" in response.context["form"].errors
+    assert not ApiToken.objects.filter(name="bad").exists()
+    listing = as_manager.get(reverse("token_list")).content.decode()
+    assert "system/Patient.read" in listing
+
+
+def test_the_token_api_takes_and_returns_scopes(manager, vet_user):
+    _, secret = make_token(manager)
+    http = HttpClient(headers={"Authorization": f"Bearer {secret}"})
+    response = http.post(
+        "/api/v1/tokens",
+        data={"user": vet_user.pk, "name": "partner", "scopes": "system/*.read"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["scopes"] == "system/*.read"
+    bad = http.post(
+        "/api/v1/tokens", data={"user": vet_user.pk, "name": "x", "scopes": "root"}, content_type="application/json"
+    )
+    assert bad.status_code in (409, 422)
