@@ -16,6 +16,7 @@ from animals.models import Animal, Breed, Species
 from clients.models import Client
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
+from vetpms.params import parse_id
 from vetpms.permissions import permission_required
 
 SEARCH_MIN_LENGTH = 2
@@ -116,10 +117,7 @@ def animal_update(request, pk: int):
 @permission_required("animals.view_breed")
 def breed_options(request):
     """The <option>s of the breed select for the chosen species (htmx swaps them in when the species changes)."""
-    try:
-        species_id = int(request.GET.get("species", ""))
-    except ValueError:
-        species_id = None
+    species_id = parse_id(request.GET.get("species"))
     breeds = Breed.objects.filter(species_id=species_id, is_active=True).order_by("name") if species_id else []
     return render(request, "animals/_breed_options.html", {"breeds": breeds})
 

@@ -307,14 +307,21 @@ def move_status(request: HttpRequest, appointment_id: int, payload: StatusIn):
 
 
 class VetFilters(QuerySchema):
-    active: bool | None = Field(True, description="Active vets (default), inactive ones (false) or all (null).")
+    active: bool | None = Field(
+        True,
+        description="Vets taking appointments (default), the others (false: their book or their staff account is "
+        "inactive) or all (null).",
+    )
 
 
 @vets_router.get("", response=list[VetOut], summary="Vets with their weekly working hours")
 def list_vets(request: HttpRequest, filters: Query[VetFilters]):
     require_perm(request.user, "vetpms.view_vet", VIEW)
     qs = selectors.vets_with_hours()
-    return qs if filters.active is None else qs.filter(is_active=filters.active)
+    if filters.active is None:
+        return qs
+    bookable = Vet.objects.bookable().values("pk")
+    return qs.filter(pk__in=bookable) if filters.active else qs.exclude(pk__in=bookable)
 
 
 @vets_router.get("/{int:vet_id}", response=VetOut, summary="One vet with their weekly working hours")
@@ -409,7 +416,7 @@ def free_slots_any_vet(request: HttpRequest, query: Query[SlotQuery]):
 def free_slots(request: HttpRequest, vet_id: int, query: Query[SlotQuery]):
     require_perm(request.user, VIEW)
     vet = _vet(vet_id)
-    if not vet.is_active:
+    if not vet.bookable:
         raise DomainError(f"{vet} is not taking appointments.", field="vet", code="inactive_vet")
     return _free_slots([vet], query)
 

@@ -71,7 +71,7 @@ def resolve_start(form: forms.Form, cleaned: dict) -> dict:
     if not cleaned.get("slot"):
         raise ValidationError("Choose one of the free slots.", code="no_slot")
     vet_id, start = parse_slot(cleaned["slot"])
-    vet = Vet.objects.filter(pk=vet_id, is_active=True).first()
+    vet = Vet.objects.bookable().filter(pk=vet_id).first()
     if vet is None:
         raise ValidationError("That vet is not taking appointments; choose another slot.", code="bad_slot")
     cleaned["slot_vet"], cleaned["start"] = vet, start

@@ -384,8 +384,14 @@ class VetOut(Schema):
     display_name: str
     colour: str
     registration_number: str
-    is_active: bool
+    is_active: bool = Field(
+        ..., description="Taking appointments: false when the book is closed or the person's staff account is inactive."
+    )
     working_hours: list[WeekdayHoursOut] = Field(..., description="Monday to Sunday.")
+
+    @staticmethod
+    def resolve_is_active(obj) -> bool:
+        return bool(obj.bookable)
 
     @staticmethod
     def resolve_working_hours(obj) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
 
 
 def active_vets() -> QuerySet[Vet]:
-    return Vet.objects.filter(is_active=True).select_related("user").order_by("display_name")
+    return Vet.objects.bookable().select_related("user").order_by("display_name")
 
 
 def vets_with_hours() -> QuerySet[Vet]:
@@ -151,6 +151,10 @@ def _free_slots_between(
     now: dt.datetime | None = None,
 ) -> list[Slot]:
     now = now or timezone.now()
+    # A closed book, or a deactivated member of staff's, is never offered, whoever asks (grid, week, search, API).
+    vets = [v for v in vets if v.bookable]
+    if not vets:
+        return []
     days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     sessions = _sessions_by_vet_and_day(vets=vets, days=days)
     day_start, _ = local_day_bounds(first_day)

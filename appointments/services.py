@@ -138,7 +138,7 @@ def appointment_book(
         raise DomainError(f"{animal.name} is inactive and cannot be booked.", field="animal")
     if not animal.owner.is_active:
         raise DomainError(f"{animal.owner} is an inactive client; reactivate them first.", field="animal")
-    if not vet.is_active:
+    if not vet.bookable:
         raise DomainError(f"{vet} is not taking appointments.", field="vet")
     if not type.is_active:
         raise DomainError(f"The appointment type {type} is no longer in use.", field="type")
@@ -237,7 +237,7 @@ def appointment_reschedule(
     from_start, from_vet = appointment.start, appointment.vet
     start, end = _check_times(start, appointment.minutes if minutes is None else minutes)
     vet = vet or appointment.vet
-    if not vet.is_active:
+    if not vet.bookable:
         raise DomainError(f"{vet} is not taking appointments.", field="vet")
     if start < timezone.now():
         raise DomainError("That time has already passed; choose a time in the future.", field="start", code="past")
@@ -510,7 +510,7 @@ def appointments_during_closure(
     """The live appointments in every active vet's book that a closure would cover, in time order."""
     found = [
         a
-        for vet in Vet.objects.filter(is_active=True)
+        for vet in Vet.objects.bookable()
         for a in appointments_during(
             vet=vet, first_day=first_day, last_day=last_day, start_time=start_time, end_time=end_time
         )
@@ -539,7 +539,7 @@ def practice_closure_add(
         if affected:
             raise _refuse_booked(affected)
     rows: list[BookException] = []
-    for vet in Vet.objects.filter(is_active=True).order_by("display_name"):
+    for vet in Vet.objects.bookable().order_by("display_name"):
         rows += book_exception_add(
             vet=vet,
             by=by,

@@ -44,7 +44,7 @@ from appointments.tables import AppointmentTypeTable, Column, day_grid_rows, day
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
-from vetpms.params import parse_day, parse_id, safe_next
+from vetpms.params import is_ascii_number, parse_day, parse_id, safe_next
 from vetpms.permissions import permission_required
 from vetpms.timeutils import to_local
 
@@ -90,7 +90,7 @@ def _vet_param(request) -> Vet | None:
     vet_id = _id_param(request, "vet")
     if vet_id is not None:
         return get_object_or_404(Vet, pk=vet_id)
-    own = Vet.objects.filter(user=request.user, is_active=True).first()
+    own = Vet.objects.bookable().filter(user=request.user).first()
     return own or selectors.active_vets().first()
 
 
@@ -146,7 +146,7 @@ def _wanted(request) -> tuple[int, str] | None:
     """The slot picked in the day grid (``vet``, ``time`` and ``fold`` of the query), to highlight it."""
     source = request.POST if request.method == "POST" else request.GET
     vet, time = source.get("pick_vet") or source.get("vet", ""), source.get("pick_time") or source.get("time", "")
-    if not (vet.isdigit() and len(time) == 5):
+    if not (is_ascii_number(vet) and len(time) == 5):
         return None
     fold = (source.get("pick_fold") or source.get("fold")) == "1"
     return int(vet), time + ("+" if fold else "")
@@ -217,7 +217,7 @@ def book(request, animal_pk: int):
         chosen_type = next((t for t in types if str(t.pk) == request.GET.get("type")), types[0] if types else None)
         vet_id = _id_param(request, "vet")
         if vet_id is not None:
-            get_object_or_404(Vet, pk=vet_id, is_active=True)
+            get_object_or_404(Vet.objects.bookable(), pk=vet_id)
         initial = {
             "type": chosen_type,
             "minutes": chosen_type.default_minutes if chosen_type else 15,
@@ -501,7 +501,7 @@ def vet_home(request):
     """The home page of a signed-in vet is their own day list (registered in apps.py)."""
     if not request.user.has_perm("appointments.view_appointment"):
         return None
-    vet = Vet.objects.filter(user=request.user, is_active=True).first()
+    vet = Vet.objects.bookable().filter(user=request.user).first()
     if vet is None:
         return None
     return render(request, "appointments/day_list.html", _day_list_context(request, vet, timezone.localdate()))

@@ -155,7 +155,7 @@ class ProblemForm(BootstrapMixin, forms.ModelForm):
 
 
 class WalkInForm(BootstrapMixin, forms.Form):
-    vet = forms.ModelChoiceField(queryset=Vet.objects.filter(is_active=True), required=False, empty_label="Me")
+    vet = forms.ModelChoiceField(queryset=Vet.objects.bookable(), required=False, empty_label="Me")
 
 
 class HistoryFilterForm(forms.Form):

@@ -210,10 +210,12 @@ class ConsultationDraftIn(InputSchema):
     examination: str | None = Field(None, max_length=20000)
     assessment: str | None = Field(None, max_length=20000)
     plan: str | None = Field(None, max_length=20000)
+    # The bounds are what no living patient can show (animals.plausibility.IMPOSSIBLE), published in the schema;
+    # values inside them but unusual for the species answer 409 confirm_required.
     weight_kg: Decimal | None = Field(None, gt=0, le=2000, max_digits=7, decimal_places=3)
-    temperature_c: Decimal | None = Field(None, max_digits=4, decimal_places=1)
-    heart_rate: int | None = Field(None, ge=0, le=32767)
-    respiratory_rate: int | None = Field(None, ge=0, le=32767)
+    temperature_c: Decimal | None = Field(None, ge=5, le=46, max_digits=4, decimal_places=1)
+    heart_rate: int | None = Field(None, ge=1, le=1000)
+    respiratory_rate: int | None = Field(None, ge=1, le=300)
     body_condition_score: int | None = Field(None, ge=1, le=9)
     pain_score: int | None = Field(None, ge=0, le=10)
     mucous_membranes: Consultation.MucousMembranes | None = None
@@ -232,8 +234,8 @@ class DiagnosesSetIn(InputSchema):
 
 class ConsultationChargeIn(InputSchema):
     product: Id
-    quantity: Decimal = Field(Decimal(1), gt=0, max_digits=10, decimal_places=3)
-    unit_price: Decimal | None = Field(None, ge=0, max_digits=12, decimal_places=2)
+    quantity: Decimal = Field(Decimal(1), gt=0, le=Decimal("9999999.999"), max_digits=10, decimal_places=3)
+    unit_price: Decimal | None = Field(None, ge=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)
 
 
 class ConsultationChargeOut(Schema):
@@ -389,7 +391,7 @@ class PrescriptionIn(InputSchema):
     product: Id
     dose: str = Field(..., min_length=1, max_length=100)
     frequency: str = Field(..., min_length=1, max_length=60)
-    quantity: Decimal = Field(..., gt=0, max_digits=10, decimal_places=3)
+    quantity: Decimal = Field(..., gt=0, le=Decimal("9999999.999"), max_digits=10, decimal_places=3)
     consultation: Id | None = None
     strength: str = Field("", max_length=60)
     route: Route = Route.ORAL
@@ -401,7 +403,7 @@ class PrescriptionIn(InputSchema):
 
 
 class RepeatIn(InputSchema):
-    quantity: Decimal | None = Field(None, gt=0, max_digits=10, decimal_places=3)
+    quantity: Decimal | None = Field(None, gt=0, le=Decimal("9999999.999"), max_digits=10, decimal_places=3)
     dispensed_on: dt.date | None = None
     charge: bool = True
 

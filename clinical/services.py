@@ -111,7 +111,7 @@ def consultation_open(
     vet = vet or vet_of(by)
     if vet is None:
         raise ValidationError({"vet": "Name the vet responsible for this consultation."})
-    if not vet.is_active:
+    if not vet.bookable:
         raise DomainError(f"{vet} is no longer an active vet.", field="vet")
     consultation = Consultation.objects.create(animal=animal, vet=vet, opened_by=by)
     audit.record(actor=by, obj=consultation, action="opened", changes={"animal": [None, str(animal)]})

@@ -43,6 +43,7 @@ from invoicing.models import Product
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
+from vetpms.params import is_ascii_number
 from vetpms.permissions import permission_required
 from vetpms.timeutils import to_local
 
@@ -81,7 +82,7 @@ KIND_PERMS = {
 def _pk(raw: str | None) -> int | None:
     """An id from a form or query string; None when it is not a plain positive integer in range."""
     raw = (raw or "").strip()
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
+    if not is_ascii_number(raw) or not 0 < int(raw) < 2**31:
         return None
     return int(raw)
 
@@ -462,7 +463,10 @@ def charge_add(request, pk: int):
     product = get_object_or_404(Product, pk=_pk(request.POST.get("product")) or 0)
     error = ""
     try:
-        quantity = Decimal(request.POST.get("quantity") or "1")
+        raw = request.POST.get("quantity") or "1"
+        if not raw.isascii():  # digits 0-9 only (vetpms.params.DIGITS_MESSAGE)
+            raise InvalidOperation
+        quantity = Decimal(raw)
         if not quantity.is_finite() or quantity <= 0 or quantity > 100000:
             raise InvalidOperation
     except InvalidOperation:

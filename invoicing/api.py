@@ -90,6 +90,7 @@ from vetpms.api_utils import MAX_PAGE_SIZE, Id, Page, QuerySchema, body_record, 
 from vetpms.models import User, Vet
 from vetpms.money import ZERO
 from vetpms.permissions import require_perm
+from vetpms.text import file_period
 
 products_router = Router(tags=["products"])
 tax_rates_router = Router(tags=["tax rates"])
@@ -435,7 +436,7 @@ def statement_pdf(request: HttpRequest, client_id: int, query: Query[StatementQu
     client = _client(client_id)
     start, end = _statement_period(query)
     result = selectors.client_statement(client=client, start=start, end=end)
-    return _pdf_response(pdf.render_statement(result), f"statement-{client.pk}-{start}-{end}.pdf")
+    return _pdf_response(pdf.render_statement(result), f"statement-{client.pk}-{file_period(start, end)}.pdf")
 
 
 def claim_pdf(request: HttpRequest, claim_id: int):

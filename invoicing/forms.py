@@ -19,18 +19,8 @@ MONEY_ATTRS = {"inputmode": "decimal", "class": "text-end money-input"}
 PAYMENT_METHODS = [(m.value, m.label) for m in Payment.Method if m != Payment.Method.INSURANCE]
 
 
-class AsciiDecimalField(forms.DecimalField):
-    """Digits 0-9 only: Python's Decimal also reads full-width and other scripts' digits, which no one
-    at the desk means as an amount (the API refuses them the same way)."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and not value.isascii():
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return super().to_python(value)
-
-
 def money_field(label: str, *, required: bool = True, **kwargs) -> forms.DecimalField:
-    return AsciiDecimalField(
+    return forms.DecimalField(  # digits 0-9 only, as every number field (vetpms.params.ascii_only)
         label=label,
         max_digits=12,
         decimal_places=2,
@@ -41,7 +31,7 @@ def money_field(label: str, *, required: bool = True, **kwargs) -> forms.Decimal
 
 
 def quantity_field(label: str = "Quantity", *, required: bool = True) -> forms.DecimalField:
-    return AsciiDecimalField(
+    return forms.DecimalField(  # digits 0-9 only, as every number field (vetpms.params.ascii_only)
         label=label,
         max_digits=10,
         decimal_places=3,
@@ -57,7 +47,7 @@ class LineForm(BootstrapMixin, forms.Form):
     description = forms.CharField(max_length=300, required=False)
     quantity = quantity_field()
     animal = forms.ModelChoiceField(queryset=None, required=False, empty_label="No animal (e.g. retail)")
-    vet = forms.ModelChoiceField(queryset=Vet.objects.filter(is_active=True), required=False, empty_label="—")
+    vet = forms.ModelChoiceField(queryset=Vet.objects.bookable(), required=False, empty_label="—")
     unit_price = money_field("Unit price")
     discount_percent = forms.DecimalField(
         label="Discount %",

@@ -91,37 +91,82 @@ def _fixed(places: int):
 
 
 MAX_MONEY = Decimal("9999999999.99")  # (12, 2)
+MAX_QUANTITY = Decimal("9999999.999")  # (10, 3)
 _STRING = {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+_NOT_ZERO = r"(?!0+(\.0+)?$)"  # a lookahead: any number but zero
+
+
+def _bounded(*, pattern: str, minimum: Decimal, maximum: Decimal, above_minimum: bool, example: str, what: str):
+    """The published schema of a decimal input: a string whose pattern carries the bounds (digits 0-9, at most so
+    many places and integer digits, zero excluded where it must be more than zero), or a JSON number with the same
+    bounds as ``minimum``/``exclusiveMinimum`` and ``maximum``: the limits ``_limits`` enforces, stated."""
+    low = {"exclusiveMinimum": float(minimum)} if above_minimum else {"minimum": float(minimum)}
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": pattern, "examples": [example]},
+                {"type": "number", **low, "maximum": float(maximum)},
+            ],
+            "description": what,
+        }
+    )
+
 
 Money = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
     AfterValidator(_limits(places=2, minimum=Decimal(0), maximum=MAX_MONEY, what="An amount")),
     _fixed(2),
-    WithJsonSchema({**_STRING, "examples": ["12.50"]}),
+    _bounded(
+        pattern=r"^[0-9]{1,10}(\.[0-9]{1,2})?$",
+        minimum=Decimal(0),
+        maximum=MAX_MONEY,
+        above_minimum=False,
+        example="12.50",
+        what=f"An amount, 0 to {MAX_MONEY}, at most 2 decimal places.",
+    ),
 ]
 PositiveMoney = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
     AfterValidator(_limits(places=2, minimum=Decimal(0), maximum=MAX_MONEY, above_minimum=True, what="An amount")),
     _fixed(2),
-    WithJsonSchema({**_STRING, "examples": ["12.50"]}),
+    _bounded(
+        pattern=rf"^{_NOT_ZERO}[0-9]{{1,10}}(\.[0-9]{{1,2}})?$",
+        minimum=Decimal(0),
+        maximum=MAX_MONEY,
+        above_minimum=True,
+        example="12.50",
+        what=f"An amount more than 0, at most {MAX_MONEY}, at most 2 decimal places.",
+    ),
 ]
 Quantity = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
-    AfterValidator(
-        _limits(places=3, minimum=Decimal(0), maximum=Decimal("9999999.999"), above_minimum=True, what="A quantity")
-    ),
+    AfterValidator(_limits(places=3, minimum=Decimal(0), maximum=MAX_QUANTITY, above_minimum=True, what="A quantity")),
     _fixed(3),
-    WithJsonSchema({**_STRING, "examples": ["1", "0.5"]}),
+    _bounded(
+        pattern=rf"^{_NOT_ZERO}[0-9]{{1,7}}(\.[0-9]{{1,3}})?$",
+        minimum=Decimal(0),
+        maximum=MAX_QUANTITY,
+        above_minimum=True,
+        example="0.5",
+        what=f"A quantity more than 0, at most {MAX_QUANTITY}, at most 3 decimal places.",
+    ),
 ]
 Percent = Annotated[
     Decimal,
     BeforeValidator(_to_decimal),
     AfterValidator(_limits(places=2, minimum=Decimal(0), maximum=Decimal(100), what="A percentage")),
     _fixed(2),
-    WithJsonSchema({**_STRING, "examples": ["20.00"]}),
+    _bounded(
+        pattern=r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$",
+        minimum=Decimal(0),
+        maximum=Decimal(100),
+        above_minimum=False,
+        example="20.00",
+        what="A percentage, 0 to 100, at most 2 decimal places.",
+    ),
 ]
 
 # Output only (may be negative: credit notes, balances).

@@ -46,6 +46,7 @@ from invoicing.forms import (
     StatementForm,
     TaxRateForm,
     line_initial,
+    money_field,
 )
 from invoicing.models import Allocation, Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product, TaxCategory
 from invoicing.tables import InvoiceTable, PayorTable, ProductTable, with_outstanding
@@ -54,9 +55,10 @@ from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.models import Vet
 from vetpms.money import ZERO, plain_number
+from vetpms.params import is_ascii_number
 from vetpms.permissions import permission_required, require_perm
 from vetpms.tables import paginate_table
-from vetpms.text import plural
+from vetpms.text import file_period, plural
 
 PER_PAGE_CHOICES = (25, 50, 100)
 CHARGEABLE = (AppointmentStatus.ARRIVED, AppointmentStatus.IN_CONSULTATION, AppointmentStatus.COMPLETED)
@@ -149,7 +151,7 @@ def invoice_detail(request, pk: int):
         if context["query"]:
             context["products"] = list(selectors.product_search(query=context["query"], limit=PRODUCT_RESULTS))
         product_id = request.GET.get("product", "")
-        if product_id.isdigit() and request.user.has_perm("invoicing.change_invoice"):
+        if is_ascii_number(product_id) and request.user.has_perm("invoicing.change_invoice"):
             product = Product.objects.filter(pk=int(product_id), is_active=True).first()
             if product is not None:
                 context["form"] = _line_form(request, invoice, product=product)
@@ -205,7 +207,7 @@ def line_new(request, pk: int):
     invoice = get_object_or_404(Invoice.objects.select_related("client"), pk=pk)
     product = (
         get_object_or_404(Product, pk=request.GET.get("product") or 0, is_active=True)
-        if (request.GET.get("product") or "").isdigit()
+        if is_ascii_number(request.GET.get("product") or "")
         else None
     )
     if product is None:
@@ -227,7 +229,7 @@ def line_add(request, pk: int):
         return _back_to_invoice(request, pk)
     product = (
         Product.objects.filter(pk=request.POST.get("product") or 0).first()
-        if (request.POST.get("product") or "").isdigit()
+        if is_ascii_number(request.POST.get("product") or "")
         else None
     )
     form = _line_form(request, invoice, data=request.POST, product=product)
@@ -357,7 +359,11 @@ def charge(request, appointment_pk: int):
     )
     query = request.GET.get("q", "").strip()[:100]
     if request.method == "POST":
-        ids = [int(k[4:]) for k in request.POST if k.startswith("qty_") and k[4:].isdigit() and request.POST[k].strip()]
+        ids = [
+            int(k[4:])
+            for k in request.POST
+            if k.startswith("qty_") and is_ascii_number(k[4:]) and request.POST[k].strip()
+        ]
         rows = list(Product.objects.filter(pk__in=ids[:200], is_active=True).order_by("category", "name"))
         shown = {p.pk for p in rows}
         rows += [p for p in selectors.product_search(query=query, limit=CHARGE_ROWS) if p.pk not in shown]
@@ -519,7 +525,7 @@ def _parse_allocations(request, client: Client, form: PaymentForm) -> list[tuple
     """The amounts typed against invoices (``alloc_<id>``); None when none were typed (oldest first)."""
     wanted: dict[int, str] = {}
     for key, value in request.POST.items():
-        if key.startswith("alloc_") and key[6:].isdigit() and value.strip():
+        if key.startswith("alloc_") and is_ascii_number(key[6:]) and value.strip():
             wanted[int(key[6:])] = value.strip()
     if not wanted:
         return None
@@ -531,7 +537,7 @@ def _parse_allocations(request, client: Client, form: PaymentForm) -> list[tuple
             raise DomainError("That invoice is not this client's.", field="amount")
         field = form.fields.get(f"alloc_{pk}")
         try:
-            amount = field.clean(raw) if field else Decimal(raw)
+            amount = (field or money_field("Amount")).clean(raw)
         except (ValidationError, ArithmeticError):
             raise ValidationError({"amount": f"“{raw[:20]}” is not an amount for {invoice.reference}."}) from None
         result.append((invoice, amount))
@@ -545,7 +551,7 @@ def payment_new(request, client_pk: int):
     initial: dict = {}
     chosen = request.GET.get("invoice", "")
     chosen_invoice = None
-    if chosen.isdigit():
+    if is_ascii_number(chosen):
         chosen_invoice = Invoice.objects.filter(pk=int(chosen), client=client).first()
         if chosen_invoice is not None and chosen_invoice.status != Invoice.Status.FINALISED:
             messages.warning(
@@ -643,7 +649,7 @@ def statement_pdf(request, client_pk: int):
     from invoicing.pdf import render_statement
 
     statement = selectors.client_statement(client=client, start=start, end=end)
-    return _download(render_statement(statement), f"statement-{client.pk}-{start.isoformat()}-{end.isoformat()}.pdf")
+    return _download(render_statement(statement), f"statement-{client.pk}-{file_period(start, end)}.pdf")
 
 
 @require_POST

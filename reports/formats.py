@@ -14,6 +14,7 @@ from django.conf import settings
 
 from reports.base import ColumnKind, ReportParams
 from vetpms.money import format_money, plain_number, quantize_money
+from vetpms.text import file_period
 from vetpms.timeutils import to_local
 
 EMPTY = "—"
@@ -99,5 +100,5 @@ def period_text(params: ReportParams) -> str:
 
 
 def filename(name: str, params: ReportParams, extension: str) -> str:
-    """ "revenue-2025-01-01-to-2025-03-31.csv": the report and its period."""
-    return f"{name}-{params.start.isoformat()}-to-{params.end.isoformat()}.{extension}"
+    """ "revenue-2025-01-01-to-2025-03-31.csv": the report and its period (one date for one day)."""
+    return f"{name}-{file_period(params.start, params.end)}.{extension}"

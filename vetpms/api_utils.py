@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar, get_args
 
 from django.core.exceptions import ValidationError
@@ -14,7 +16,7 @@ from ninja.pagination import PaginationBase
 from pydantic import ConfigDict, ValidationInfo, create_model, field_validator
 
 from vetpms.keyset import InvalidCursor, keyset_page
-from vetpms.params import TEXT_MESSAGE, has_control_characters
+from vetpms.params import DIGITS_MESSAGE, TEXT_MESSAGE, has_control_characters
 
 MAX_PAGE_SIZE = 100
 MAX_ID = 2**63 - 1  # the largest bigint: a larger number would overflow the database driver, not just miss
@@ -32,6 +34,20 @@ def _accepts_bool(annotation: Any) -> bool:
     if annotation is bool:
         return True
     return any(_accepts_bool(arg) for arg in get_args(annotation))
+
+
+_NUMBERS_AND_DATES = (int, float, Decimal, dt.date, dt.datetime, dt.time, dt.timedelta)
+
+
+def _accepts(annotation: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, types) and annotation is not bool:
+        return True
+    return any(_accepts(arg, types) for arg in get_args(annotation))
+
+
+def _number_or_date_only(annotation: Any) -> bool:
+    """Whether a field takes numbers, dates or times but no free text (a ``str | int`` field takes any text)."""
+    return _accepts(annotation, _NUMBERS_AND_DATES) and not _accepts(annotation, (str,))
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -106,7 +122,18 @@ class Page(PaginationBase):
 
 
 class QuerySchema(Schema):
-    """Query parameters: text without NUL characters (see ``_no_nul``)."""
+    """Query parameters: text without NUL characters (see ``_no_nul``); numbers, dates and times in the digits 0-9
+    (pydantic's Decimal, like Python's, reads full-width digits as numbers: see ``vetpms.params.DIGITS_MESSAGE``)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _ascii_digits(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name) if info.field_name is not None else None
+        if field is not None and _number_or_date_only(field.annotation):
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and not v.isascii() for v in values):
+                raise ValueError(DIGITS_MESSAGE)
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

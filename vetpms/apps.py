@@ -12,7 +12,7 @@ class VetpmsConfig(AppConfig):
             checks,  # noqa: F401 - registers the deployment checks
             lookups,
         )
-        from vetpms.params import validate_day, validate_plain_text
+        from vetpms.params import ascii_only, validate_day, validate_plain_text
         from vetpms.tables import install_signature_cache
 
         install_signature_cache()
@@ -21,4 +21,16 @@ class VetpmsConfig(AppConfig):
         forms.DateField.default_validators = [validate_day]
         # Every text field of every form refuses control characters (BEL, ESC, ...), as the API's schemas do.
         forms.CharField.default_validators = [validate_plain_text]
+        # Every number, date and time field (and every django-filter number or date filter, which use them) takes
+        # the digits 0-9 only: Python would read full-width and other scripts' digits as numbers.
+        for field_class in (
+            forms.IntegerField,
+            forms.DecimalField,
+            forms.FloatField,
+            forms.DateField,
+            forms.TimeField,
+            forms.DateTimeField,
+            forms.DurationField,
+        ):
+            ascii_only(field_class)
         lookups.register()

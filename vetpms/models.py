@@ -49,6 +49,13 @@ class User(AbstractUser):
         return role in self.roles
 
 
+class VetQuerySet(models.QuerySet):
+    def bookable(self) -> VetQuerySet:
+        """Vets whose book is open: the book itself is active and so is the person (a deactivated member of staff
+        is never offered or booked, whatever their book's flag says). The one definition; see ``Vet.bookable``."""
+        return self.filter(is_active=True, user__is_active=True)
+
+
 class Vet(models.Model):
     """A member of staff who holds an appointment book (the appointments app adds the book itself)."""
 
@@ -60,11 +67,18 @@ class Vet(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = VetQuerySet.as_manager()
+
     class Meta:
         ordering = ["display_name"]
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def bookable(self) -> bool:
+        """Whether appointments may be offered in and booked into this book (``VetQuerySet.bookable``)."""
+        return self.is_active and self.user.is_active
 
 
 class ApiTokenQuerySet(models.QuerySet):

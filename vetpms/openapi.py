@@ -20,6 +20,8 @@ from typing import Any
 from ninja.schema import NinjaGenerateJsonSchema
 from pydantic.json_schema import DefsRef
 
+from vetpms.params import MAX_ID
+
 _original_get_defs_ref = NinjaGenerateJsonSchema.get_defs_ref
 
 
@@ -95,17 +97,25 @@ _ERRORS = {
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the error answers to each operation where they can occur: 401/403 where authentication is required,
-    404 with a path id, 409 on writes, 422 with parameters or a body, 400 with a body or query."""
+    404 with a path id, 409 on writes and on reads with parameters, 422 with parameters or a body, 400 with a
+    body or query."""
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
             params = operation.get("parameters", [])
+            for param in params:
+                # Ids in the path: 1 to the largest bigint (vetpms.api_utils.url_id); outside it names nothing (404).
+                param_schema = param.get("schema", {})
+                if param.get("in") == "path" and param_schema.get("type") == "integer":
+                    param_schema.setdefault("minimum", 1)
+                    param_schema.setdefault("maximum", MAX_ID)
             body = "requestBody" in operation
             wanted = set()
             if operation.get("security"):
                 wanted |= {"401", "403"}
             if "{" in path:
                 wanted.add("404")
-            if method in {"post", "put", "patch", "delete"}:
+            if method in {"post", "put", "patch", "delete"} or params:
+                # Writes, and reads a business rule can refuse (an inactive vet's free slots: 409 on "vet").
                 wanted.add("409")
             if params or body:
                 wanted |= {"400", "422"}

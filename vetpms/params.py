@@ -35,6 +35,36 @@ CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\t", "\
 TEXT_MESSAGE = "Text may not contain control characters (such as NUL, BEL or ESC)."
 
 
+# Python reads digits of every script as numbers: int(), Decimal() and strptime() all take full-width "12" (U+FF11
+# U+FF12) and Arabic-Indic digits.
+# No one at the desk means a full-width or Arabic-Indic "12" as an amount, a weight, a temperature, a count or a
+# date, and what they typed would be stored as something other than what the screen echoed back. One rule: every
+# number, date and time a person or a program gives VetPMS is written with the ASCII digits 0-9. Forms get it
+# through ``ascii_only`` (installed on Django's number, date and time fields in ``VetpmsConfig.ready``), the API
+# through ``vetpms.api_utils.QuerySchema`` and the decimal types of ``invoicing.schemas``.
+DIGITS_MESSAGE = "Write numbers and dates with the digits 0-9."
+
+
+def ascii_only(field_class: type) -> None:
+    """Make ``field_class.to_python`` refuse any non-ASCII text before parsing it as a number, date or time."""
+    original = field_class.__dict__.get("to_python")
+    if original is None or getattr(original, "ascii_only", False):
+        return
+
+    def to_python(self, value):  # type: ignore[no-untyped-def]
+        if isinstance(value, str) and not value.isascii():
+            raise ValidationError(DIGITS_MESSAGE, code="invalid")
+        return original(self, value)
+
+    to_python.ascii_only = True  # type: ignore[attr-defined]
+    field_class.to_python = to_python  # type: ignore[attr-defined]
+
+
+def is_ascii_number(raw: str) -> bool:
+    """Whether ``raw`` is a whole number written in 0-9 (``str.isdigit`` is also true for full-width digits)."""
+    return raw.isascii() and raw.isdigit()
+
+
 def has_control_characters(value: str) -> bool:
     return not CONTROL_CHARACTERS.isdisjoint(value)
 

@@ -1,7 +1,8 @@
-"""Text normalisation shared by search indexing and search queries."""
+"""Text normalisation shared by search indexing and search queries, plurals, and the period in file names."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -42,3 +43,9 @@ def plural(noun: str, count: int | None = None) -> str:
     else:
         word = last + "s"
     return f"{head} {word}" if head else word
+
+
+def file_period(start: dt.date, end: dt.date) -> str:
+    """The period a downloaded file covers, for its name: "2025-07-01-to-2025-09-30", or one date for one day
+    ("day_sheet-2025-07-01.csv", not "...-2025-07-01-to-2025-07-01"). Every report and statement file uses it."""
+    return start.isoformat() if start == end else f"{start.isoformat()}-to-{end.isoformat()}"

@@ -35,7 +35,7 @@ def animal_problems(context, animal):
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
         "own_vet": own_vet,
-        "vets": list(Vet.objects.filter(is_active=True)) if own_vet is None else [],
+        "vets": list(Vet.objects.bookable()) if own_vet is None else [],
         "can_start": user.has_perm("clinical.add_consultation") and animal.is_active and not animal.is_deceased,
     }
 

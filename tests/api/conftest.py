@@ -101,3 +101,29 @@ from tests.invoicing.conftest import (  # noqa: E402, F401
     standard,
     zero_rated,
 )
+
+# --- Every answer checked against the published OpenAPI schema (tests/api/openapi_check.py) -------------------
+
+
+@pytest.fixture(autouse=True)
+def _answers_match_the_openapi_schema(monkeypatch):
+    """Each API answer a test receives is one the schema documents: its status, and its JSON body's shape."""
+    from django.test import Client as DjangoClient
+
+    from tests.api.openapi_check import check_response
+
+    original = DjangoClient.request
+
+    def request(self, **kwargs):
+        response = original(self, **kwargs)
+        if not getattr(response, "streaming", False):
+            check_response(
+                kwargs.get("REQUEST_METHOD", "GET"),
+                kwargs.get("PATH_INFO", ""),
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+        return response
+
+    monkeypatch.setattr(DjangoClient, "request", request)
