@@ -27,11 +27,11 @@ from exchange.importing.columns import ENTITIES, ColumnType, Entity
 from invoicing.models import Product
 from invoicing.selectors import client_balances
 from reminders.models import Reminder
+from reports.formats import neutralise
 from vetpms.money import quantize_money
 from vetpms.timeutils import to_local
 
 CHUNK = 2000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FREE_TEXT = {ColumnType.TEXT, ColumnType.NAME_REF}
 
 
@@ -46,10 +46,6 @@ def by_key(queryset: QuerySet, size: int = CHUNK) -> Iterator[Any]:
             return
         yield from rows
         last = rows[-1].pk
-
-
-def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def cell(value: Any, kind: ColumnType) -> str:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 
 from exchange.importing.columns import FALSE_WORDS, TRUE_WORDS, Column, ColumnType, normalise
+from reports.formats import FORMULA_STARTS
 from vetpms.money import quantize_money
 
 
@@ -164,4 +165,8 @@ def parse_cell(column: Column, text: str, *, order: str, value_map: dict[str, st
             allowed = ", ".join(c for c in column.choices if c)
             raise CellError(f"“{text[:40]}” is not one of {allowed} (map it in the value mapping).")
         case _:
+            # VetPMS's own export (and the reports' CSV) marks text a spreadsheet would run as a formula with one
+            # leading apostrophe; the value itself is what follows it.
+            if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+                return text[1:]
             return text
