@@ -1,21 +1,16 @@
 """The clinical record's django-q2 schedule, written by every ``migrate`` (a post_migrate hook in clinical.apps):
-"Attachment orphan sweep (daily)" runs ``clinical.tasks.sweep_attachment_orphans`` once a day. Running it again
+"Attachment orphan sweep (daily)" runs ``clinical.tasks.sweep_attachment_orphans`` at 03:15 local time. Running it again
 changes nothing."""
 
 from __future__ import annotations
 
-from django.utils import timezone
+import datetime as dt
+
+from vetpms.schedules import ensure_daily
 
 SWEEP_NAME = "Attachment orphan sweep (daily)"
+SWEEP_AT = dt.time(3, 15)  # a quiet hour, local time
 
 
 def ensure_schedule():
-    from django_q.models import Schedule
-
-    wanted = {"func": "clinical.tasks.sweep_attachment_orphans", "schedule_type": Schedule.DAILY, "repeats": -1}
-    schedule, created = Schedule.objects.get_or_create(name=SWEEP_NAME, defaults={**wanted, "next_run": timezone.now()})
-    if not created and any(getattr(schedule, key) != value for key, value in wanted.items()):
-        for key, value in wanted.items():
-            setattr(schedule, key, value)
-        schedule.save()
-    return schedule
+    return ensure_daily(name=SWEEP_NAME, func="clinical.tasks.sweep_attachment_orphans", at=SWEEP_AT)

@@ -15,73 +15,28 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
 
-from vetpms.timeutils import to_local
+from vetpms.schedules import ensure_daily, ensure_every, next_local, setting_time
 
 DAILY_NAME = "Reminder notices (daily)"
 RETRY_NAME = "Reminder email retries"
 
 
 def send_time() -> dt.time:
-    try:
-        hours, minutes = (int(part) for part in settings.REMINDER_SEND_TIME.split(":"))
-        return dt.time(hours, minutes)
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f"REMINDER_SEND_TIME must be HH:MM, not {settings.REMINDER_SEND_TIME!r}") from exc
+    return setting_time("REMINDER_SEND_TIME")
 
 
 def next_send_at(now: dt.datetime | None = None) -> dt.datetime:
     """The next moment the local clock shows the send time (a time skipped by a clock change moves to the hour
     after)."""
-    local_now = to_local(now or timezone.now())
-    at = send_time()
-    day = local_now.date()
-    for _ in range(3):
-        candidate = dt.datetime.combine(day, at, tzinfo=local_now.tzinfo)
-        # Normalise through UTC: a wall time in a DST gap comes back shifted by the gap.
-        candidate = to_local(candidate.astimezone(dt.UTC))
-        if candidate > local_now:
-            return candidate
-        day += dt.timedelta(days=1)
-    raise AssertionError("unreachable")  # pragma: no cover
+    return next_local(send_time(), now)
 
 
 def ensure_schedules(*, now: dt.datetime | None = None) -> list:
-    from django_q.models import Schedule
-
-    at = send_time()
-    daily = Schedule.objects.filter(name=DAILY_NAME).first()
-    wanted = dict(
-        func="reminders.tasks.daily_run",
-        schedule_type=Schedule.DAILY,
-        repeats=-1,
-        intended_date_kwarg="intended_at",
+    daily = ensure_daily(
+        name=DAILY_NAME, func="reminders.tasks.daily_run", at=send_time(), now=now, intended_date_kwarg="intended_at"
     )
-    if daily is None:
-        daily = Schedule.objects.create(name=DAILY_NAME, next_run=next_send_at(now), **wanted)
-    else:
-        changed = [k for k, v in wanted.items() if getattr(daily, k) != v]
-        for key in changed:
-            setattr(daily, key, wanted[key])
-        local_next = to_local(daily.next_run) if daily.next_run else None
-        if local_next is None or (local_next.hour, local_next.minute) != (at.hour, at.minute):
-            daily.next_run = next_send_at(now)
-            changed.append("next_run")
-        if changed:
-            daily.save()
-    retry_wanted = dict(
-        func="reminders.tasks.send_retries",
-        schedule_type=Schedule.MINUTES,
-        minutes=settings.REMINDER_RETRY_EVERY_MINUTES,
-        repeats=-1,
+    retry = ensure_every(
+        name=RETRY_NAME, func="reminders.tasks.send_retries", minutes=settings.REMINDER_RETRY_EVERY_MINUTES, now=now
     )
-    retry = Schedule.objects.filter(name=RETRY_NAME).first()
-    if retry is None:
-        retry = Schedule.objects.create(name=RETRY_NAME, next_run=now or timezone.now(), **retry_wanted)
-    elif any(getattr(retry, k) != v for k, v in retry_wanted.items()):
-        for key, value in retry_wanted.items():
-            setattr(retry, key, value)
-        retry.save()
     return [daily, retry]

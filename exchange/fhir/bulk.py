@@ -33,6 +33,7 @@ from django.utils import timezone
 from exchange.fhir import clinical_sources
 from exchange.models.fhir_export import ExportJob, export_storage
 from vetpms.models import User
+from vetpms.schedules import ensure_hourly
 
 log = logging.getLogger(__name__)
 
@@ -351,16 +352,7 @@ def cleanup_expired(now: dt.datetime | None = None) -> int:
 
 def ensure_schedule() -> None:
     """The hourly cleanup, written by every ``migrate``."""
-    from django_q.models import Schedule
-
-    wanted = {"func": "exchange.fhir.bulk.cleanup_expired", "schedule_type": Schedule.HOURLY, "repeats": -1}
-    schedule = Schedule.objects.filter(name=CLEANUP_SCHEDULE).first()
-    if schedule is None:
-        Schedule.objects.create(name=CLEANUP_SCHEDULE, next_run=timezone.now(), **wanted)
-    elif any(getattr(schedule, key) != value for key, value in wanted.items()):
-        for key, value in wanted.items():
-            setattr(schedule, key, value)
-        schedule.save()
+    ensure_hourly(name=CLEANUP_SCHEDULE, func="exchange.fhir.bulk.cleanup_expired")
 
 
 def manifest(job: ExportJob, *, base_url: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ LONDON = ZoneInfo("Europe/London")
 def test_migrate_wrote_the_schedules_and_writing_them_again_changes_nothing():
     # post_migrate ran ensure_schedules when the test database was migrated.
     before = {s.name: (s.pk, s.func, s.schedule_type, s.next_run) for s in Schedule.objects.all()}
-    assert set(before) == {schedule.DAILY_NAME, schedule.RETRY_NAME}
+    assert {schedule.DAILY_NAME, schedule.RETRY_NAME} <= set(before)  # other apps write theirs too
     assert before[schedule.DAILY_NAME][1:3] == ("reminders.tasks.daily_run", Schedule.DAILY)
     schedule.ensure_schedules()
     schedule.ensure_schedules()
