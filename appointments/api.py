@@ -62,6 +62,7 @@ from appointments.schemas import (
 from vetpms.api_utils import Id, Page, QuerySchema, body_record, renamed_errors, url_id
 from vetpms.errors import DomainError
 from vetpms.models import User, Vet
+from vetpms.openapi import CONFLICT_ON_READ
 from vetpms.permissions import require_perm
 from vetpms.timeutils import local_day_bounds, make_aware_strict
 
@@ -406,13 +407,20 @@ def _free_slots(vets: list[Vet], query: SlotQuery) -> dict[str, Any]:
     }
 
 
-@vets_router.get("/any/free-slots", response=FreeSlotsOut, summary="Free starts with any active vet")
+@vets_router.get(
+    "/any/free-slots", response=FreeSlotsOut, summary="Free starts with any active vet", openapi_extra=CONFLICT_ON_READ
+)
 def free_slots_any_vet(request: HttpRequest, query: Query[SlotQuery]):
     require_perm(request.user, VIEW)
     return _free_slots(list(selectors.active_vets()), query)
 
 
-@vets_router.get("/{int:vet_id}/free-slots", response=FreeSlotsOut, summary="Free starts in one vet's book")
+@vets_router.get(
+    "/{int:vet_id}/free-slots",
+    response=FreeSlotsOut,
+    summary="Free starts in one vet's book",
+    openapi_extra=CONFLICT_ON_READ,
+)
 def free_slots(request: HttpRequest, vet_id: int, query: Query[SlotQuery]):
     require_perm(request.user, VIEW)
     vet = _vet(vet_id)

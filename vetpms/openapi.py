@@ -94,11 +94,17 @@ _ERRORS = {
     "422": ("Invalid input: each problem with its location.", _INVALID),
 }
 
+# A read that a business rule can refuse (an inactive vet's free slots: 409 on "vet") declares it with
+# ``openapi_extra=CONFLICT_ON_READ``.
+CONFLICT_ON_READ = {
+    "responses": {"409": {"description": _ERRORS["409"][0], "content": {"application/json": {"schema": _CONFLICT}}}}
+}
+
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the error answers to each operation where they can occur: 401/403 where authentication is required,
-    404 with a path id, 409 on writes and on reads with parameters, 422 with parameters or a body, 400 with a
-    body or query."""
+    404 with a path id, 409 on writes (and on the reads that declare ``CONFLICT_ON_READ``), 422 with parameters or a
+    body, 400 with a body or query."""
     for path, methods in schema.get("paths", {}).items():
         for method, operation in methods.items():
             params = operation.get("parameters", [])
@@ -114,9 +120,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted |= {"401", "403"}
             if "{" in path:
                 wanted.add("404")
-            if method in {"post", "put", "patch", "delete"} or params:
-                # Writes, and reads a business rule can refuse (an inactive vet's free slots: 409 on "vet").
-                wanted.add("409")
+            if method in {"post", "put", "patch", "delete"}:
+                wanted.add("409")  # reads a business rule can refuse declare it: openapi_extra=CONFLICT_ON_READ
             if params or body:
                 wanted |= {"400", "422"}
             responses = operation.setdefault("responses", {})

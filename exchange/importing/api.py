@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from exchange.importing import services
 from exchange.models import ImportIssue, ImportJob
-from vetpms.api_utils import Page, url_id
+from vetpms.api_utils import Id, Page, url_id
 from vetpms.errors import DomainError
 from vetpms.permissions import require_perm
 
@@ -31,7 +31,7 @@ PERM = "exchange.run_import"
 
 
 class FileOut(Schema):
-    id: int
+    id: Id
     filename: str
     kind: str
     entity: str
@@ -44,7 +44,7 @@ class FileOut(Schema):
 
 
 class JobOut(Schema):
-    id: int
+    id: Id
     source_system: str
     status: str
     mode: str
@@ -70,7 +70,7 @@ class JobOut(Schema):
 
 
 class FileMappingIn(Schema):
-    id: int
+    id: Id
     entity: str | None = None
     column_map: dict[str, str] | None = None
     value_map: dict[str, dict[str, str]] | None = None
@@ -83,7 +83,7 @@ class MappingIn(Schema):
 
 
 class IssueOut(Schema):
-    id: int
+    id: Id
     file: str
     row_number: int
     column: str

@@ -18,15 +18,15 @@ from ninja.pagination import paginate
 from exchange.models import WebhookDelivery, WebhookEndpoint
 from exchange.webhooks import selectors, services
 from exchange.webhooks.schemas import (
-    DeliveryDetailOut,
-    DeliveryFilters,
-    DeliveryOut,
     EndpointIn,
     EndpointOut,
     EndpointPatch,
     EndpointWithSecretOut,
     EventTypeOut,
     RotateIn,
+    WebhookDeliveryDetailOut,
+    WebhookDeliveryFilters,
+    WebhookDeliveryOut,
 )
 from vetpms.api_utils import Page, url_id
 from vetpms.events import EVENT_TYPES
@@ -93,9 +93,9 @@ def rotate_secret(request: HttpRequest, endpoint_id: int, payload: RotateIn):
     return endpoint  # its secret is the new one: the only answer that carries it
 
 
-@router.get("/{int:endpoint_id}/deliveries", response=list[DeliveryOut], summary="The endpoint's delivery log")
+@router.get("/{int:endpoint_id}/deliveries", response=list[WebhookDeliveryOut], summary="The endpoint's delivery log")
 @paginate(Page)
-def list_deliveries(request: HttpRequest, endpoint_id: int, filters: Query[DeliveryFilters]):
+def list_deliveries(request: HttpRequest, endpoint_id: int, filters: Query[WebhookDeliveryFilters]):
     require_perm(request.user, P + "view_webhookendpoint")
     return selectors.delivery_log(endpoint=_endpoint(endpoint_id), status=filters.status)
 
@@ -105,7 +105,9 @@ def _delivery(endpoint_id: int, delivery_id: int) -> WebhookDelivery:
 
 
 @router.get(
-    "/{int:endpoint_id}/deliveries/{int:delivery_id}", response=DeliveryDetailOut, summary="One message, with attempts"
+    "/{int:endpoint_id}/deliveries/{int:delivery_id}",
+    response=WebhookDeliveryDetailOut,
+    summary="One message, with attempts",
 )
 def get_delivery(request: HttpRequest, endpoint_id: int, delivery_id: int):
     require_perm(request.user, P + "view_webhookendpoint")
@@ -114,7 +116,7 @@ def get_delivery(request: HttpRequest, endpoint_id: int, delivery_id: int):
 
 @router.post(
     "/{int:endpoint_id}/deliveries/{int:delivery_id}/replay",
-    response={201: DeliveryOut},
+    response={201: WebhookDeliveryOut},
     summary="Send a message again (same body and webhook-id)",
 )
 def replay_delivery(request: HttpRequest, endpoint_id: int, delivery_id: int):

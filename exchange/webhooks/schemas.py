@@ -54,7 +54,7 @@ class EventTypeOut(Schema):
     description: str
 
 
-class DeliveryFilters(QuerySchema):
+class WebhookDeliveryFilters(QuerySchema):
     status: str | None = Field(None, pattern="^(pending|sending|succeeded|failed)$")
 
 
@@ -65,7 +65,7 @@ class AttemptOut(Schema):
     error: str
 
 
-class DeliveryOut(Schema):
+class WebhookDeliveryOut(Schema):
     id: int
     msg_id: str = Field(..., description="The webhook-id header: the same on retries and replays.")
     event_type: str
@@ -88,7 +88,7 @@ class DeliveryOut(Schema):
         return obj.next_attempt_at if obj.status == "pending" else None
 
 
-class DeliveryDetailOut(DeliveryOut):
+class WebhookDeliveryDetailOut(WebhookDeliveryOut):
     attempt_log: list[AttemptOut]
 
     @staticmethod
