@@ -30,10 +30,11 @@ from clients.models import Client
 from exchange.importing import readers
 from exchange.importing.columns import ENTITIES, SEX_CODES, Column, ColumnType, Entity, normalise
 from exchange.importing.values import CellError, parse_cell
-from exchange.models import ImportedRecord, ImportFile, ImportIssue, ImportJob
+from exchange.models import Erasure, ImportedRecord, ImportFile, ImportIssue, ImportJob
 from vetpms.errors import DomainError
 from vetpms.models import User
 from vetpms.phones import normalise_phone
+from vetpms.timeutils import to_local
 
 SUPPORTED = ("clients", "animals")  # entities with a row handler; the rest of columns.py is the export's spec
 ORDER = list(ENTITIES)
@@ -169,6 +170,7 @@ def import_client(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
     if record is not None:
         client = Client.objects.filter(pk=record.object_id).first()
         if client is not None:
+            _refuse_erased(client, "")
             return _update_client(run, client, data, active)
     candidate = Client(**data)
     try:
@@ -200,6 +202,17 @@ def import_client(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
     return "created"
 
 
+def _refuse_erased(client: Client, column: str) -> None:
+    """An owner whose personal data was erased (exchange.datarights) is never filled in again by an import of an
+    old file: the row fails with the reason, and the manager sees it in the report."""
+    erasure = Erasure.objects.filter(client=client).only("erased_at").first()
+    if erasure is not None:
+        raise RowFailed(
+            [(column, f"This owner's personal data was erased on {to_local(erasure.erased_at):%d %b %Y}; "
+                      "an import does not bring it back.")]
+        )  # fmt: skip
+
+
 def _update_client(run: Run, client: Client, data: dict[str, Any], active: bool | None) -> str:
     _normalised_phones(data)
     changed = {k: v for k, v in data.items() if getattr(client, k) != v}
@@ -224,6 +237,7 @@ def _owner(run: Run, source_id: str) -> Client:
     if record is not None:
         owner = Client.objects.filter(pk=record.object_id).first()
         if owner is not None:
+            _refuse_erased(owner, "owner_source_id")
             return owner
     if run.dry_run and source_id in run.valid["clients"]:
         # The owner is new in this import and passed the dry run; a stand-in inside this row's rolled-back

@@ -131,3 +131,25 @@ def test_a_file_without_its_required_columns_cannot_run(manager):
     job = services.job_create(by=manager, source_system="S", files=[("clients.csv", b"Acct No,Surname\n1,Smith\n")])
     with pytest.raises(DomainError, match="Id in the source system"):
         services.job_start(job=job, by=manager, apply=False, background=False)
+
+
+def test_importing_an_old_file_again_never_refills_an_erased_owner(manager):
+    from exchange.datarights.services import client_erase
+
+    files = [("clients.csv", CLIENTS_CSV.encode("cp1252")), ("animals.csv", ANIMALS_CSV.encode())]
+    first = make_job(manager, files)
+    run(first, manager)
+    run(first, manager, apply=True)
+    ann = Client.objects.get(pk=ImportedRecord.objects.get(entity="clients", source_id="C1").object_id)
+    client_erase(client=ann, by=manager, confirm_name=ann.display_name)
+    erased = Client.objects.get(pk=ann.pk)
+    assert "Smith" not in erased.display_name
+
+    again = make_job(manager, files)
+    run(again, manager)
+    again = run(again, manager, apply=True)
+    erased.refresh_from_db()
+    assert "Smith" not in erased.display_name and erased.email != "ann@example.com"  # nothing filled back in
+    messages = list(again.issues.values_list("source_id", "message"))
+    for source_id in ("C1", "A1"):  # the owner's row and her pet's row say why
+        assert any(sid == source_id and "erased" in message for sid, message in messages), (source_id, messages)
