@@ -77,7 +77,6 @@ def _search_chunks(rt: Any) -> Callable[[User, dt.datetime | None, int], Chunks]
     when asked), rendered exactly as the FHIR read renders them."""
 
     def chunks(user: User, since: dt.datetime | None, size: int) -> Chunks:
-        from exchange.fhir import views
         from exchange.fhir.registry import Query
 
         request = build_request(user)
@@ -89,7 +88,7 @@ def _search_chunks(rt: Any) -> Callable[[User, dt.datetime | None, int], Chunks]
         cursor = None
         while True:
             page = rt.search(request, Query(filters=filters, count=size, cursor=cursor, used=[], ignored=[]))
-            yield [views._resource(rt, obj, request) for obj in page.rows]
+            yield [rt.as_resource(obj, request) for obj in page.rows]
             if not page.next_cursor:
                 return
             cursor = page.next_cursor

@@ -124,6 +124,16 @@ class ResourceType:
     def last_updated_of(self, obj: Any):
         return getattr(obj, self.last_updated) if self.last_updated else None
 
+    def as_resource(self, obj: Any, request: HttpRequest) -> dict:
+        """The whole resource for ``obj``: type, id, the mapping and ``meta.lastUpdated``, as a read returns it and
+        the bulk export writes it."""
+        data = {"resourceType": self.type_name, "id": self.id_of(obj)}
+        data.update(self.to_fhir(obj, request))
+        updated = self.last_updated_of(obj)
+        if updated is not None and "meta" not in data:
+            data["meta"] = {"lastUpdated": updated.isoformat()}
+        return data
+
     # --- writing (override to support) --------------------------------------------------------------------------
 
     def create(self, request: HttpRequest, body: dict) -> Any:

@@ -39,15 +39,6 @@ def _serve(request: HttpRequest, handler: Callable[[], HttpResponse]) -> HttpRes
         return http.error_response(FhirError(403, str(exc) or "Not allowed.", code="forbidden"), pretty=pretty)
 
 
-def _resource(rt: ResourceType, obj, request: HttpRequest) -> dict:
-    data = {"resourceType": rt.type_name, "id": rt.id_of(obj)}
-    data.update(rt.to_fhir(obj, request))
-    updated = rt.last_updated_of(obj)
-    if updated is not None and "meta" not in data:
-        data["meta"] = {"lastUpdated": updated.isoformat()}
-    return data
-
-
 @csrf_exempt
 @login_not_required  # the FHIR server authenticates itself (http.authenticate) and answers 401 in FHIR
 def metadata(request: HttpRequest) -> HttpResponse:
@@ -77,7 +68,7 @@ def type_endpoint(request: HttpRequest, type_name: str) -> HttpResponse:
             obj = rt.create(request, body)
             obj = rt.get(request, rt.id_of(obj))
             location = f"{base_url(request)}{rt.type_name}/{rt.id_of(obj)}"
-            return http.fhir_response(_resource(rt, obj, request), 201, headers={"Location": location})
+            return http.fhir_response(rt.as_resource(obj, request), 201, headers={"Location": location})
         raise FhirError(405, f"{request.method} is not supported on {rt.type_name}.", code="not-supported")
 
     return _serve(request, handle)
@@ -92,7 +83,7 @@ def instance_endpoint(request: HttpRequest, type_name: str, resource_id: str) ->
         if request.method in ("GET", "HEAD"):
             http.check_access(request, scopes, rt, "read")
             obj = rt.get(request, resource_id)
-            return http.fhir_response(_resource(rt, obj, request), pretty=http.wants_pretty(request))
+            return http.fhir_response(rt.as_resource(obj, request), pretty=http.wants_pretty(request))
         if request.method in ("PUT", "PATCH"):
             http.check_access(request, scopes, rt, "write")
             if ("update" if request.method == "PUT" else "patch") not in rt.interactions():
@@ -108,7 +99,7 @@ def instance_endpoint(request: HttpRequest, type_name: str, resource_id: str) ->
                 allowed = ("application/json-patch+json", "application/merge-patch+json", "application/fhir+json")
                 rt.patch(request, obj, http.json_body(request, allowed=allowed), content_type)
             obj = rt.get(request, resource_id)
-            return http.fhir_response(_resource(rt, obj, request))
+            return http.fhir_response(rt.as_resource(obj, request))
         raise FhirError(405, f"{request.method} is not supported on {rt.type_name}/[id].", code="not-supported")
 
     return _serve(request, handle)
@@ -134,7 +125,7 @@ def _search(request: HttpRequest, rt: ResourceType) -> HttpResponse:
         links.append({"relation": "previous", "url": http.search_link(base, rt.type_name, query, page.previous_cursor)})
     entries = []
     for obj in page.rows:
-        resource = _resource(rt, obj, request)
+        resource = rt.as_resource(obj, request)
         entries.append(
             {"fullUrl": f"{base}{rt.type_name}/{resource['id']}", "resource": resource, "search": {"mode": "match"}}
         )
