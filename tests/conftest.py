@@ -9,6 +9,30 @@ from tests.factories import UserFactory, make_token
 from vetpms.models import Role
 
 
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    wants = set(request.fixturenames)
+    return bool({"transactional_db", "live_server"} & wants) or bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request):
+    """A transactional test starts with the rows the migrations load, whatever ran before it.
+
+    Each transactional test empties every table when it ends (the flush's post_migrate puts back content types,
+    permissions and schedules), and pytest-django runs them after the others, so the next would start without
+    role groups, species or tax rates. Each one puts those back first (idempotent, a few queries). The suite
+    does not use ``serialized_rollback``: mixed with plain transactional tests its reload collides with the
+    content types the flush recreated, and it does not reach the connection a live server thread uses.
+    """
+    if not _is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    from tests.reference_data import ensure_reference_data
+
+    ensure_reference_data()
+
+
 @pytest.fixture
 def receptionist(db):
     return UserFactory(username="rita", first_name="Rita", last_name="Reception", role=Role.RECEPTIONIST)

@@ -16,7 +16,7 @@ from vetpms.models import Role
 ATTEMPTS = 10
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the migrated groups for later tests
+@pytest.mark.django_db(transaction=True)
 def test_simultaneous_repeats_of_one_key_book_once_and_answer_201_then_200():
     receptionist = UserFactory(username="desk", role=Role.RECEPTIONIST)
     vet = UserFactory(username="doc", role=Role.VET).vet

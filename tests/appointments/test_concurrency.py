@@ -26,7 +26,7 @@ OVERLAPPING_PAIRS_SQL = """
 """
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the migrated groups for later tests
+@pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_bookings_of_one_slot_give_one_booking():
     ensure_reference_data()
     receptionist = UserFactory(username="desk", role=Role.RECEPTIONIST)

@@ -23,7 +23,7 @@ from vetpms.models import Role
 ATTEMPTS = 8
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_opening_one_appointment_at_once_gives_one_consultation():
     ensure_reference_data()
     vet_user = UserFactory(username="vc", role=Role.VET)
@@ -41,7 +41,7 @@ def test_opening_one_appointment_at_once_gives_one_consultation():
     assert Consultation.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_repeats_dispensed_at_once_never_exceed_the_allowance():
     ensure_reference_data()
     vet_user = UserFactory(username="vr", role=Role.VET)

@@ -69,11 +69,9 @@ def browser():
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """Every journey starts with the role groups and species the migrations create (see tests/reference_data)."""
-    from tests.reference_data import ensure_reference_data
-
-    ensure_reference_data()
+def _journeys_are_transactional(transactional_db):
+    """A journey's browser talks to the live server on another connection: every e2e test is transactional (and so
+    starts with the migrations' reference rows, see tests/conftest.py)."""
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ class Boom(Exception):
     pass
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_finalisations_with_failures_leave_no_gap():
     ensure_reference_data()
     desk = UserFactory(username="desk", role=Role.RECEPTIONIST)
@@ -86,7 +86,7 @@ def test_concurrent_finalisations_with_failures_leave_no_gap():
         assert row.gross == sum(issued.values_list("gross_total", flat=True))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_line_enters_one_live_claim_even_when_two_desks_try_at_once():
     ensure_reference_data()
     desk = UserFactory(username="desk2", role=Role.RECEPTIONIST)

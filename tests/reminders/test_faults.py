@@ -30,7 +30,6 @@ from clients.models import Client
 from reminders import sending
 from reminders.models import Reminder, ReminderDelivery, ReminderNotice, ReminderRun, ReminderType
 from tests.factories import UserFactory
-from tests.reference_data import ensure_reference_data
 from tests.reminders.workers import worker_env
 from vetpms.models import Role
 
@@ -44,7 +43,6 @@ KILLS = 5  # workers killed in turn by the random-kill test
 def manager(transactional_db):
     """The manager who starts a run, made after the reference data is back: the browser journeys before these
     tests are plain transactional tests, whose flush empties the role groups the shared fixture would look up."""
-    ensure_reference_data()
     return UserFactory(username="mona", first_name="Mona", last_name="Manager", role=Role.MANAGER)
 
 
@@ -134,9 +132,8 @@ def restart_after_the_lease(smtp_server) -> None:
     assert second.returncode == 0, err
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_while_the_server_accepts_a_message_does_not_send_it_twice(smtp_server, settings):
-    ensure_reference_data()
     reminders = make_owners(OWNERS)
     kill_while_the_server_holds(smtp_server, nth=300, accept=True)
     killed_run = ReminderRun.objects.get()
@@ -159,9 +156,8 @@ def test_a_worker_killed_while_the_server_accepts_a_message_does_not_send_it_twi
     assert (killed_run.emails_sent, killed_run.emails_unconfirmed) == (299, 1)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_message_refused_after_its_worker_died_is_sent_once_after_the_check(smtp_server):
-    ensure_reference_data()
     reminders = make_owners(400)
     kill_while_the_server_holds(smtp_server, nth=300, accept=False)
     restart_after_the_lease(smtp_server)
@@ -174,7 +170,7 @@ def test_a_message_refused_after_its_worker_died_is_sent_once_after_the_check(sm
     assert sorted(received(smtp_server)) == sorted((r.pk, 0) for r in reminders)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_email(smtp_server, settings):
     """Five workers in turn, each killed at a random moment once it is sending, then one left to finish. Nothing is
     lost. An email whose worker died while the server was answering is held as possibly sent (the server has it).
@@ -182,7 +178,6 @@ def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_em
     may repeat the one email a kill caught there, with the same Message-ID: before that mark a kill repeated an
     email more often than not.
     Each killed run is closed when its lease ends, counting exactly what it did."""
-    ensure_reference_data()
     reminders = make_owners(300)
     settings.REMINDER_SEND_LEASE_SECONDS = 0  # we know each killed worker is dead
     env = worker_env(smtp_server.port, REMINDER_BATCH_SIZE="25", REMINDER_SEND_LEASE_SECONDS="0")
@@ -221,9 +216,8 @@ def test_workers_killed_at_random_moments_lose_nothing_and_repeat_at_most_one_em
     assert sum(r.emails_sent + r.emails_unconfirmed for r in runs) == len(set(keys))
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_same_run_executed_by_two_workers_at_once_sends_each_notice_once(smtp_server):
-    ensure_reference_data()
     reminders = make_owners(200)
     env = worker_env(smtp_server.port, REMINDER_BATCH_SIZE="10")
     workers = [start_worker(env), start_worker(env)]
@@ -275,11 +269,10 @@ class SlowServer:
         return await self.original(server, session, envelope)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_qcluster_sends_a_big_run_in_parts_inside_the_queue_timeout(smtp_server, manager, tmp_path):
     """A slow relay (0.1 s a message) and parts of 1 s under a 3 s task timeout: each task sends about ten emails
     and queues the next part, none is stopped by the timeout, and the run finishes with every email sent once."""
-    ensure_reference_data()
     reminders = make_owners(40)
     slow = SlowServer(smtp_server, 0.1)
     smtp_server.handle_DATA = slow.handle_DATA
@@ -299,14 +292,13 @@ def test_a_qcluster_sends_a_big_run_in_parts_inside_the_queue_timeout(smtp_serve
     assert parts.count() >= 3 and all(part.success for part in parts)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_part_stopped_by_the_queue_timeout_is_recorded_as_timed_out_with_its_emails_settled(
     smtp_server, manager, tmp_path
 ):
     """The server stops answering after the end of the fifth message's DATA; django-q2's timeout ends the task
     with a SystemExit. The run says timed out (not running), counts what it did, the fifth email is possibly sent,
     and the emails it had claimed but not begun are handed back at once, not left to the lease."""
-    ensure_reference_data()
     make_owners(30)
     hold = HoldAt(smtp_server, nth=5, accept=True)
     smtp_server.handle_DATA = hold.handle_DATA

@@ -18,7 +18,6 @@ from reminders import sending, unsubscribe
 from reminders.models import ReminderDelivery, ReminderRun, ReminderType
 from reminders.services import reminder_create
 from tests.factories import AnimalFactory, ClientFactory, species
-from tests.reference_data import ensure_reference_data
 from vetpms.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +144,6 @@ def demo_site_url(*, host: str, port: int) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_the_links_in_a_demo_email_open_the_running_app(live_server, owner, smtp_server, settings):
     """`make demo PORT=...` serves the app on that port, and the links in the emails it sends lead there."""
-    ensure_reference_data()  # a transactional test: the tables may have been emptied before it
     address = urllib.parse.urlsplit(live_server.url)
     settings.SITE_URL = demo_site_url(host=address.hostname, port=address.port)
     assert live_server.url == settings.SITE_URL

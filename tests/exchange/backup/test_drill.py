@@ -77,7 +77,7 @@ def recipients(inbox, start=0) -> list[str]:
     return sorted(str(m["To"]) for m in inbox.messages[start:])
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_restore_drill(smtp_server, fresh_database, tmp_path):
     ensure_reference_data()
     manager = UserFactory(username="drill-manager", role=Role.MANAGER)

@@ -18,7 +18,7 @@ def make_client(by, **extra):
     return client_services.client_create(by=by, confirm_new=True, **data)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_publish_outside_a_transaction_is_refused(manager):
     client = make_client(manager)
     with pytest.raises(RuntimeError, match="inside the service's transaction"):

@@ -41,7 +41,7 @@ def start_worker(**extra: str) -> subprocess.Popen:
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill_at", [1, 17])
 def test_a_worker_killed_during_delivery_loses_nothing_and_keeps_the_order(receiver, settings, kill_at):
     ensure_reference_data()
