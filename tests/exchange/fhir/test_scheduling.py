@@ -125,7 +125,9 @@ def test_a_slot_id_that_is_neither_free_nor_booked_is_a_404_saying_why(reception
     booked = appointment_book(animal=AnimalFactory(), vet=vet, type=consult, start=at(day, 9), by=receptionist)
     slot = f"Slot/{vet.pk}-{at(day, 9).astimezone(dt.UTC):%Y%m%d%H%M}-15"
     assert client.get(slot).fhir["status"] == "busy"
-    appointment_services.appointment_transition(appointment=booked, to=AppointmentStatus.CANCELLED, by=receptionist)
+    appointment_services.appointment_transition(
+        appointment=booked, to=AppointmentStatus.CANCELLED, by=receptionist, note="Owner away"
+    )
     assert client.get(slot).fhir["status"] == "free"
 
 
