@@ -35,10 +35,35 @@ def practice():
             AnimalFactory(owner=owner, name=rng.choice(pets), microchip=f"98500000{n:05d}{k:02d}" if n % 4 else "")
 
 
+# words, prefixes, phones in two forms, a chip, emails, LIKE wildcards, a quote, short and empty
 QUERIES = [
-    "smi", "smith", "gold", "mit", "max", "max smith", "bella pat", "o'brien", "van der", "zoe", "angstrom",
-    "07700900012", "0770 090 0012", "00012", "985000000000301", "person3_x%@example.com", "_x%", "p7@vets",
-    "example.org", "li", "bo", "b", 'sm"ith', "chloe", "dev nguyen", "ann", "zz",
+    "smi",
+    "smith",
+    "gold",
+    "mit",
+    "max",
+    "max smith",
+    "bella pat",
+    "o'brien",
+    "van der",
+    "zoe",
+    "angstrom",
+    "07700900012",
+    "0770 090 0012",
+    "00012",
+    "985000000000301",
+    "person3_x%@example.com",
+    "_x%",
+    "p7@vets",
+    "example.org",
+    "li",
+    "bo",
+    "b",
+    'sm"ith',
+    "chloe",
+    "dev nguyen",
+    "ann",
+    "zz",
 ]
 
 
