@@ -35,10 +35,35 @@ def practice():
             AnimalFactory(owner=owner, name=rng.choice(pets), microchip=f"98500000{n:05d}{k:02d}" if n % 4 else "")
 
 
+# words, prefixes, phones in two forms, a chip, emails, LIKE wildcards, a quote, short and empty
 QUERIES = [
-    "smi", "smith", "gold", "mit", "max", "max smith", "bella pat", "o'brien", "van der", "zoe", "angstrom",
-    "07700900012", "0770 090 0012", "00012", "985000000000301", "person3_x%@example.com", "_x%", "p7@vets",
-    "example.org", "li", "bo", "b", 'sm"ith', "chloe", "dev nguyen", "ann", "zz",
+    "smi",
+    "smith",
+    "gold",
+    "mit",
+    "max",
+    "max smith",
+    "bella pat",
+    "o'brien",
+    "van der",
+    "zoe",
+    "angstrom",
+    "07700900012",
+    "0770 090 0012",
+    "00012",
+    "985000000000301",
+    "person3_x%@example.com",
+    "_x%",
+    "p7@vets",
+    "example.org",
+    "li",
+    "bo",
+    "b",
+    'sm"ith',
+    "chloe",
+    "dev nguyen",
+    "ann",
+    "zz",
 ]
 
 
@@ -114,5 +139,6 @@ def test_a_table_rebuilt_by_a_migration_gets_its_triggers_and_a_fresh_index_back
 def test_the_queries_above_find_something(practice):
     """The comparison above is only worth something if the searches find rows: all but the nonsense do."""
     found = {query for query in QUERIES if search(query=query, limit=200)}
-    assert len(found) >= 20 and {"07700900012", "00012", "p7@vets", "person3_x%@example.com", "angstrom", "van der"} <= found
+    must = {"07700900012", "00012", "p7@vets", "person3_x%@example.com", "angstrom", "van der"}
+    assert len(found) >= 20 and must <= found
     assert "mit" not in found  # names match at the start of a word, with or without the index
