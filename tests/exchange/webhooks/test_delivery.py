@@ -223,9 +223,9 @@ def test_a_replay_keeps_the_webhook_id_and_is_signed_afresh_with_the_current_sec
 def test_secrets_are_stored_encrypted_and_open_only_with_the_key(db, manager, endpoint_for, receiver, settings):
     endpoint, secret = endpoint_for(receiver.url("/ok"), "client.created")
     stored = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("secret_encrypted", flat=True).get()
-    assert stored.startswith("enc1$") and secret not in stored and secret[6:] not in stored
+    assert stored.startswith("fernet$") and secret not in stored and secret[6:] not in stored
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == secret
-    # Two seals of one secret differ (a fresh nonce each), and an altered one is refused, never misread.
+    # Two seals of one secret differ (a fresh IV each), and an altered one is refused, never misread.
     assert secret_box.seal(secret) != secret_box.seal(secret)
     tampered = stored[:-6] + ("A" if stored[-6] != "A" else "B") + stored[-5:]
     with pytest.raises(secret_box.SecretUnreadable):
