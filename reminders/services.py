@@ -22,7 +22,7 @@ from appointments.models import Appointment
 from clinical.models import Vaccination
 from invoicing.models import Invoice, InvoiceLine, Product
 from reminders.models import ProductReminder, Reminder, ReminderDelivery, ReminderType
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User
 from vetpms.timeutils import to_local
@@ -201,7 +201,8 @@ def reminder_reschedule(*, reminder: Reminder, due_on: dt.date, by: User) -> Rem
 
 def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
     """A finalised invoice: every line whose product carries a reminder type completes the animal's pending
-    reminder of that type and creates the next, due at the line's service date plus the interval."""
+    reminder of that type and creates the next, due at the line's service date plus the interval (each new one
+    published as ``reminder.renewed``, inside the finalising transaction)."""
     if invoice.kind != Invoice.Kind.INVOICE:
         return []
     links = {
@@ -229,16 +230,16 @@ def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
             _close(current, status=Reminder.Status.COMPLETED, by=by, line=line, note=f"given on {invoice.reference}")
         if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
             continue
-        created.append(
-            _create(
-                animal=animal,
-                reminder_type=reminder_type,
-                due_on=reminder_type.next_due(line.service_date),
-                source=Reminder.Source.INVOICE,
-                by=by,
-                source_line=line,
-            )
+        renewed = _create(
+            animal=animal,
+            reminder_type=reminder_type,
+            due_on=reminder_type.next_due(line.service_date),
+            source=Reminder.Source.INVOICE,
+            by=by,
+            source_line=line,
         )
+        events.publish("reminder.renewed", renewed)
+        created.append(renewed)
     return created
 
 
@@ -306,6 +307,7 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
                 changes={"due_on": [before.isoformat(), due.isoformat()]},
                 note="next due date of the vaccination record",
             )
+            events.publish("reminder.renewed", current, changed={"due_on"})
         return current
     if current is not None:
         _close(
@@ -317,7 +319,7 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
         )
     if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
         return None
-    return _create(
+    renewed = _create(
         animal=animal,
         reminder_type=reminder_type,
         due_on=due,
@@ -325,6 +327,8 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
         by=by,
         source_vaccination=vaccination,
     )
+    events.publish("reminder.renewed", renewed)
+    return renewed
 
 
 def recall_from_appointment(*, appointment: Appointment, by: User | None) -> Reminder | None:
