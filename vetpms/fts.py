@@ -68,7 +68,7 @@ class SearchContains(Lookup):
         target = getattr(self.lhs, "target", None)
         model = getattr(target, "model", None)
         table = model._meta.db_table if model is not None else ""
-        if target is not None and target.column == COLUMN and uses_index(connection, table, needle):
+        if model is not None and getattr(target, "column", None) == COLUMN and uses_index(connection, table, needle):
             alias = compiler.quote_name_unless_alias(self.lhs.alias)
             pk = connection.ops.quote_name(model._meta.pk.column)
             name = index_name(table)
