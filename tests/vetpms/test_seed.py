@@ -50,8 +50,9 @@ from reminders.models import (
     ReminderType,
     template_placeholders,
 )
+from reminders.seeding import REMINDER_TYPES
 from tests.reference_data import ensure_reference_data
-from vetpms.management.seeding.common import DEMO_STAFF, REMINDER_TYPES
+from vetpms.management.seeding.common import DEMO_STAFF
 from vetpms.models import AuditEntry, Role, User, Vet
 from vetpms.timeutils import local_day_bounds, to_local
 
