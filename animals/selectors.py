@@ -12,6 +12,7 @@ from animals.models import Animal, Breed, Ownership, Species, Weight
 from clients.models import Client
 from clients.selectors import parse_search_query as _parse
 from clients.selectors import search_condition
+from vetpms import fts
 
 PHONE_COLUMNS = ("mobile_phone", "home_phone", "work_phone")
 
@@ -141,17 +142,17 @@ class _Tiers:
         return f"SELECT id FROM ({' UNION ALL '.join(parts)}) tiers LIMIT {int(limit)}", params  # noqa: S608
 
 
-def _words_sql(column: str, query: str) -> tuple[list[str], list, tuple[list[str], list] | None] | None:
+def _words_sql(alias: str, table: str, query: str) -> tuple[list[str], list, tuple[list[str], list] | None] | None:
     """The global search's condition (clients.selectors.search_condition: every word at the start of a word of
-    the search text, or the phone number the query spells) as SQL on ``column``, and the same without the first
-    word (None for a phone number); None when there is nothing to search for."""
+    the search text, or the phone number the query spells) as SQL on the search text of ``alias`` (a row of
+    ``table``), and the same without the first word (None for a phone number); None when there is nothing to
+    search for. Each word is a substring match that an index answers (vetpms.fts)."""
     tokens, phone_forms, _ = _parse(query)
     if not tokens and not phone_forms:
         return None
-    like = connection.operators["contains"]  # "LIKE %s", with SQLite's ESCAPE clause
 
     def contains(text: str) -> tuple[str, str]:
-        return f"{column} {like}", f"%{connection.ops.prep_for_like_query(text)}%"
+        return fts.contains_sql(connection, table=table, alias=alias, needle=text)
 
     words = []
     for token in tokens:
@@ -235,10 +236,10 @@ def search(*, query: str, limit: int = 20, include_inactive: bool = True) -> lis
     text only fills up to ``limit``. Only the rows a page shows are read and scored, so "sm" costs what "smith"
     costs.
     """
-    animal_words = _words_sql("a.search_text", query)
+    animal_words = _words_sql("a", Animal._meta.db_table, query)
     if animal_words is None:
         return []
-    client_words = _words_sql("c.search_text", query)
+    client_words = _words_sql("c", Client._meta.db_table, query)
     assert client_words is not None
     tokens, phone_forms, query_digits = _parse(query)
     first, full = (tokens[0], " ".join(tokens)) if tokens else ("", "")

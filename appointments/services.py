@@ -407,6 +407,8 @@ def working_hours_set(*, vet: Vet, sessions: list[tuple[int, dt.time, dt.time]],
     before = sorted(str(h) for h in WorkingHours.objects.filter(vet=vet))
     WorkingHours.objects.filter(vet=vet).delete()
     WorkingHours.objects.bulk_create(rows)
+    # The regular week is part of what the vet's FHIR PractitionerRole says: its change time moves with it.
+    Vet.objects.filter(pk=vet.pk).update(updated_at=timezone.now())
     audit.record(actor=by, obj=vet, action="working hours", changes={"hours": [before, sorted(str(r) for r in rows)]})
     return rows
 

@@ -6,10 +6,11 @@
 
 Writes a clients CSV (semicolon separated, Windows-1252, day-first dates, odd headers as another system exports
 them) and an animals CSV (sex codes such as MN and FE, microchips for most) into a temporary folder, then for each
-database: an empty database (PostgreSQL ``vetpms_bench_import``, dropped and created again; SQLite a new file),
-``migrate``, a manager, and ``manage.py import_data --apply --measure`` in its own process, which runs the dry run
-and then the import through the same services as the page. Reported per run: wall time, rows per second and the
-process's peak resident memory (ru_maxrss of the import process). Results go to bench/results/importing.md.
+database: an empty database (PostgreSQL ``vetpms_bench_import`` or ``--pg-db``, dropped and created again; SQLite
+a new file), ``migrate``, a manager, and ``manage.py import_data --apply --measure`` in its own process, which runs
+the dry run and then the import through the same services as the page. Reported per run: wall time, rows per
+second and the process's peak resident memory (ru_maxrss of the import process). Results go to
+bench/results/importing.md.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bench.run import ROOT
 
 RESULTS = ROOT / "bench" / "results" / "importing.md"
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgres://postgres@127.0.0.1:5432/vetpms_bench_import"
+PG_DB = "vetpms_bench_import"
 SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright", "Müller"]
 FIRST = ["Ann", "Bob", "Carys", "Dev", "Ella", "Finn", "Grace", "Hari", "Iona", "Jack", "Zoë"]
 SPECIES = [("Dog", "Labrador"), ("Dog", ""), ("Cat", "Domestic Shorthair"), ("Cat", ""), ("Rabbit", "")]
@@ -76,14 +77,15 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def fresh_database(database: str, folder: Path) -> dict[str, str]:
+def fresh_database(database: str, folder: Path, pg_db: str = PG_DB) -> dict[str, str]:
     if database == "postgresql":
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS vetpms_bench_import")
-            conn.execute("CREATE DATABASE vetpms_bench_import")
-        env = _env(database, PG_URL)
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(pg_db)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(pg_db)))
+        env = _env(database, PG_ADMIN.rsplit("/", 1)[0] + "/" + pg_db)
     else:
         env = _env(database, str(folder / "bench_import.sqlite3"))
     _manage(env, "migrate", "--verbosity", "0")
@@ -97,8 +99,10 @@ def fresh_database(database: str, folder: Path) -> dict[str, str]:
     return env
 
 
-def run(database: str, files: tuple[Path, Path], folder: Path) -> list[tuple[str, float, float, float, str]]:
-    env = fresh_database(database, folder)
+def run(
+    database: str, files: tuple[Path, Path], folder: Path, pg_db: str = PG_DB
+) -> list[tuple[str, float, float, float, str]]:
+    env = fresh_database(database, folder, pg_db)
     started = time.perf_counter()
     out = _manage(
         env,
@@ -129,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=0.1, help="1 = 60,000 clients and 90,000 animals")
     parser.add_argument("--only", choices=["postgresql", "sqlite"])
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--pg-db", default=PG_DB, help="The PostgreSQL database to drop, create and import into.")
     opts = parser.parse_args(argv)
     clients, animals = int(60_000 * opts.scale), int(90_000 * opts.scale)
     load = os.getloadavg()
@@ -148,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         for database in ("postgresql", "sqlite"):
             if opts.only and database != opts.only:
                 continue
-            for label, seconds, rate, rss, outcome in run(database, files, folder):
+            for label, seconds, rate, rss, outcome in run(database, files, folder, opts.pg_db):
                 lines.append(f"| {database} | {label} | {seconds:.0f} | {rate:.0f} | {rss:.0f} | {outcome} |")
     opts.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -39,6 +39,7 @@ def cleanup() -> int:
     from django.db import connection, transaction
     from django.db.models import Max, Q
 
+    from invoicing import balances
     from invoicing.models import Allocation, DocumentCounter, Invoice, InvoiceLine, OpenInvoice, Payment
     from reminders.models import Reminder
     from vetpms.models import AuditEntry
@@ -61,6 +62,7 @@ def cleanup() -> int:
             status=Reminder.Status.PENDING, closed_at=None, closed_by=None, completed_by_line=None, note=""
         )
         OpenInvoice.objects.filter(invoice_id__in=ids).delete()
+        clients = set(mine.values_list("client_id", flat=True))
         payments = list(Allocation.objects.filter(invoice_id__in=ids).values_list("payment_id", flat=True))
         Allocation.objects.filter(invoice_id__in=ids)._raw_delete(connection.alias)
         Payment.objects.filter(pk__in=payments, notes=MARKER)._raw_delete(connection.alias)
@@ -70,6 +72,7 @@ def cleanup() -> int:
         AuditEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(Invoice), object_id__in=[str(i) for i in ids]
         )._raw_delete(connection.alias)
+        balances.refresh(clients)  # the bench's clients' balances as they were before it
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # deferred foreign-key checks now, before ALTER TABLE
         cursor.execute("ALTER TABLE invoicing_invoice ENABLE TRIGGER invoice_frozen")
         cursor.execute("ALTER TABLE invoicing_invoiceline ENABLE TRIGGER invoiceline_frozen")

@@ -5,33 +5,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.apps import apps
-from django.db.models import Q
 
 from clients.models import Client
+from clients.selectors import search_condition  # the lists filter by name as the global search does
 from vetpms.forms import BootstrapMixin, DateInput
-from vetpms.phones import phone_query_digits
-from vetpms.text import fold
-
-
-def search_condition(query: str) -> Q | None:
-    """Match every word of ``query`` in the client's search text, as the global search does: names at the start
-    of a word, digits and e-mail fragments anywhere; a phone typed in any format matches its digits."""
-    words = fold(query).split()[:5]
-    phones = phone_query_digits(query)
-    if phones and all(w.strip("+()-").isdigit() for w in words):
-        words = []
-    if not words and not phones:
-        return None
-    condition = Q()
-    for word in words:
-        word = word[:60]
-        if word.isdigit() or "@" in word or "." in word:
-            condition &= Q(search_text__contains=word)
-        else:
-            condition &= Q(search_text__contains=" " + word)
-    for digits in phones:
-        condition |= Q(search_text__contains=digits)
-    return condition
 
 
 class FilterForm(BootstrapMixin, forms.Form):

@@ -98,8 +98,8 @@ def _token_condition(token: str) -> Q:
     match anywhere, so the tail of a phone number or part of an address finds its owner.
     """
     if token.isdigit() or "@" in token or "." in token:
-        return Q(search_text__contains=token)
-    return Q(search_text__contains=" " + token)
+        return Q(search_text__search_contains=token)
+    return Q(search_text__search_contains=" " + token)
 
 
 def search_condition(query: str) -> Q | None:
@@ -111,7 +111,7 @@ def search_condition(query: str) -> Q | None:
         return None
     phone_condition = Q()
     for form in phone_forms:
-        phone_condition |= Q(search_text__contains=form)
+        phone_condition |= Q(search_text__search_contains=form)
     if not tokens:
         return phone_condition
     condition = Q()

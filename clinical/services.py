@@ -458,6 +458,7 @@ def vaccination_record(
     next_due_on: dt.date | None = None,
     supervising_vet: Vet | None = None,
     charge: bool = False,
+    given_by: User | None = None,
 ) -> Vaccination:
     """Record a vaccine given (in a consultation or alone). Refused: a product that is not a vaccine, an expired
     batch (expiry before the day given, field ``batch_expiry``), a day in the future or after the animal's
@@ -479,7 +480,8 @@ def vaccination_record(
             code="batch_expired",
         )
     consultation = _check_consultation_for(consultation, animal)
-    supervising_vet = supervising_vet or vet_of(by) or (consultation.vet if consultation else None)
+    given_by = given_by or by
+    supervising_vet = supervising_vet or vet_of(given_by) or (consultation.vet if consultation else None)
     if supervising_vet is None:
         raise ValidationError({"supervising_vet": "Name the vet this vaccination is given under."})
     if next_due_on is None:
@@ -496,7 +498,7 @@ def vaccination_record(
         route=route,
         site=site.strip(),
         given_on=given_on,
-        given_by=by,
+        given_by=given_by,
         supervising_vet=supervising_vet,
         next_due_on=next_due_on,
     )

@@ -31,6 +31,16 @@ class InvoicingConfig(AppConfig):
                     dispatch_uid=f"invoicing.open.{model.__name__}.{signal is post_save}",
                 )
 
+        # Keep each client's balance (the receivables report's "who owes what now") in the same transaction.
+        from invoicing import balances
+
+        post_save.connect(balances.on_invoice_saved, sender=Invoice, dispatch_uid="invoicing.balance.invoice")
+        for model, receiver in ((Claim, balances.on_claim_changed), (Payment, balances.on_payment_changed)):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    receiver, sender=model, dispatch_uid=f"invoicing.balance.{model.__name__}.{signal is post_save}"
+                )
+
         # Keep the revenue summaries (the revenue report's and the dashboard's figures) in the same transaction.
         document_finalised.connect(summaries.on_document_finalised, dispatch_uid="invoicing.summaries.document")
         post_save.connect(summaries.on_payment_saved, sender=Payment, dispatch_uid="invoicing.summaries.payment")

@@ -516,6 +516,24 @@ class OpenInvoice(models.Model):
         return f"open: {self.invoice_id}"
 
 
+class ClientBalance(models.Model):
+    """Every client whose account is not square, with its balance as the account page computes it
+    (invoicing.selectors.client_balance: issued documents - insurers' shares - payments + refunds), so the
+    receivables report "as of today" reads a row per owing or in-credit client instead of summing every invoice,
+    claim and payment ever recorded. A client with a zero balance has no row.
+
+    Kept by invoicing.balances from the save and delete signals of Invoice, Claim and Payment, in the transaction
+    that made the change; `manage.py rebuild_open_invoices` and the bulk seed rebuild it. The documents and
+    payments stay the record: tests/invoicing/test_client_balances.py checks the two agree after random histories.
+    """
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    balance = money_field()
+
+    def __str__(self) -> str:
+        return f"balance of {self.client_id}: {self.balance}"
+
+
 # --- Summaries ---------------------------------------------------------------------------------------------------
 
 

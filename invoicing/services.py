@@ -361,8 +361,9 @@ def _series(kind: str, day: dt.date) -> str:
     return f"{prefix}{day.year}"
 
 
-def _issue(invoice: Invoice, by: User) -> Invoice:
-    """Number, date, snapshot and freeze a locked draft (caller holds the transaction and the row lock)."""
+def _issue(invoice: Invoice, by: User, *, due_date: dt.date | None = None) -> Invoice:
+    """Number, date, snapshot and freeze a locked draft (caller holds the transaction and the row lock); due
+    ``INVOICE_DUE_DAYS`` after today unless ``due_date`` says otherwise."""
     lines = list(InvoiceLine.objects.filter(invoice=invoice))
     if not lines:
         raise DomainError("An invoice without lines cannot be finalised.", code="empty")
@@ -373,7 +374,7 @@ def _issue(invoice: Invoice, by: User) -> Invoice:
     invoice.series = _series(invoice.kind, today)
     invoice.number = _next_number(invoice.series)
     invoice.issue_date = today
-    invoice.due_date = today + dt.timedelta(days=settings.INVOICE_DUE_DAYS)
+    invoice.due_date = due_date or today + dt.timedelta(days=settings.INVOICE_DUE_DAYS)
     invoice.client_name = client.display_name
     invoice.client_address = "\n".join(client.address_lines)
     invoice.status = Invoice.Status.FINALISED
@@ -510,6 +511,72 @@ def invoice_void(*, invoice: Invoice, by: User, reason: str) -> Invoice:
     invoice.save(update_fields=["status", "updated_at"])
     audit.record(actor=by, obj=invoice, action="void", changes={"status": ["finalised", "void"]}, note=reason)
     return invoice
+
+
+# --- Opening balances (a practice moving in) ----------------------------------------------------------------------
+
+OPENING_BALANCE = "Opening balance"
+
+
+def _zero_rated(day: dt.date) -> TaxCategory:
+    """The tax category an opening balance is issued in: nothing was sold, so no tax (the old system accounted for
+    it when it invoiced). The reference data's "zero" category, else any category whose rate that day is 0."""
+    candidates = sorted(TaxCategory.objects.all(), key=lambda c: c.code != "zero")
+    for category in candidates:
+        try:
+            if tax_rate_on(category=category, day=day) == ZERO:
+                return category
+        except DomainError:
+            continue
+    raise DomainError("Add a zero-rated tax category first: an opening balance carries no tax.", field="balance")
+
+
+@transaction.atomic
+def opening_balance_record(
+    *, client: Client, amount: Decimal, as_of: dt.date, by: User, source: str, note: str = ""
+) -> Invoice | Payment:
+    """Carry a client's balance over from the system the practice used before (the import of opening balances).
+
+    What the client owed (``amount`` > 0) becomes one issued invoice of its own (not the client's draft), numbered
+    in the invoice series like any other, with one zero-rated line "Opening balance brought forward from <source>
+    as of <date>", issued today and due on ``as_of`` (it was owed already): the account page, the statement, the
+    receivables (overdue from ``as_of``) and the balance all show it, and it is paid or credited as any invoice.
+    What the practice owed the client (``amount`` < 0) becomes a payment on account of that size, method "other",
+    reference "Opening balance", dated ``as_of`` and allocated to nothing: the client's credit, as the account page
+    shows it and "apply credit" uses it. Money is quantised to pence (ROUND_HALF_UP) before anything is written;
+    zero carries nothing and is refused."""
+    amount = quantize_money(Decimal(amount))
+    if amount == ZERO:
+        raise DomainError("A balance of 0.00 carries nothing over.", field="balance", code="zero")
+    today = timezone.localdate()
+    if as_of > today:
+        raise ValidationError({"as_of": f"A balance is carried over as of a past day, not {as_of:%d %b %Y}."})
+    Client.objects.select_for_update().filter(pk=client.pk).first()  # one writer of this client's account
+    description = f"{OPENING_BALANCE} brought forward from {source} as of {as_of:%d %b %Y}"
+    if note.strip():
+        description = f"{description}: {note.strip()}"
+    if amount > ZERO:
+        invoice = Invoice.objects.create(client=client, created_by=by, notes=description[:2000])
+        audit.record(actor=by, obj=invoice, action="create", note=OPENING_BALANCE.lower())
+        invoice_add_line(
+            invoice=invoice,
+            by=by,
+            quantity=Decimal(1),
+            description=description[:300],
+            unit_price=amount,
+            tax_category=_zero_rated(today),
+            service_date=today,
+        )
+        return _issue(Invoice.objects.select_for_update().get(pk=invoice.pk), by, due_date=as_of)
+    return payment_record(
+        client=client,
+        amount=-amount,
+        method=Payment.Method.OTHER,
+        by=by,
+        received_on=as_of,
+        reference=f"{OPENING_BALANCE} ({source})"[:100],
+        allocate_to=[],
+    )
 
 
 # --- Payments ----------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from appointments.models import Appointment
 from clinical.models import Vaccination
 from invoicing.models import Invoice, InvoiceLine, Product
 from reminders.models import ProductReminder, Reminder, ReminderDelivery, ReminderType
-from vetpms import audit
+from vetpms import audit, events
 from vetpms.errors import DomainError
 from vetpms.models import User
 from vetpms.timeutils import to_local
@@ -138,6 +138,37 @@ def reminder_create(
     return _create(animal=animal, reminder_type=reminder_type, due_on=due_on, source=source, by=by)
 
 
+@transaction.atomic
+def reminder_record_closed(
+    *, animal: Animal, reminder_type: ReminderType, due_on: dt.date, status: str, by: User, note: str = ""
+) -> Reminder:
+    """A reminder already completed or cancelled in the system the practice used before (an import's history):
+    kept for the animal's record and the compliance report, never sent. Any animal may have one, as many as it
+    had; only pending reminders are one per animal and type."""
+    if status not in (Reminder.Status.COMPLETED, Reminder.Status.CANCELLED):
+        raise ValidationError({"status": "Only a completed or cancelled reminder is history."})
+    reminder = Reminder(
+        animal=animal,
+        type=reminder_type,
+        due_on=due_on,
+        status=status,
+        source=Reminder.Source.IMPORT,
+        closed_at=timezone.now(),
+        closed_by=by,
+        note=note[:300],
+    )
+    reminder.full_clean(validate_constraints=False)
+    reminder.save()
+    audit.record(
+        actor=by,
+        obj=animal,
+        action=f"reminder {status}",
+        changes={"reminder": [None, f"{reminder_type} due {due_on.isoformat()}"]},
+        note=Reminder.Source.IMPORT.label,
+    )
+    return reminder
+
+
 def _close(
     reminder: Reminder,
     *,
@@ -201,7 +232,8 @@ def reminder_reschedule(*, reminder: Reminder, due_on: dt.date, by: User) -> Rem
 
 def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
     """A finalised invoice: every line whose product carries a reminder type completes the animal's pending
-    reminder of that type and creates the next, due at the line's service date plus the interval."""
+    reminder of that type and creates the next, due at the line's service date plus the interval (each new one
+    published as ``reminder.renewed``, inside the finalising transaction)."""
     if invoice.kind != Invoice.Kind.INVOICE:
         return []
     links = {
@@ -229,16 +261,16 @@ def renew_from_invoice(*, invoice: Invoice, by: User | None) -> list[Reminder]:
             _close(current, status=Reminder.Status.COMPLETED, by=by, line=line, note=f"given on {invoice.reference}")
         if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
             continue
-        created.append(
-            _create(
-                animal=animal,
-                reminder_type=reminder_type,
-                due_on=reminder_type.next_due(line.service_date),
-                source=Reminder.Source.INVOICE,
-                by=by,
-                source_line=line,
-            )
+        renewed = _create(
+            animal=animal,
+            reminder_type=reminder_type,
+            due_on=reminder_type.next_due(line.service_date),
+            source=Reminder.Source.INVOICE,
+            by=by,
+            source_line=line,
         )
+        events.publish("reminder.renewed", renewed)
+        created.append(renewed)
     return created
 
 
@@ -267,6 +299,14 @@ def _same_dose(reminder: Reminder, *, line: InvoiceLine | None = None, vaccinati
     return False
 
 
+def _renewed_after(reminder: Reminder, day: dt.date) -> bool:
+    """True when ``reminder`` was renewed by a dose given more than SAME_DOSE_DAYS after ``day``."""
+    latest = day + dt.timedelta(days=SAME_DOSE_DAYS)
+    vaccination = reminder.source_vaccination if reminder.source_vaccination_id else None
+    line = reminder.source_line if reminder.source_line_id else None
+    return bool((vaccination and vaccination.given_on > latest) or (line and line.service_date > latest))
+
+
 def vaccine_reminder_type(product: Product) -> ReminderType | None:
     link = ProductReminder.objects.select_related("reminder_type").filter(product=product).first()
     return link.reminder_type if link is not None else None
@@ -293,6 +333,10 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
         return None
     due = vaccination.next_due_on or reminder_type.next_due(vaccination.given_on)
     current = _pending(animal, reminder_type)
+    if current is not None and _renewed_after(current, vaccination.given_on):
+        # An older dose recorded after a newer one (history typed in or imported out of order) is history: the
+        # reminder the newer dose renewed stays as it is.
+        return None
     if current is not None and _same_dose(current, vaccination=vaccination):
         before = current.due_on
         current.source_vaccination = vaccination
@@ -306,6 +350,7 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
                 changes={"due_on": [before.isoformat(), due.isoformat()]},
                 note="next due date of the vaccination record",
             )
+            events.publish("reminder.renewed", current, changed={"due_on"})
         return current
     if current is not None:
         _close(
@@ -317,7 +362,7 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
         )
     if animal.is_deceased or not animal.is_active or not animal.owner.is_active:
         return None
-    return _create(
+    renewed = _create(
         animal=animal,
         reminder_type=reminder_type,
         due_on=due,
@@ -325,6 +370,8 @@ def renew_from_vaccination(*, vaccination: Vaccination, by: User | None) -> Remi
         by=by,
         source_vaccination=vaccination,
     )
+    events.publish("reminder.renewed", renewed)
+    return renewed
 
 
 def recall_from_appointment(*, appointment: Appointment, by: User | None) -> Reminder | None:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -31,6 +32,18 @@ from django.utils import timezone
 
 from appointments.models import AppointmentType, BookException, CalendarFeed, WorkingHours
 from appointments.services import appointment_book
+from clinical.models import Diagnosis
+from clinical.services import (
+    attachment_add,
+    consultation_open,
+    consultation_save_draft,
+    prescription_dispense,
+    problem_save,
+    vaccination_record,
+)
+from exchange.importing.services import job_create
+from exchange.models import ExportJob, WebhookDelivery
+from exchange.webhooks.services import endpoint_create
 from invoicing.models import Payor, Policy, Product, TaxCategory
 from invoicing.services import (
     claim_create,
@@ -39,7 +52,7 @@ from invoicing.services import (
     invoice_finalise,
     payment_record,
 )
-from reminders.models import Reminder, ReminderRun, ReminderType
+from reminders.models import Reminder, ReminderDelivery, ReminderRun, ReminderType
 from tests.factories import AnimalFactory, make_token
 from vetpms.timeutils import local_datetime
 
@@ -60,7 +73,7 @@ SKIP_PAGES = {"logout", "login"}  # signing out would end the walk; the login fo
 
 
 @pytest.fixture
-def practice(receptionist, vet_user, manager):
+def practice(receptionist, vet_user, manager, settings):
     vet = vet_user.vet
     WorkingHours.objects.bulk_create(
         [WorkingHours(vet=vet, weekday=d, start_time=dt.time(8), end_time=dt.time(18)) for d in range(7)]
@@ -98,7 +111,31 @@ def practice(receptionist, vet_user, manager):
     )
     reminder = Reminder.objects.create(animal=pet, type=reminder_type, due_on=tomorrow)
     run = ReminderRun.objects.create(trigger="manual", for_date=timezone.localdate())
+    notice = ReminderDelivery.objects.create(client=owner, run=run, to_email="owner@example.org", subject="Booster")
     token, _ = make_token(manager)
+    clinical = _clinical_record(pet, vet_user, standard, today=tomorrow - dt.timedelta(days=1))
+    moving_in = job_create(
+        by=manager, source_system="OldVet", files=[("clients.csv", b"ID,Surname,First name\r\n7,Smith,Ann\r\n")]
+    )
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # a receiver that refuses at once: nothing leaves the machine
+    endpoint, _secret = endpoint_create(by=manager, url="http://127.0.0.1:9/hooks", event_types=["client.updated"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_type="client.updated",
+        object_key=f"client:{owner.pk}",
+        msg_id="msg_walk",
+        payload="{}",
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    export_job = ExportJob.objects.create(
+        level="system",
+        types=["Patient"],
+        request_url="/fhir/R4/$export",
+        requested_by=manager,
+        status=ExportJob.Status.COMPLETED,
+        transaction_time=timezone.now(),
+    )
     ids = {
         "client": owner.pk,
         "animal": pet.pk,
@@ -117,12 +154,85 @@ def practice(receptionist, vet_user, manager):
         "reminder": reminder.pk,
         "reminder_type": reminder_type.pk,
         "run": run.pk,
+        "reminder_delivery": notice.pk,
         "species": pet.species_id,
         "breed": pet.breed_id or 1,
         "user": receptionist.pk,
         "token": token.pk,
+        **clinical,
+        "import": moving_in.pk,
+        "file": moving_in.files.get().pk,
+        "webhook": endpoint.pk,
+        "delivery": delivery.pk,
     }
-    return {"ids": ids, "feed": feed.token}
+    return {"ids": ids, "feed": feed.token, "export_job": str(export_job.pk)}
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 60)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _clinical_record(pet, vet_user, standard, *, today: dt.date) -> dict[str, int]:
+    """A draft consultation (so writes reach their validation, not the signed record's refusal) with a
+    vaccination, a prescription with a repeat, a file and a weight, a problem and a diagnosis-list entry."""
+    diagnosis = Diagnosis.objects.create(name="Otitis externa", code="1234", code_system="VeNom")
+    consultation = consultation_open(animal=pet, by=vet_user)
+    consultation_save_draft(consultation=consultation, by=vet_user, data={"weight_kg": Decimal("12.500")})
+    vaccine = Product.objects.create(
+        code="VAC-RAB", name="Rabies vaccine", category="vaccine", unit_price=Decimal("38.50"), tax_category=standard
+    )
+    medicine = Product.objects.create(
+        code="AMOX",
+        name="Amoxicillin",
+        category="medication",
+        unit="ml",
+        unit_price=Decimal("1.33"),
+        tax_category=standard,
+    )
+    vaccination = vaccination_record(
+        animal=pet,
+        product=vaccine,
+        batch="RB-1",
+        batch_expiry=today + dt.timedelta(days=200),
+        by=vet_user,
+        consultation=consultation,
+    )
+    prescription = prescription_dispense(
+        animal=pet,
+        product=medicine,
+        by=vet_user,
+        dose="1 ml",
+        frequency="twice daily",
+        quantity=Decimal("10"),
+        repeats=1,
+        consultation=consultation,
+        charge=False,
+    )
+    attachment = attachment_add(
+        animal=pet,
+        by=vet_user,
+        upload=SimpleUploadedFile("ear.png", _png()),
+        title="Left ear",
+        kind="photo",
+        consultation=consultation,
+    )
+    problem = problem_save(animal=pet, by=vet_user, data={"condition": "Otitis externa", "diagnosis": diagnosis})
+    consultation.refresh_from_db()
+    return {
+        "consultation": consultation.pk,
+        "vaccination": vaccination.pk,
+        "prescription": prescription.pk,
+        "attachment": attachment.pk,
+        "problem": problem.pk,
+        "diagnosis": diagnosis.pk,
+        "weight": consultation.weight_id,
+    }
 
 
 # Which record an ``<int:...>`` in a page URL names: the path segment before it, or the parameter's own name.
@@ -151,8 +261,22 @@ SEGMENT_KINDS = {
     "tax-rates": "product",
     "reminder-types": "reminder_type",
     "reminder-runs": "run",
-    "reminder-deliveries": "reminder",
+    "reminder-deliveries": "reminder_delivery",
     "client": "client",
+    "consultations": "consultation",
+    "vaccinations": "vaccination",
+    "prescriptions": "prescription",
+    "attachments": "attachment",
+    "problems": "problem",
+    "diagnoses": "diagnosis",
+    "weights": "weight",
+    "import": "import",
+    "imports": "import",
+    "files": "file",
+    "webhooks": "webhook",
+    "webhook-endpoints": "webhook",
+    "deliveries": "delivery",
+    "audit": "client",  # audit/<model>/<pk>/: the walk's model is "client"
 }
 
 
@@ -161,7 +285,9 @@ def _kind_of(path_before: str, name: str) -> str | None:
     segments = [s for s in path_before.split("/") if s and not s.startswith(("<", "{"))]
     if segments and segments[-1] in SEGMENT_KINDS:
         kind = SEGMENT_KINDS[segments[-1]]
-        if stem not in {"pk", "id"} and stem in SEGMENT_KINDS.values() and stem != kind:
+        # A parameter named for another kind wins (clients/<client_id>/...), unless it is the segment's own kind
+        # said shorter (reminder-deliveries/<delivery_id> names a reminder delivery, not a webhook delivery).
+        if stem not in {"pk", "id"} and stem in SEGMENT_KINDS.values() and not kind.endswith(stem):
             return stem
         if segments[-1] == "types" and "reminders" in segments:
             return "reminder_type"
@@ -180,13 +306,21 @@ def _page_patterns() -> list[tuple[str, str]]:
             if isinstance(entry, URLResolver):
                 walk(entry, prefix + str(entry.pattern))
             elif isinstance(entry, URLPattern) and entry.name not in SKIP_PAGES:
-                found.append((prefix + str(entry.pattern), entry.name or ""))
+                found.append((prefix + _as_route(str(entry.pattern)), entry.name or ""))
 
     walk(get_resolver(), "")
     return [(route, name) for route, name in found if not route.startswith(("admin/", "api/"))]
 
 
 PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
+REGEX_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
+
+
+def _as_route(pattern: str) -> str:
+    """A ``re_path`` pattern (the FHIR server's ``^(?P<type_name>...)/?$``) as a route with ``<name>`` parameters."""
+    if not pattern.startswith("^"):
+        return pattern
+    return REGEX_GROUP.sub(r"<\1>", pattern[1:]).removesuffix("$").removesuffix("/?")
 
 
 def _fill(route: str, practice: dict, *, hostile: str | None = None) -> list[str]:
@@ -199,6 +333,8 @@ def _fill(route: str, practice: dict, *, hostile: str | None = None) -> list[str
         before = route[: match.start()]
         if converter == "int":
             good = str(ids.get(_kind_of(before, name) or "", 1))
+            if name == "pk" and "/lines/" in route[match.end() :]:  # lines are added to a draft
+                good = str(ids["draft"])
             if name == "line_pk":
                 good, values = str(ids["line"]), [(c, n, str(ids["draft"]) if n == "pk" else v) for c, n, v in values]
         elif name == "model":
@@ -207,6 +343,16 @@ def _fill(route: str, practice: dict, *, hostile: str | None = None) -> list[str
             good = "submit"
         elif name == "token":
             good = practice["feed"]
+        elif name == "type_name":  # the FHIR server: a type it serves, and a record of it
+            good = "Patient"
+        elif name == "resource_id":
+            good = str(ids["animal"])
+        elif name == "rest":
+            good = "Nonsense/1"
+        elif name == "job_id":
+            good = practice["export_job"]
+        elif name == "name" and "files/" in route:
+            good = "Patient.ndjson"
         else:
             good = "revenue"  # reports/<slug:name>/
         values.append((converter, name, good))
@@ -281,6 +427,7 @@ class Walk:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
         self.failures: list[str] = []
+        self.unreached: list[str] = []  # pages whose real ids still answered 404: the walk never got inside
 
     def send(self, method: str, url: str, data: Any = None, **extra: Any):
         savepoint = transaction.savepoint()
@@ -299,6 +446,11 @@ class Walk:
         return response
 
 
+# Pages whose 404 for the walk's records is the right answer: the FHIR server's catch-all for unknown paths, a
+# finished export's file that the walk's job never wrote, and the add-line form asked for without its product.
+ANSWER_404 = {"unknown", "export_file", "line_new"}
+
+
 def _walk_pages(walk: Walk, practice: dict, *, full: bool) -> None:
     query_names = _source_query_names()
     for route, _name in _page_patterns():
@@ -307,6 +459,8 @@ def _walk_pages(walk: Walk, practice: dict, *, full: bool) -> None:
             walk.send("get", url)
         url = urls[0]
         page = walk.send("get", url)
+        if page.status_code == 404 and _name not in ANSWER_404:
+            walk.unreached.append(url)
         forms = _Forms()
         if page.status_code == 200 and "html" in page.get("Content-Type", ""):
             forms.feed(page.content.decode("utf-8", "replace"))
@@ -334,6 +488,8 @@ def test_every_page_survives_hostile_input(request, practice, role):
     walk = Walk(http)
     _walk_pages(walk, practice, full=role == "manager")
     assert not walk.failures, "\n".join(walk.failures)
+    if role == "manager":  # every record the walk names exists: each page was entered, not refused at the lookup
+        assert not walk.unreached, "\n".join(walk.unreached)
 
 
 def test_every_page_survives_hostile_input_anonymously(practice):
@@ -402,6 +558,8 @@ def _api_url(path: str, operation: dict, practice: dict, *, bad_path: str | None
         name = match.group(1)
         if bad_path is not None:
             return quote(bad_path, safe="")
+        if name == "name":  # reports/{name}
+            return "revenue"
         kind = _kind_of(path[: match.start()], name)
         if name == "invoice_id" and "/lines/" in path:
             kind = "draft"
@@ -417,6 +575,8 @@ def _walk_api(walk: Walk, practice: dict, headers: dict, *, profiles: range) -> 
         body_ref = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
         body = _resolve(schema, body_ref) if body_ref else None
         url = _api_url(path, operation, practice)
+        if method == "get" and walk.send("get", url, headers=headers).status_code == 404:
+            walk.unreached.append(url)
         if "{" in path and profiles.stop > 1:
             for bad in BAD_PATH_INTS[:1]:
                 walk.send(method, _api_url(path, operation, practice, bad_path=bad), headers=headers)
@@ -442,3 +602,5 @@ def test_every_api_operation_survives_hostile_input(request, practice, role):
     walk = Walk(HttpClient(raise_request_exception=False))
     _walk_api(walk, practice, {"Authorization": f"Bearer {secret}"}, profiles=range(6 if role == "manager" else 1))
     assert not walk.failures, "\n".join(walk.failures)
+    if role == "manager":  # every operation was entered with records that exist
+        assert not walk.unreached, "\n".join(walk.unreached)

@@ -48,6 +48,10 @@ EVENT_TYPES: dict[str, str] = {
     "credit_note.issued": "A credit note was issued against an invoice.",
     "payment.received": "A client's payment was recorded.",
     "claim.status_changed": "An insurance claim was submitted, decided or settled.",
+    "reminder.renewed": (
+        "A vaccination or an invoiced product renewed an animal's reminder: the next one was created (or, for a "
+        "dose recorded both in the clinical record and on the bill, its due date set by the record)."
+    ),
     "reminder.sent": "A reminder email to an owner was accepted by the mail server.",
 }
 

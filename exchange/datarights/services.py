@@ -125,21 +125,26 @@ class Redactor:
         return value
 
 
+BATCH = 500  # rows written per statement: an owner with years of history costs a few queries, not one a row
+
+
 def _redact_rows(queryset, fields: list[str], redactor: Redactor) -> int:
-    """Cut the owner's strings out of ``fields`` of every row (only rows that change are written)."""
-    changed = 0
-    for row in queryset.only("pk", *fields):
-        updates = {f: redactor.text(getattr(row, f)) for f in fields}
-        updates = {f: v for f, v in updates.items() if v != getattr(row, f)}
-        if updates:
-            type(row).objects.filter(pk=row.pk).update(**updates)
-            changed += 1
-    return changed
+    """Cut the owner's strings out of ``fields`` of every row (only rows that change are written, in batches)."""
+    changed = []
+    for row in queryset.only("pk", *fields).iterator(chunk_size=BATCH):
+        redacted = {f: redactor.text(getattr(row, f)) for f in fields}
+        if any(v != getattr(row, f) for f, v in redacted.items()):
+            for f, v in redacted.items():
+                setattr(row, f, v)
+            changed.append(row)
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, fields, batch_size=BATCH)
+    return len(changed)
 
 
 def _redact_audit(client: Client, redactor: Redactor, *, animal_ids: list[int]) -> int:
     client_type = ContentType.objects.get_for_model(Client)
-    changed = 0
+    entries: list[AuditEntry] = []
     for entry in selectors.audit_about(client, animal_ids=animal_ids):
         changes = redactor.deep(entry.changes)
         if entry.content_type_id == client_type.pk and isinstance(changes, dict):
@@ -152,13 +157,14 @@ def _redact_audit(client: Client, redactor: Redactor, *, animal_ids: list[int]) 
         repr_ = str(client) if entry.content_type_id == client_type.pk else redactor.text(entry.object_repr)
         note = redactor.text(entry.note)
         if (changes, repr_, note) != (entry.changes, entry.object_repr, entry.note):
-            AuditEntry.objects.filter(pk=entry.pk).update(changes=changes, object_repr=repr_[:200], note=note)
-            changed += 1
-    for log in LogEntry.objects.filter(content_type=client_type, object_id=str(client.pk)):
-        LogEntry.objects.filter(pk=log.pk).update(
-            object_repr=str(client)[:200], change_message=redactor.text(log.change_message)
-        )
-    return changed
+            entry.changes, entry.object_repr, entry.note = changes, repr_[:200], note
+            entries.append(entry)
+    AuditEntry.objects.bulk_update(entries, ["changes", "object_repr", "note"], batch_size=BATCH)
+    logs = list(LogEntry.objects.filter(content_type=client_type, object_id=str(client.pk)))
+    for log in logs:
+        log.object_repr, log.change_message = str(client)[:200], redactor.text(log.change_message)
+    LogEntry.objects.bulk_update(logs, ["object_repr", "change_message"], batch_size=BATCH)
+    return len(entries)
 
 
 # --- Erasure ------------------------------------------------------------------------------------------------------

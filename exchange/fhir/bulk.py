@@ -11,7 +11,9 @@ served to the same user and token only, until ``FHIR_EXPORT_HOURS`` after comple
 
 What is exported: every resource type the FHIR server serves that the user's role (and token scopes) may read;
 ``Patient/$export`` the types of the patient compartment. ``_type`` narrows it, ``_since`` keeps the resources
-changed from then (by each type's last-updated field).
+changed from then (by each type's last-updated field; a type without one is exported whole). Slot, which is free
+time computed from the books rather than stored, is exported as the free slots of the coming
+``MAX_SLOT_DAYS`` days when the export runs (``ResourceType.export_filters``).
 """
 
 from __future__ import annotations
@@ -56,9 +58,8 @@ class ExportType:
     in_patient_compartment: bool = True
 
 
-# Types never exported: Slot is free time computed from the books, not stored data.
-NOT_EXPORTED = frozenset({"Slot"})
-# Types of the patient compartment (Patient/$export); the others (Practitioner, Organization, Schedule) are not.
+# Types of the patient compartment (Patient/$export); the others (Practitioner, PractitionerRole, Organization,
+# Schedule, Slot) are not.
 PATIENT_COMPARTMENT = frozenset(
     {
         "Patient",
@@ -66,6 +67,7 @@ PATIENT_COMPARTMENT = frozenset(
         "Appointment",
         "Coverage",
         "Claim",
+        "ClaimResponse",
         "Invoice",
         *clinical_sources.CLINICAL_TYPES,
     }
@@ -80,7 +82,7 @@ def _search_chunks(rt: Any) -> Callable[[User, dt.datetime | None, int], Chunks]
         from exchange.fhir.registry import Query
 
         request = build_request(user)
-        filters = []
+        filters = list(rt.export_filters())
         if since is not None:
             param = rt.all_search_params().get("_lastUpdated")
             if param is not None:  # a type without one is exported whole
@@ -97,7 +99,7 @@ def _search_chunks(rt: Any) -> Callable[[User, dt.datetime | None, int], Chunks]
 
 
 def _registry_types() -> list[ExportType]:
-    """Every type the FHIR server serves (exchange.fhir.registry), but those in NOT_EXPORTED."""
+    """Every type the FHIR server serves (exchange.fhir.registry)."""
     import exchange.fhir.resources  # noqa: F401 - registers the types
     from exchange.fhir.registry import registry
 
@@ -109,7 +111,6 @@ def _registry_types() -> list[ExportType]:
             in_patient_compartment=name in PATIENT_COMPARTMENT,
         )
         for name, rt in registry.items()
-        if name not in NOT_EXPORTED
     ]
 
 

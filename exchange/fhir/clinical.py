@@ -14,6 +14,7 @@ it, so a page or an export chunk costs a bounded number of queries.
 | Vaccination given                        | Immunization                | ``<pk>``      |
 | Reminder                                 | ImmunizationRecommendation  | ``<pk>``      |
 | Prescription (not its repeat dispensings)| MedicationRequest           | ``<pk>``      |
+| Prescription and each repeat dispensing  | MedicationDispense          | ``<pk>``      |
 | Attachment                               | DocumentReference           | ``<pk>``      |
 
 The vitals of a consultation are one Observation per measurement (the weight measured in a consultation is a row
@@ -436,6 +437,38 @@ def medication_request(prescription: Prescription, *, repeats_used: int = 0) -> 
     }
     if prescription.consultation_id:
         resource["encounter"] = ref("Encounter", prescription.consultation_id)
+    return _with_meta(resource, prescription.created_at)
+
+
+# --- MedicationDispense ---------------------------------------------------------------------------------------------
+
+
+def medication_dispense(prescription: Prescription) -> dict[str, Any]:
+    """One dispensing: a prescription's first (type FF, first fill) or one of its repeats (RF, refill), each a row
+    of its own (needs ``product`` and ``dispensed_by__vet`` joined). authorizingPrescription is the
+    MedicationRequest, which is the original prescription's id for a repeat too."""
+    repeat = prescription.repeat_of_id is not None
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationDispense",
+        "id": str(prescription.pk),
+        "status": "completed",
+        "medicationCodeableConcept": _product_concept(prescription.product, prescription.strength),
+        "subject": ref("Patient", prescription.animal_id),
+        "performer": [{"actor": _user_actor(prescription.dispensed_by)}],
+        "authorizingPrescription": [ref("MedicationRequest", prescription.repeat_of_id or prescription.pk)],
+        "type": {
+            "coding": [
+                {"system": ACT_CODE, "code": "RF", "display": "Refill"}
+                if repeat
+                else {"system": ACT_CODE, "code": "FF", "display": "First Fill"}
+            ]
+        },
+        "quantity": {"value": number(prescription.quantity), "unit": prescription.product.unit},
+        "whenHandedOver": prescription.dispensed_on.isoformat(),
+        "dosageInstruction": [{"text": dosage_text(prescription), "route": _route(prescription.route)}],
+    }
+    if prescription.consultation_id:
+        resource["context"] = ref("Encounter", prescription.consultation_id)
     return _with_meta(resource, prescription.created_at)
 
 

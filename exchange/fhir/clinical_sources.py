@@ -104,6 +104,10 @@ def _prescriptions() -> QuerySet[Prescription]:
     )
 
 
+def _dispensings() -> QuerySet[Prescription]:
+    return Prescription.objects.select_related("product", "dispensed_by__vet")
+
+
 def _attachments() -> QuerySet[Attachment]:
     return Attachment.objects.select_related("uploaded_by__vet")
 
@@ -216,6 +220,19 @@ SOURCES: dict[str, list[Source]] = {
             updated="created_at",
             date="dispensed_on",
             date_is_date=True,
+            permissions=("clinical.view_prescription",),
+        )
+    ],
+    "MedicationDispense": [
+        Source(
+            "MedicationDispense",
+            "",
+            _dispensings,
+            lambda row, ctx: m.medication_dispense(row),
+            updated="created_at",
+            date="dispensed_on",
+            date_is_date=True,
+            statuses={"completed": _ALL},
             permissions=("clinical.view_prescription",),
         )
     ],

@@ -31,6 +31,8 @@ Write a subclass of ``ResourceType`` in a module under ``exchange/fhir/resources
 - Reads return ``get(request, id)`` (default: ``queryset`` by numeric primary key; a miss is a 404).
 - A type that is not one model row per resource (Slot, Organization) overrides ``get`` and ``search`` itself and
   returns a ``SearchPage``.
+- The bulk export (``$export``) writes every registered type through its ``search``, with ``export_filters()``
+  (default none; Slot limits itself to the coming weeks) and ``_lastUpdated`` for ``_since`` where it has one.
 - Writes: override ``create(request, body)``, ``update(request, obj, body)`` or ``patch(request, obj, body,
   content_type)``; the interaction then appears in the CapabilityStatement. Declare ``write_permissions``. Everything
   a type does not override answers 405.
@@ -120,6 +122,10 @@ class ResourceType:
         except InvalidCursor as exc:
             raise bad_request("_cursor: not a cursor of this search (start the search again).") from exc
         return SearchPage(page.rows, page.next_cursor, page.previous_cursor)
+
+    def export_filters(self) -> list[tuple[SearchParam, str, list[str]]]:
+        """Filters the bulk export adds to this type's search (none: every resource; Slot: the coming weeks)."""
+        return []
 
     def last_updated_of(self, obj: Any):
         return getattr(obj, self.last_updated) if self.last_updated else None

@@ -1,11 +1,18 @@
 """Running an import: every row through the same services the pages use, in its own transaction.
 
+Files run in the order of ``ORDER`` (products, clients, animals, then what points at them: vaccinations, reminders,
+appointments, opening balances), whatever order they were uploaded in.
+
 A dry run and an import run exactly this code; the dry run rolls each row's transaction back at its end. Because
 nothing a dry run writes survives its row, what later rows need from earlier ones is carried in memory for the run:
-which source ids of owners passed (an animal whose owner is new in the same import gets a stand-in owner inside
-its own rolled-back transaction), and the emails, phones, surname+postcode and microchips seen so far (a second
-row with the same ones is reported as a possible duplicate of the first, as the database would report it once
-the first is written). An import writes each row for good, so the database answers those questions itself.
+which source ids of clients, animals (with their species) and products passed (a row naming one that is new in the
+same import gets a stand-in inside its own rolled-back transaction), the bookings that passed per vet (a second
+row over the same time is reported as the clash the import would meet), and the emails, phones, surname+postcode,
+microchips and pending reminders seen so far (a second row with the same ones is reported as the database would
+report it once the first is written). An import writes each row for good, so the database answers those questions
+itself. What the dry run cannot see is what an earlier row's services did on their own: a reminder an imported
+vaccination renewed is found (and taken over) by the reminders file only in the import, so the dry run may count
+as "created" a reminder the import counts as "updated".
 
 A failed row records its issues and the next row goes on; the run notes its progress on the job every second,
 and stops between two rows when the job's cancel flag is set.
@@ -13,31 +20,46 @@ and stops between two rows when the job's cancel flag is set.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from animals import services as animal_services
 from animals.models import Animal, Breed, Species, normalise_microchip
+from appointments import services as appointment_services
+from appointments.models import Appointment, AppointmentStatus, AppointmentType
 from clients import services as client_services
 from clients.models import Client
+from clinical import services as clinical_services
+from clinical.models import Vaccination
 from exchange.importing import readers
 from exchange.importing.columns import ENTITIES, SEX_CODES, Column, ColumnType, Entity, normalise
 from exchange.importing.values import CellError, parse_cell
 from exchange.models import Erasure, ImportedRecord, ImportFile, ImportIssue, ImportJob
+from invoicing import services as invoicing_services
+from invoicing.models import Invoice, Payment, Product, TaxCategory
+from reminders import services as reminders_services
+from reminders.models import Reminder, ReminderType
 from vetpms.errors import DomainError
-from vetpms.models import User
+from vetpms.models import User, Vet
+from vetpms.money import quantize_money
 from vetpms.phones import normalise_phone
 from vetpms.timeutils import to_local
 
-SUPPORTED = ("clients", "animals")  # entities with a row handler; the rest of columns.py is the export's spec
-ORDER = list(ENTITIES)
+# Every entity of the spec, in the order a run takes the files: what a row points at comes first (a vaccination
+# names its animal and its product's code, an appointment its animal, a balance its client).
+ORDER = ["products", "clients", "animals", "vaccinations", "reminders", "appointments", "opening_balances"]
+SUPPORTED = tuple(ORDER)
 PROGRESS_EVERY = 1.0  # seconds between progress notes on the job
 
 
@@ -66,8 +88,13 @@ class Run:
         default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "error": 0}
     )
     rows_done: int = 0
+    # Dry run only (nothing survives a row): animals (their species) and products that passed, for stand-ins in
+    # later rows; the bookings that passed per vet, so a clash between two rows is reported as the import would.
+    dry_animals: dict[str, str] = field(default_factory=dict)
+    dry_products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    booked: dict[int, list[tuple[dt.datetime, dt.datetime, tuple[str, int]]]] = field(default_factory=dict)
+    names: dict[tuple[str, str], Any] = field(default_factory=dict)  # practice list entries found by name
     warning: str = ""  # a note about the current row (a species added), kept when the row passes
-    content_types: dict[str, ContentType] = field(default_factory=dict)
 
     @property
     def system(self) -> str:
@@ -77,9 +104,7 @@ class Run:
         return ImportedRecord.objects.filter(source_system=self.system, entity=entity, source_id=source_id).first()
 
     def remember(self, entity: str, source_id: str, obj: Any) -> None:
-        ct = self.content_types.get(entity)
-        if ct is None:
-            ct = self.content_types[entity] = ContentType.objects.get_for_model(type(obj))
+        ct = ContentType.objects.get_for_model(type(obj))  # cached by Django; an opening balance is of two kinds
         ImportedRecord.objects.update_or_create(
             source_system=self.system,
             entity=entity,
@@ -329,13 +354,432 @@ def import_animal(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
         outcome = "updated" if outcome == "unchanged" else outcome
     if animal.microchip and not animal.is_deceased:
         run.seen.setdefault(("microchip", animal.microchip), where)
+    if run.dry_run:
+        run.dry_animals[source_id] = animal.species.name
     run.remember("animals", source_id, animal)
     return outcome
 
 
+# --- References to rows of earlier files ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _as_row_errors(fields: dict[str, str], messages: dict[str, str] | None = None) -> Iterator[None]:
+    """A service's refusal as this row's issues, naming the import's columns instead of the model's fields, and
+    with a message of our own where the service's speaks to a page (``messages``: by error code)."""
+    try:
+        yield
+    except ValidationError as exc:
+        raise RowFailed(_validation_issues(exc, fields)) from exc
+    except DomainError as exc:
+        message = (messages or {}).get(exc.code, exc.message)
+        raise RowFailed([(fields.get(exc.field or "", exc.field or ""), message)]) from exc
+
+
+def _client_ref(run: Run, source_id: str, column: str) -> Client:
+    """The client a row names by its id in the source system (imported earlier, or passed this dry run)."""
+    record = run.record_of("clients", source_id)
+    if record is not None:
+        client = Client.objects.filter(pk=record.object_id).first()
+        if client is not None:
+            _refuse_erased(client, column)
+            return client
+    if run.dry_run and source_id in run.valid["clients"]:
+        # New in this import and passed the dry run: a stand-in inside this row's rolled-back transaction lets
+        # the row go through the real services.
+        return Client.objects.create(last_name="(client from this import)")
+    raise RowFailed([(column, f"No client with id {source_id} in this import or an earlier one from {run.system}.")])
+
+
+def _animal_ref(run: Run, source_id: str, column: str) -> Animal:
+    record = run.record_of("animals", source_id)
+    if record is not None:
+        animal = Animal.objects.select_related("owner", "species").filter(pk=record.object_id).first()
+        if animal is not None:
+            _refuse_erased(animal.owner, column)
+            return animal
+    if run.dry_run and source_id in run.dry_animals:
+        species_name = run.dry_animals[source_id]
+        species = Species.objects.filter(name__iexact=species_name).first() or Species.objects.create(
+            name=species_name[:60]
+        )
+        owner = Client.objects.create(last_name="(owner from this import)")
+        return Animal.objects.create(owner=owner, species=species, name="(animal from this import)")
+    raise RowFailed([(column, f"No animal with id {source_id} in this import or an earlier one from {run.system}.")])
+
+
+def _named(run: Run, kind: str, name: str, column: str, find: Callable[[str], Any], hint: str) -> Any:
+    """A practice list entry (vet, appointment type, reminder type, tax category) by the name in a cell."""
+    key = (kind, name.strip().lower())
+    if key not in run.names:
+        run.names[key] = find(name.strip()) if name.strip() else None
+    found = run.names[key]
+    if found is None:
+        shown = name.strip()[:60]
+        raise RowFailed([(column, f"“{shown}” is not {hint} in VetPMS; map it to one in the value mapping.")])
+    return found
+
+
+def _find_vet(name: str) -> Vet | None:
+    vets = Vet.objects.select_related("user")
+    found = vets.filter(display_name__iexact=name).first() or vets.filter(user__username__iexact=name).first()
+    if found is None:
+        wanted = " ".join(name.lower().split())
+        found = next((v for v in vets if v.user.get_full_name().lower() == wanted), None)
+    return found
+
+
+def _find_user(name: str) -> User | None:
+    found = User.objects.filter(username__iexact=name).first()
+    if found is None:
+        vet = _find_vet(name)
+        found = vet.user if vet is not None else None
+    return found
+
+
+def _find_tax_category(name: str) -> TaxCategory | None:
+    found = (
+        TaxCategory.objects.filter(code__iexact=name).first() or TaxCategory.objects.filter(name__iexact=name).first()
+    )
+    if found is None:
+        # A rate ("20", "20%", "0.00") names the category charging it today.
+        try:
+            rate = Decimal(name.replace("%", "").strip())
+        except InvalidOperation:
+            return None
+        if not rate.is_finite():
+            return None
+        today = timezone.localdate()
+        for category in TaxCategory.objects.all():
+            try:
+                if invoicing_services.tax_rate_on(category=category, day=today) == rate:
+                    return category
+            except DomainError:
+                continue
+    return found
+
+
+def _claimed(run: Run, model: type[Model], pk: int) -> bool:
+    """True when a row of this source system already became this record."""
+    ct = ContentType.objects.get_for_model(model)
+    return ImportedRecord.objects.filter(source_system=run.system, content_type=ct, object_id=pk).exists()
+
+
+# --- Products (the catalogue) ----------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("code", "name", "category", "unit", "unit_price", "tax_category", "is_active")
+
+
+def import_product(run: Run, values: dict[str, Any], where: tuple[str, int]) -> str:
+    """Create or update a catalogue entry by its source id; a product of the same code that no row of this
+    system claimed yet is the same product (the code is the catalogue's own key) and is updated."""
+    source_id = values["source_id"]
+    data: dict[str, Any] = {k: values[k] for k in PRODUCT_FIELDS if values.get(k) not in (None, "")}
+    if "tax_category" in data:
+        data["tax_category"] = _named(
+            run, "tax", data["tax_category"], "tax_category", _find_tax_category, "a tax category (code, name or rate)"
+        )
+    if data["unit_price"] < 0:
+        raise RowFailed([("unit_price", "A price is zero or more.")])
+    record = run.record_of("products", source_id)
+    product = Product.objects.filter(pk=record.object_id).first() if record is not None else None
+    if product is None:
+        product = Product.objects.filter(code__iexact=data["code"]).first()
+        if product is not None and _claimed(run, Product, product.pk):
+            raise RowFailed([("code", f"Code {data['code']} is already the product of another row from {run.system}.")])
+    with _as_row_errors({}):
+        if product is None:
+            if "tax_category" not in data:
+                raise RowFailed([("tax_category", "Say which tax category a new product is sold in.")])
+            data.setdefault("category", Product.Category.OTHER)
+            product = invoicing_services.product_save(by=run.by, data=data)
+            outcome = "created"
+        else:
+            changed = {k: v for k, v in data.items() if getattr(product, k) != v}
+            if changed:
+                product = invoicing_services.product_save(by=run.by, data=changed, product=product)
+            outcome = "updated" if changed else "unchanged"
+    if run.dry_run:
+        run.dry_products[product.code.lower()] = {k: getattr(product, k) for k in PRODUCT_FIELDS}
+    run.remember("products", source_id, product)
+    return outcome
+
+
+def _product_ref(run: Run, code: str, column: str) -> Product:
+    product = Product.objects.filter(code__iexact=code.strip()).first()
+    if product is None and run.dry_run and code.strip().lower() in run.dry_products:
+        product = Product.objects.create(**run.dry_products[code.strip().lower()])
+    if product is None:
+        raise RowFailed([(column, f"No product with code {code.strip()[:30]} in VetPMS or in this import.")])
+    return product
+
+
+# --- Vaccination history ---------------------------------------------------------------------------------------
+
+NO_BATCH = "not recorded"
+
+
+def import_vaccination(run: Run, values: dict[str, Any], where: tuple[str, int]) -> str:
+    """A vaccine given, recorded through the clinical record's service (never charged: history was billed in the
+    old system). Its reminder is renewed as a vaccination recorded on the page renews it: the animal's pending
+    reminder of that vaccine is completed and the next created, once; an older dose imported after a newer one
+    renews nothing. A row imported before is not rewritten (the clinical record is not edited by an import)."""
+    source_id = values["source_id"]
+    animal = _animal_ref(run, values["animal_source_id"], "animal_source_id")
+    product = _product_ref(run, values["product_code"], "product_code")
+    given_on = values["given_on"]
+    record = run.record_of("vaccinations", source_id)
+    existing = Vaccination.objects.filter(pk=record.object_id).first() if record is not None else None
+    if existing is not None:
+        same = (existing.animal_id, existing.product_id, existing.given_on) == (animal.pk, product.pk, given_on)
+        if not same:
+            raise RowFailed(
+                [("", f"This vaccination was imported before ({existing}); an import does not rewrite the "
+                      "clinical record: correct it in the animal's record.")]
+            )  # fmt: skip
+        return "unchanged"
+    giver_name = values.get("given_by") or ""
+    giver = _named(run, "user", giver_name, "given_by", _find_user, "a vet or user") if giver_name else run.by
+    vet = Vet.objects.filter(user=giver, is_active=True).first()
+    if vet is None:
+        raise RowFailed([("given_by", f"{giver} is not a vet: map Given by to the vet responsible.")])
+    batch = values.get("batch") or ""
+    expiry = values.get("batch_expiry")
+    if not batch or expiry is None:
+        note = f"missing:{where[0]}"
+        if note not in run.warned:
+            run.warned.add(note)
+            run.warning = (
+                f"Batch or batch expiry missing: recorded as “{NO_BATCH}” and the day given (the old record "
+                "did not say)."
+            )
+    with _as_row_errors({"supervising_vet": "given_by", "product": "product_code", "next_due_on": "next_due_on"}):
+        vaccination = clinical_services.vaccination_record(
+            animal=animal,
+            product=product,
+            batch=batch or NO_BATCH,
+            batch_expiry=expiry or given_on,
+            by=run.by,
+            given_by=giver,
+            supervising_vet=vet,
+            manufacturer=values.get("manufacturer") or "",
+            route=values.get("route") or "sc",
+            site=values.get("site") or "",
+            given_on=given_on,
+            next_due_on=values.get("next_due_on"),
+            charge=False,
+        )
+    run.remember("vaccinations", source_id, vaccination)
+    return "created"
+
+
+# --- Reminders due ---------------------------------------------------------------------------------------------
+
+
+def _find_reminder_type(name: str) -> ReminderType | None:
+    return ReminderType.objects.filter(name__iexact=name).first()
+
+
+def import_reminder(run: Run, values: dict[str, Any], where: tuple[str, int]) -> str:
+    """A reminder from the old system, under the same rules as the page: at most one pending per animal and type.
+    A pending row takes over the animal's pending reminder of that type when there is one (typically the one an
+    imported vaccination has just renewed), moved to the row's due date; else it is created. A completed or
+    cancelled row is history: it takes over an identical closed reminder (same type and due date) no row claimed
+    yet, else it is recorded as it was. Importing again moves, completes or cancels what the file says."""
+    source_id = values["source_id"]
+    animal = _animal_ref(run, values["animal_source_id"], "animal_source_id")
+    rtype = _named(
+        run, "reminder_type", values["reminder_type"], "reminder_type", _find_reminder_type, "a reminder type"
+    )
+    status = values.get("status") or Reminder.Status.PENDING
+    due_on = values["due_on"]
+    note = values.get("note") or ""
+    fields = {"type": "reminder_type", "animal": "animal_source_id", "due_on": "due_on", "status": "status"}
+    record = run.record_of("reminders", source_id)
+    reminder = Reminder.objects.filter(pk=record.object_id).first() if record is not None else None
+    with _as_row_errors(fields):
+        if reminder is not None:
+            outcome = _update_reminder(run, reminder, status=status, due_on=due_on, note=note)
+        elif status == Reminder.Status.PENDING:
+            key = ("pending", str(animal.pk) if not run.dry_run else values["animal_source_id"], str(rtype.pk))
+            if run.dry_run and key in run.seen:
+                file, row = run.seen[key]
+                raise RowFailed(
+                    [("reminder_type", f"{rtype} is already pending for this animal on row {row} of {file}.")]
+                )
+            current = Reminder.objects.filter(animal=animal, type=rtype, status=Reminder.Status.PENDING).first()
+            if current is not None and _claimed(run, Reminder, current.pk):
+                raise RowFailed(
+                    [("reminder_type", f"{animal.name} already has a pending {rtype} reminder from another row; "
+                                       "an animal has at most one pending reminder of a type.")]
+                )  # fmt: skip
+            if current is not None:
+                outcome = "unchanged"
+                if current.due_on != due_on:
+                    reminders_services.reminder_reschedule(reminder=current, due_on=due_on, by=run.by)
+                    outcome = "updated"
+                reminder = current
+            else:
+                reminder = reminders_services.reminder_create(
+                    animal=animal, reminder_type=rtype, due_on=due_on, by=run.by, source=Reminder.Source.IMPORT
+                )
+                outcome = "created"
+            run.seen.setdefault(key, where)
+        else:
+            same = Reminder.objects.filter(animal=animal, type=rtype, status=status, due_on=due_on).order_by("pk")
+            reminder = next((r for r in same if not _claimed(run, Reminder, r.pk)), None)
+            outcome = "unchanged"
+            if reminder is None:
+                reminder = reminders_services.reminder_record_closed(
+                    animal=animal, reminder_type=rtype, due_on=due_on, status=status, by=run.by,
+                    note=note or f"{Reminder.Status(status).label} in {run.system}",
+                )  # fmt: skip
+                outcome = "created"
+    run.remember("reminders", source_id, reminder)
+    return outcome
+
+
+def _update_reminder(run: Run, reminder: Reminder, *, status: str, due_on: dt.date, note: str) -> str:
+    if reminder.status != Reminder.Status.PENDING:
+        return "unchanged"  # closed in VetPMS since: its later word stands
+    outcome = "unchanged"
+    if reminder.due_on != due_on:
+        reminders_services.reminder_reschedule(reminder=reminder, due_on=due_on, by=run.by)
+        outcome = "updated"
+    if status == Reminder.Status.COMPLETED:
+        reminders_services.reminder_complete(reminder=reminder, by=run.by, note=note or f"Completed in {run.system}")
+        outcome = "updated"
+    elif status == Reminder.Status.CANCELLED:
+        reminders_services.reminder_cancel(reminder=reminder, by=run.by, note=note or f"Cancelled in {run.system}")
+        outcome = "updated"
+    return outcome
+
+
+# --- Future appointments ---------------------------------------------------------------------------------------
+
+APPOINTMENT_MESSAGES = {
+    "past": "Starts in the past: only appointments still to come are imported (past visits are history: "
+    "vaccinations, reminders and the balance carry what they left).",
+}
+
+
+def _find_appointment_type(name: str) -> AppointmentType | None:
+    return AppointmentType.objects.filter(name__iexact=name).first()
+
+
+def import_appointment(run: Run, values: dict[str, Any], where: tuple[str, int]) -> str:
+    """A future appointment booked through the booking service, as a receptionist would: a clash with another
+    booking of that vet, a time outside the vet's working hours, the past, an animal that cannot be seen are
+    errors on the row, never a silent overlap. The owner is not emailed (the old system told them). Importing
+    again moves an appointment whose time, length or vet changed (through the same rescheduling service)."""
+    source_id = values["source_id"]
+    animal = _animal_ref(run, values["animal_source_id"], "animal_source_id")
+    vet = _named(run, "vet", values["vet"], "vet", _find_vet, "a vet")
+    atype = _named(
+        run, "appointment_type", values["appointment_type"], "appointment_type", _find_appointment_type,
+        "an appointment type",
+    )  # fmt: skip
+    start: dt.datetime = values["start"]
+    minutes = values.get("duration_minutes")
+    if values.get("end") is not None:
+        seconds = (values["end"] - start).total_seconds()
+        if seconds <= 0:
+            raise RowFailed([("end", "The appointment ends before it starts.")])
+        minutes = int(seconds // 60)
+    end_local = start + dt.timedelta(minutes=minutes or atype.default_minutes)
+    fields = {"start": "start", "minutes": "duration_minutes", "vet": "vet", "type": "appointment_type",
+              "animal": "animal_source_id"}  # fmt: skip
+    hours_note = {
+        "outside_hours": f"{to_local(start):%a %d %b %Y %H:%M}-{to_local(end_local):%H:%M} is outside {vet}'s working "
+        "hours in VetPMS: set the hours (Set-up → Books) or move the booking, and import again.",
+        **APPOINTMENT_MESSAGES,
+    }
+    if run.dry_run:
+        for other_start, other_end, at in run.booked.get(vet.pk, []):
+            if other_start < end_local and start < other_end:
+                raise RowFailed([("start", f"{vet} is already booked then by row {at[1]} of {at[0]}.")])
+    record = run.record_of("appointments", source_id)
+    appointment = Appointment.objects.filter(pk=record.object_id).first() if record is not None else None
+    with _as_row_errors(fields, hours_note):
+        if appointment is None:
+            appointment = appointment_services.appointment_book(
+                animal=animal,
+                vet=vet,
+                type=atype,
+                start=start,
+                minutes=minutes,
+                reason=values.get("reason") or "",
+                notes=values.get("notes") or "",
+                by=run.by,
+                notify_owner=False,
+            )
+            outcome = "created"
+        elif appointment.status not in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            outcome = "unchanged"  # it has moved on in VetPMS (arrived, cancelled, ...): VetPMS's word stands
+        elif (appointment.start, appointment.minutes, appointment.vet_id) != (
+            start,
+            minutes or appointment.minutes,
+            vet.pk,
+        ):
+            appointment = appointment_services.appointment_reschedule(
+                appointment=appointment, start=start, minutes=minutes, vet=vet, by=run.by, notify_owner=False
+            )
+            outcome = "updated"
+        else:
+            outcome = "unchanged"
+    if run.dry_run:
+        run.booked.setdefault(vet.pk, []).append((appointment.start, appointment.end, where))
+    run.remember("appointments", source_id, appointment)
+    return outcome
+
+
+# --- Opening balances ------------------------------------------------------------------------------------------
+
+
+def import_opening_balance(run: Run, values: dict[str, Any], where: tuple[str, int]) -> str:
+    """A client's balance carried over (invoicing.services.opening_balance_record: an issued opening-balance
+    invoice for what they owe, a payment on account for what the practice owes them). Issued documents and
+    payments are never changed by an import: the same amount again is unchanged, another amount is an error
+    that says how to correct it."""
+    source_id = values["source_id"]
+    client = _client_ref(run, values["client_source_id"], "client_source_id")
+    amount = quantize_money(values["balance"])
+    as_of = values.get("as_of") or timezone.localdate()
+    record = run.record_of("opening_balances", source_id)
+    if record is not None:
+        carried: Invoice | Payment | None = (
+            Invoice.objects.filter(pk=record.object_id).first()
+            if record.content_type.model == "invoice"
+            else Payment.objects.filter(pk=record.object_id).first()
+        )
+        if carried is not None:
+            was = carried.gross_total if isinstance(carried, Invoice) else -carried.amount
+            if was == amount:
+                return "unchanged"
+            label = carried.reference if isinstance(carried, Invoice) else "a payment on account"
+            raise RowFailed(
+                [("balance", f"The opening balance of {was} was carried over before ({label}); issued documents "
+                             f"are not changed by an import: correct the difference to {amount} with a credit "
+                             "note or a payment on the client's account.")]
+            )  # fmt: skip
+    if amount == 0:
+        return "unchanged"
+    with _as_row_errors({"as_of": "as_of", "balance": "balance", "client": "client_source_id"}):
+        carried = invoicing_services.opening_balance_record(
+            client=client, amount=amount, as_of=as_of, by=run.by, source=run.system, note=values.get("note") or ""
+        )
+    run.remember("opening_balances", source_id, carried)
+    return "created"
+
+
 HANDLERS: dict[str, Callable[[Run, dict[str, Any], tuple[str, int]], str]] = {
+    "products": import_product,
     "clients": import_client,
     "animals": import_animal,
+    "vaccinations": import_vaccination,
+    "reminders": import_reminder,
+    "appointments": import_appointment,
+    "opening_balances": import_opening_balance,
 }
 
 
@@ -364,6 +808,19 @@ def _row(run: Run, file: ImportFile, entity: Entity, number: int, cells: list[st
         return
     except DomainError as exc:
         _fail(run, file, number, source_id, RowFailed([(exc.field or "", exc.message)]))
+        return
+    except PermissionDenied as exc:
+        _fail(run, file, number, source_id, RowFailed([("", str(exc) or "Your role may not make this change.")]))
+        return
+    except IntegrityError as exc:
+        # A rule the database holds (a unique key another writer took meanwhile): this row only.
+        _fail(
+            run,
+            file,
+            number,
+            source_id,
+            RowFailed([("", f"The database refused this row ({exc.__class__.__name__}).")]),
+        )
         return
     if run.warning:
         run.issues.append(

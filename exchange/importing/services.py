@@ -219,7 +219,9 @@ def _check_ready(job: ImportJob) -> None:
     files = list(job.files.all())
     unmapped = [f.filename for f in files if not f.entity]
     if unmapped:
-        raise DomainError(f"Say what {', '.join(unmapped)} holds (clients or animals) or leave it out.")
+        raise DomainError(
+            f"Say what {', '.join(unmapped)} holds ({', '.join(ENTITIES[e].label.lower() for e in SUPPORTED)})."
+        )
     for file in files:
         entity = ENTITIES[file.entity]
         missing = [c.label for c in entity.columns if c.required and c.name not in file.column_map.values()]

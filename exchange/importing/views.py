@@ -94,6 +94,25 @@ def _proposed_value(entity: str, column: str, value: str) -> str:
     return ""
 
 
+def _practice_list(ref: str) -> list[str] | None:
+    """The names a name column may be mapped to (the practice's own lists), or None for a column without one."""
+    from appointments.models import AppointmentType
+    from invoicing.models import TaxCategory
+    from reminders.models import ReminderType
+    from vetpms.models import Vet
+
+    match ref:
+        case "vet" | "user":
+            return list(Vet.objects.filter(is_active=True).values_list("display_name", flat=True))
+        case "appointment_type":
+            return list(AppointmentType.objects.filter(is_active=True).values_list("name", flat=True))
+        case "reminder_type":
+            return list(ReminderType.objects.filter(is_active=True).values_list("name", flat=True))
+        case "tax_category":
+            return list(TaxCategory.objects.values_list("code", flat=True))
+    return None
+
+
 def _file_context(file: ImportFile) -> dict[str, Any]:
     entity = ENTITIES.get(file.entity)
     columns = list(entity.columns) if entity else []
@@ -120,6 +139,14 @@ def _file_context(file: ImportFile) -> dict[str, Any]:
                     for v in services.distinct_values(file, name)
                 ]
                 values.append({"column": col, "rows": rows, "targets": targets})
+            elif col.type == ColumnType.NAME_REF and (names := _practice_list(col.ref)) is not None:
+                current = file.value_map.get(name, {})
+                by_lower = {n.lower(): n for n in names}
+                rows = [
+                    {"source": v, "target": current.get(v, by_lower.get(v.strip().lower(), ""))}
+                    for v in services.distinct_values(file, name)
+                ]
+                values.append({"column": col, "rows": rows, "targets": names})
     saved = SavedMapping.objects.filter(source_system__iexact=file.job.source_system, entity=file.entity)
     return {"file": file, "columns": columns, "headers": headers, "values": values, "saved": saved}
 

@@ -15,21 +15,26 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from exchange.webhooks import secret_box
 from vetpms.models import User
 
 
 class WebhookEndpoint(models.Model):
     """A URL that receives the events it subscribed to. ``secret`` signs every message (``whsec_`` + base64 of
     random bytes, shown once when made). During a rotation the previous secret also signs until
-    ``previous_secret_expires_at``, so a receiver can switch at its own pace."""
+    ``previous_secret_expires_at``, so a receiver can switch at its own pace.
+
+    The secrets are stored encrypted (``*_encrypted``, exchange.webhooks.secret_box, under a key derived from
+    SECRET_KEY); ``secret`` and ``previous_secret`` read and write them in clear, for signing and for the one
+    answer that shows a new secret."""
 
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=300, blank=True)
     event_types = models.JSONField(default=list, help_text="Event names (vetpms.events.EVENT_TYPES).")
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
-    secret = models.CharField(max_length=120)
-    previous_secret = models.CharField(max_length=120, blank=True)
+    secret_encrypted = models.CharField(max_length=300)
+    previous_secret_encrypted = models.CharField(max_length=300, blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -40,6 +45,22 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.description or self.url
+
+    @property
+    def secret(self) -> str:
+        return secret_box.unseal(self.secret_encrypted) if self.secret_encrypted else ""
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_encrypted = secret_box.seal(value) if value else ""
+
+    @property
+    def previous_secret(self) -> str:
+        return secret_box.unseal(self.previous_secret_encrypted) if self.previous_secret_encrypted else ""
+
+    @previous_secret.setter
+    def previous_secret(self, value: str) -> None:
+        self.previous_secret_encrypted = secret_box.seal(value) if value else ""
 
 
 class WebhookDelivery(models.Model):

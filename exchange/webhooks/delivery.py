@@ -7,7 +7,9 @@
   an earlier one is pending (also while it waits for a retry) or being sent: it goes once that one succeeded or was
   given up.
 - **Send** (``send_one``): the URL is checked again (``net.resolve``: the SSRF guard, and the address it approved is
-  the one connected to), the body is signed with every valid secret and POSTed with ``WEBHOOK_TIMEOUT_SECONDS``.
+  the one connected to), the body is signed with every valid secret (decrypted for the moment: they are stored
+  encrypted, exchange.webhooks.secret_box) and POSTed with ``WEBHOOK_TIMEOUT_SECONDS``. A secret that no longer
+  decrypts (SECRET_KEY changed without a fallback) sends nothing and counts as a failed attempt, with that reason.
 - **Record** (``_record``): the attempt (status code, milliseconds, error) and the outcome in one transaction:
   2xx succeeded; 410 Gone failed, and the endpoint is disabled (its receiver says it is gone for good); anything
   else (another status, a refused connection, a timeout, a refused address) is retried after ``retry_delay``:
@@ -37,7 +39,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from exchange.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from exchange.webhooks import net, signing
+from exchange.webhooks import net, secret_box, signing
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,8 @@ def retry_delay(attempts: int, *, rng: random.Random | None = None) -> dt.timede
 def valid_secrets(endpoint: WebhookEndpoint, now: dt.datetime) -> list[str]:
     """The current secret, and the previous one while its overlap lasts."""
     found = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret_encrypted and expires and expires > now:
         found.append(endpoint.previous_secret)
     return found
 
@@ -100,7 +103,7 @@ def claim_batch(*, size: int, now: dt.datetime | None = None) -> tuple[uuid.UUID
 class Outcome:
     status_code: int | None
     error: str
-    response_ms: int
+    response_ms: int | None
 
 
 def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Outcome:
@@ -108,14 +111,19 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Out
     endpoint = delivery.endpoint
     body = delivery.payload.encode()
     timestamp = int(time.time())
+    try:
+        signature = signing.signature_header(
+            valid_secrets(endpoint, now or timezone.now()), msg_id=delivery.msg_id, timestamp=timestamp, body=body
+        )
+    except secret_box.SecretUnreadable as exc:  # nothing is sent unsigned; retried, so a restored key still helps
+        error = f"Not sent: {exc} Rotate the endpoint's secret."
+        return Outcome(status_code=None, error=error[:500], response_ms=None)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "webhook-id": delivery.msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signing.signature_header(
-            valid_secrets(endpoint, now or timezone.now()), msg_id=delivery.msg_id, timestamp=timestamp, body=body
-        ),
+        "webhook-signature": signature,
     }
     started = time.monotonic()
     try:

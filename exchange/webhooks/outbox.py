@@ -33,6 +33,7 @@ FHIR_TYPES = {
     "clinical.consultation": "Encounter",
     "clinical.vaccination": "Immunization",
     "invoicing.claim": "Claim",
+    "reminders.reminder": "ImmunizationRecommendation",
 }
 # Foreign keys a receiver needs to relate the object (under the name it knows them by).
 RELATED_IDS = {

@@ -42,7 +42,7 @@ class EndpointOut(Schema):
 
     @staticmethod
     def resolve_previous_secret_valid_until(obj) -> dt.datetime | None:
-        return obj.previous_secret_expires_at if obj.previous_secret else None
+        return obj.previous_secret_expires_at if obj.previous_secret_encrypted else None
 
 
 class EndpointWithSecretOut(EndpointOut):

@@ -1,8 +1,9 @@
 """Every write to webhook endpoints and deliveries: keyword-only, one transaction each, audited.
 
 The secret is returned (and so shown) only by ``endpoint_create`` and ``endpoint_rotate_secret``; no page or API
-answer shows it again. A rotation keeps the old secret signing beside the new one for ``overlap_hours`` (every
-message then carries two signatures), so the receiver can change its copy without losing a message.
+answer shows it again, and the database holds it only encrypted (exchange.webhooks.secret_box). A rotation keeps
+the old secret signing beside the new one for ``overlap_hours`` (every message then carries two signatures), so
+the receiver can change its copy without losing a message.
 """
 
 from __future__ import annotations
@@ -61,17 +62,18 @@ def endpoint_create(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
+    secret = signing.generate_secret()
     endpoint = WebhookEndpoint(
         url=checked["url"],
         event_types=checked["event_types"],
         description=(description or "").strip()[:300],
         enabled=enabled,
-        secret=signing.generate_secret(),
         created_by=by,
     )
+    endpoint.secret = secret  # stored encrypted (exchange.webhooks.secret_box)
     endpoint.save()
     audit.record(actor=by, obj=endpoint, action="create", changes=audit.diff({}, audit.snapshot(endpoint, AUDITED)))
-    return endpoint, endpoint.secret
+    return endpoint, secret
 
 
 @transaction.atomic
@@ -105,16 +107,19 @@ def endpoint_rotate_secret(
         raise ValidationError({"overlap_hours": f"The overlap is 0 to {MAX_OVERLAP_HOURS} hours."})
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if overlap_hours:
-        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_encrypted = endpoint.secret_encrypted  # moved as it is stored, still encrypted
         endpoint.previous_secret_expires_at = timezone.now() + dt.timedelta(hours=overlap_hours)
     else:
-        endpoint.previous_secret, endpoint.previous_secret_expires_at = "", None
-    endpoint.secret = signing.generate_secret()
-    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+        endpoint.previous_secret_encrypted, endpoint.previous_secret_expires_at = "", None
+    secret = signing.generate_secret()
+    endpoint.secret = secret
+    endpoint.save(
+        update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at", "updated_at"]
+    )
     audit.record(
         actor=by, obj=endpoint, action="rotate secret", note=f"the previous secret signs for {overlap_hours} h more"
     )
-    return endpoint, endpoint.secret
+    return endpoint, secret
 
 
 @transaction.atomic
@@ -127,8 +132,14 @@ def endpoint_delete(*, endpoint: WebhookEndpoint, by: User) -> None:
 
 @transaction.atomic
 def delivery_replay(*, delivery: WebhookDelivery, by: User) -> WebhookDelivery:
-    """Send a message again, as it was (same body and webhook-id, so a receiver that has it can tell), after
-    whatever is still open for the same object. A message still waiting is not queued twice."""
+    """Send a message again, after whatever is still open for the same object. A message still waiting is not
+    queued twice.
+
+    A replay is the same message, not a new event: the same body and the same ``webhook-id`` (the Standard
+    Webhooks specification keeps the id when a message is sent again, so receivers that drop repeats by it stay
+    idempotent), signed when it goes out: a fresh ``webhook-timestamp`` and the secrets valid then. It is for a
+    message a receiver never got or failed to process (given up, or lost on its side); a receiver that already
+    recorded the id and must take it again has to forget the id first (README, Webhooks)."""
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery.pk)
     if delivery.status in WebhookDelivery.OPEN:
         raise DomainError("This message has not been delivered or given up yet; it is still on its way.", code="open")

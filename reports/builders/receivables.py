@@ -15,6 +15,7 @@ from clients.models import Client
 from invoicing.models import (
     Allocation,
     Claim,
+    ClientBalance,
     Invoice,
     OpenInvoice,
     Payment,
@@ -186,7 +187,9 @@ class Receivables:
 
 
 def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receivables:
-    """Clients' and insurers' balances as they stood at the end of ``as_of`` (three queries)."""
+    """Clients' and insurers' balances as they stood at the end of ``as_of`` (three queries). As of today (or
+    later) the clients' come from the lists kept beside the documents (open invoices, clients' balances), so the
+    cost follows the clients who owe or are in credit, not the years of history."""
     clients: dict[int, dict[str, Any]] = {}
     today = timezone.localdate()
     for client_id, *figures in fetch_all(*client_open_items_sql(as_of, open_list=as_of >= today)):
@@ -197,7 +200,10 @@ def receivables_as_of(as_of: dt.date, payor_ids: tuple[int, ...] = ()) -> Receiv
             "overdue": money(figures[4]),
             "oldest_due": figures[5] if not isinstance(figures[5], str) else dt.date.fromisoformat(figures[5]),
         }
-    balances = {client_id: money(total) for client_id, total in fetch_all(*client_balances_sql(as_of))}
+    if as_of >= today:  # nothing can be dated after today: the balances kept beside the documents are those
+        balances = dict(ClientBalance.objects.values_list("client_id", "balance"))
+    else:
+        balances = {client_id: money(total) for client_id, total in fetch_all(*client_balances_sql(as_of))}
     empty = {**dict.fromkeys(AGE_KEYS, ZERO), "open": ZERO, "overdue": ZERO, "oldest_due": None}
     for client_id in set(clients) | set(balances):
         row = clients.setdefault(client_id, dict(empty))

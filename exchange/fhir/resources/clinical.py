@@ -1,5 +1,6 @@
 """The clinical record's FHIR types: Encounter, Observation, Condition, Immunization, ImmunizationRecommendation,
-MedicationRequest and DocumentReference (mappings in exchange.fhir.clinical, sources in exchange.fhir.clinical_sources).
+MedicationRequest, MedicationDispense and DocumentReference (mappings in exchange.fhir.clinical, sources in
+exchange.fhir.clinical_sources).
 
 A type reads one or more sources (Observation: the weight history and three vitals of consultations; Condition:
 problems and consultation diagnoses). A search pages through its sources in turn, each in primary-key order by
@@ -27,7 +28,7 @@ from exchange.fhir import clinical as m
 from exchange.fhir.clinical_sources import SOURCES, Context, Source, source_for_id
 from exchange.fhir.errors import bad_request, not_found
 from exchange.fhir.registry import Query, ResourceType, SearchPage, register
-from exchange.fhir.search import NOTHING, SearchParam, date_param, parse_token, reference_param
+from exchange.fhir.search import NOTHING, SearchParam, date_param, parse_token, reference_id, reference_param
 from reminders.models import Reminder
 
 
@@ -288,7 +289,7 @@ class ImmunizationRecommendationResource(ClinicalResource):
 @register
 class MedicationRequestResource(ClinicalResource):
     type_name = "MedicationRequest"
-    documentation = "Prescriptions as dispensed (repeats as numberOfRepeatsAllowed; repeat dispensings not listed)."
+    documentation = "Prescriptions (repeats as numberOfRepeatsAllowed; each dispensing is a MedicationDispense)."
     builders: ClassVar[list[ParamBuilder]] = [
         _patient(),
         _patient("subject"),
@@ -303,6 +304,33 @@ class MedicationRequestResource(ClinicalResource):
             },
             "active (repeats remain) or completed.",
         ),
+    ]
+
+
+def _prescription(source: Source) -> SearchParam:
+    """prescription=MedicationRequest/12: the dispensings of prescription 12, its first and its repeats."""
+
+    def to_q(value: str, modifier: str) -> Q:
+        if modifier and modifier != "MedicationRequest":
+            raise bad_request(f"prescription refers to MedicationRequest resources, not {modifier}.")
+        pk = reference_id(value, "MedicationRequest", "prescription")
+        return (Q(pk=pk, repeat_of__isnull=True) | Q(repeat_of_id=pk)) if pk is not None else NOTHING
+
+    return SearchParam(
+        "prescription", "reference", to_q, "The MedicationRequest dispensed.", frozenset({"MedicationRequest"})
+    )
+
+
+@register
+class MedicationDispenseResource(ClinicalResource):
+    type_name = "MedicationDispense"
+    documentation = "Each dispensing of a prescription, the first (type FF) and every repeat (RF)."
+    builders: ClassVar[list[ParamBuilder]] = [
+        _patient(),
+        _patient("subject"),
+        _prescription,
+        _date("whenhandedover", "The day dispensed."),
+        _status("status", {"": _fixed(SOURCES["MedicationDispense"][0].statuses)}, "Always completed."),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Organization (the practice and the insurers), Coverage (an insurance policy), Claim and Invoice.
+"""Organization (the practice and the insurers), Coverage (an insurance policy), Claim, ClaimResponse (the
+insurer's decision on a claim) and Invoice.
 
 Money is FHIR Money (value and currency). Invoices map their lines' prices to lineItem.priceComponent (base, discount,
 tax); a credit note has no FHIR construct of its own, so it is an Invoice whose type says so, with negative amounts,
@@ -37,6 +38,8 @@ from vetpms.params import is_ascii_number
 PRACTICE_ID = "practice"
 _CURRENCIES = {"£": "GBP", "€": "EUR", "$": "USD"}
 COPAY_TYPE = "http://terminology.hl7.org/CodeSystem/coverage-copay-type"
+ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/ex-paymenttype"
 
 
 def currency() -> str:
@@ -250,8 +253,8 @@ def _patient_of_claim(value: str, modifier: str) -> Q:
 class ClaimResource(ResourceType):
     """An insurance claim on an invoice. FHIR's Claim.status is the state of the claim resource (draft until it
     is submitted, then active); the insurer's decision (submitted, accepted, declined, settled) has no element of
-    its own in R4 Claim (it belongs to ClaimResponse), so it travels as a supportingInfo entry in the practice's
-    claim-info code system."""
+    its own in R4 Claim: it is the ClaimResponse of the same id once there is one, and also travels here as a
+    supportingInfo entry in the practice's claim-info code system (so a reader of the Claim alone sees it)."""
 
     type_name = "Claim"
     model = Claim
@@ -316,6 +319,90 @@ class ClaimResource(ResourceType):
                 "insurance": [{"sequence": 1, "focal": True, "coverage": reference("Coverage", obj.policy_id)}],
                 "item": items,
                 "total": money(obj.amount_claimed),
+            }
+        )
+
+
+# --- ClaimResponse --------------------------------------------------------------------------------------------------
+
+DECIDED = [Claim.Status.ACCEPTED, Claim.Status.PARTLY_ACCEPTED, Claim.Status.DECLINED, Claim.Status.SETTLED]
+CLAIM_RESPONSE_STATUS: dict[str, list[str]] = {"active": list(DECIDED), "cancelled": [], "draft": []}
+CLAIM_RESPONSE_STATUS["entered-in-error"] = []
+CLAIM_RESPONSE_OUTCOME: dict[str, list[str]] = {"complete": list(DECIDED), "queued": [], "error": [], "partial": []}
+
+
+def _adjudication(code: str, display: str) -> dict:
+    return {"coding": [{"system": ADJUDICATION, "code": code, "display": display}]}
+
+
+@register
+class ClaimResponseResource(ResourceType):
+    """The insurer's decision on a claim, once there is one (accepted, partly accepted, declined, settled); its
+    id is the Claim's. outcome is complete (the insurer finished with the claim; a decline is a finished claim
+    with nothing payable), disposition says the decision, total has the amount claimed (submitted) and accepted
+    (benefit), payment what the insurer has paid the practice so far. A claim not decided yet has none (404)."""
+
+    type_name = "ClaimResponse"
+    model = Claim
+    read_permissions = ("invoicing.view_claim",)
+    last_updated = "updated_at"
+    documentation = "The insurer's decision on a Claim (same id): outcome, disposition, amounts accepted and paid."
+    search_params = [
+        SearchParam("patient", "reference", _patient_of_claim, "The insured animal.", frozenset({"Patient"})),
+        reference_param("request", "pk", "Claim", documentation="The claim decided."),
+        reference_param("insurer", "policy__payor_id", "Organization", documentation="The insurer."),
+        date_param("created", "decided_on", is_date=True, documentation="When the insurer decided."),
+        choice_param("outcome", "status", CLAIM_RESPONSE_OUTCOME, documentation="complete (every decision)."),
+        choice_param("status", "status", CLAIM_RESPONSE_STATUS, documentation="active (every decision)."),
+    ]
+
+    def queryset(self, request: HttpRequest) -> QuerySet:
+        return Claim.objects.filter(status__in=DECIDED).select_related("policy__animal", "policy__payor")
+
+    def to_fhir(self, obj: Claim, request: HttpRequest) -> dict:
+        payment = None
+        if obj.amount_paid:
+            payment = without_empty(
+                {
+                    "type": {
+                        "coding": [
+                            {
+                                "system": PAYMENT_TYPE,
+                                "code": "complete" if obj.status == Claim.Status.SETTLED else "partial",
+                            }
+                        ]
+                    },
+                    "date": obj.settled_on.isoformat() if obj.settled_on else None,
+                    "amount": money(obj.amount_paid),
+                }
+            )
+        return without_empty(
+            {
+                "identifier": (
+                    [{"system": systems.practice("insurer-claim-reference"), "value": obj.insurer_reference}]
+                    if obj.insurer_reference
+                    else None
+                ),
+                "status": "active",
+                "type": {
+                    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "professional"}]
+                },
+                "use": "claim",
+                "patient": reference("Patient", obj.policy.animal_id, obj.policy.animal.name),
+                "created": obj.decided_on.isoformat() if obj.decided_on else instant(obj.updated_at),
+                "insurer": reference("Organization", obj.policy.payor_id, obj.policy.payor.name),
+                "requestor": practice_reference(),
+                "request": reference("Claim", obj.pk),
+                "outcome": "complete",
+                "disposition": obj.get_status_display(),
+                "total": [
+                    {"category": _adjudication("submitted", "Submitted Amount"), "amount": money(obj.amount_claimed)},
+                    {
+                        "category": _adjudication("benefit", "Benefit Amount"),
+                        "amount": money(obj.amount_accepted or Decimal("0.00")),
+                    },
+                ],
+                "payment": payment,
             }
         )
 

@@ -3,7 +3,8 @@ ownership period). Mapping: DESIGN.md section 8."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import DateTimeField, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 
 from animals.models import Animal, Ownership, normalise_microchip
@@ -141,12 +142,18 @@ class PatientResource(ResourceType):
 @register
 class RelatedPersonResource(ResourceType):
     """One owner of one animal for one period: R4 ties a RelatedPerson to exactly one Patient, so a client with
-    three animals is three RelatedPersons (and an owner who had the animal twice, two)."""
+    three animals is three RelatedPersons (and an owner who had the animal twice, two).
+
+    meta.lastUpdated (and ``_lastUpdated``, and so the bulk export's ``_since``) is the latest of the ownership's
+    own change, the client's and the animal's: the resource shows the client's name and addresses and the
+    animal's name, so a change to either changes it. An ownership row is written when it starts and once more
+    when it ends, each time at that moment (animals.services never backdates them), so its own change time is
+    its end, or its start while it lasts."""
 
     type_name = "RelatedPerson"
     model = Ownership
     read_permissions = ("animals.view_animal", "clients.view_client")
-    last_updated = None  # an ownership row has no change time of its own
+    last_updated = "last_changed"  # annotated by queryset()
     ordering = ("id",)
     documentation = "An owner of one animal (one per ownership period)."
     search_params = [
@@ -155,7 +162,14 @@ class RelatedPersonResource(ResourceType):
     ]
 
     def queryset(self, request: HttpRequest) -> QuerySet:
-        return Ownership.objects.select_related("client", "animal")
+        return Ownership.objects.select_related("client", "animal").annotate(
+            last_changed=Greatest(
+                Coalesce("ended_at", "started_at"),
+                "client__updated_at",
+                "animal__updated_at",
+                output_field=DateTimeField(),
+            )
+        )
 
     def to_fhir(self, obj: Ownership, request: HttpRequest) -> dict:
         client = obj.client

@@ -1,12 +1,15 @@
-"""Practitioner (a vet), Schedule (a vet's book), Slot (free time computed from the books by the appointments
-app's availability code) and Appointment, the one type that can be written: booked, rescheduled and cancelled
-through the appointments services, so every rule (clashes, hours, the past, the status flow) holds as on the page.
+"""Practitioner (a vet), PractitionerRole (the vet at the practice: roles and regular hours), Schedule (a vet's
+book), Slot (free time computed from the books by the appointments app's availability code) and Appointment, the
+one type that can be written: booked, rescheduled and cancelled through the appointments services, so every rule
+(clashes, hours, the past, the status flow) holds as on the page. A vet's Practitioner, PractitionerRole and
+Schedule share the vet's id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -17,12 +20,13 @@ from django.utils import timezone
 from animals.models import Animal
 from appointments import selectors as appointment_selectors
 from appointments import services as appointment_services
-from appointments.availability import Slot
+from appointments.availability import Slot, within
 from appointments.models import Appointment, AppointmentStatus, AppointmentType
 from exchange.fhir import systems
 from exchange.fhir.errors import FhirError, bad_request, not_found, unprocessable
 from exchange.fhir.registry import Query, ResourceType, SearchPage, register
 from exchange.fhir.resources.common import instant, reference, without_empty
+from exchange.fhir.resources.finance import PRACTICE_ID, practice_reference
 from exchange.fhir.search import (
     NOTHING,
     SearchParam,
@@ -106,9 +110,86 @@ class ScheduleResource(ResourceType):
     def to_fhir(self, obj: Vet, request: HttpRequest) -> dict:
         return {
             "active": obj.is_active,
-            "actor": [reference("Practitioner", obj.pk, obj.display_name)],
+            "actor": [
+                reference("Practitioner", obj.pk, obj.display_name),
+                reference("PractitionerRole", obj.pk, f"{obj.display_name} at the practice"),
+            ],
             "comment": f"Appointment book of {obj.display_name}",
         }
+
+
+DAYS_OF_WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # WorkingHours.weekday 0-6, Monday first
+
+
+def _practice_q(value: str, modifier: str) -> Q:
+    """organization: every vet works at the one practice (Organization/practice); any other matches none."""
+    if modifier and modifier != "Organization":
+        raise bad_request(f"organization refers to Organization resources, not {modifier}.")
+    parts = value.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-2] != "Organization":
+        raise bad_request(f"organization refers to Organization resources, not {parts[-2]}.")
+    return Q(pk__isnull=False) if parts[-1] == PRACTICE_ID else NOTHING
+
+
+def available_times(obj: Vet) -> list[dict]:
+    """The regular week as availableTime: one entry per session time, with the days it is worked."""
+    days_by_time: dict[tuple[dt.time, dt.time], list[int]] = {}
+    for hours in obj.working_hours.all():
+        days_by_time.setdefault((hours.start_time, hours.end_time), []).append(hours.weekday)
+    return [
+        {
+            "daysOfWeek": [DAYS_OF_WEEK[day] for day in sorted(days)],
+            "availableStartTime": start.strftime("%H:%M:%S"),
+            "availableEndTime": end.strftime("%H:%M:%S"),
+        }
+        for (start, end), days in sorted(days_by_time.items())
+    ]
+
+
+@register
+class PractitionerRoleResource(ResourceType):
+    """A vet at the practice: the Practitioner, the practice's Organization, the staff roles and the regular week
+    (availableTime, from the working hours; leave and extra sessions are the Slots' business). The vet's book is
+    Schedule/<same id>, whose actor names this role. meta.lastUpdated is the vet's change time, which a change of
+    working hours also moves."""
+
+    type_name = "PractitionerRole"
+    model = Vet
+    read_permissions = ("vetpms.view_vet",)
+    last_updated = "updated_at"
+    documentation = "A vet at the practice (same id as the Practitioner and the Schedule): roles and regular hours."
+    search_params = [
+        reference_param("practitioner", "pk", "Practitioner", documentation="The vet."),
+        SearchParam(
+            "organization",
+            "reference",
+            _practice_q,
+            "The practice (Organization/practice).",
+            frozenset({"Organization"}),
+        ),
+        token_param("active", _active_q),
+    ]
+
+    def queryset(self, request: HttpRequest) -> QuerySet:
+        return Vet.objects.select_related("user").prefetch_related("working_hours", "user__groups")
+
+    def to_fhir(self, obj: Vet, request: HttpRequest) -> dict:
+        roles = [
+            {
+                "coding": [{"system": systems.practice("staff-role"), "code": name.lower(), "display": name}],
+                "text": name,
+            }
+            for name in obj.user.roles
+        ]
+        return without_empty(
+            {
+                "active": obj.is_active,
+                "practitioner": reference("Practitioner", obj.pk, obj.display_name),
+                "organization": practice_reference(),
+                "code": roles,
+                "availableTime": available_times(obj),
+            }
+        )
 
 
 # --- Slot -----------------------------------------------------------------------------------------------------------
@@ -149,20 +230,34 @@ def _appointment_type(system: str | None, code: str, name: str) -> AppointmentTy
     return found
 
 
+@dataclass(frozen=True)
+class BookedSlot(Slot):
+    """A slot id whose time a booking has taken since it was offered (read by id only: searches list free time)."""
+
+
 @register
 class SlotResource(ResourceType):
     """Free time, computed when asked from the vets' hours, leave and bookings (nothing is stored). A slot is one
     step of the book (APPOINTMENT_SLOT_STEP_MINUTES), or as long as the appointment type named by service-type.
-    A slot id says vet, start (UTC) and length, so reading one answers whether it is still free (404 if not)."""
+
+    A slot id says vet, start (UTC) and length, so reading one answers what that time is now: ``free`` while it
+    can be booked; ``busy`` once a booking (any appointment that holds the book: not cancelled, not a no-show)
+    overlaps it, so a client that held the id learns it was taken rather than that it never existed; otherwise a
+    404 whose OperationOutcome says why (the vet's book is closed, the time has passed, it is outside the vet's
+    hours or on leave, or it is not on the book's steps). Searches list free slots only (status=busy finds none).
+    The bulk export writes the free slots of the next MAX_SLOT_DAYS days, as the books stand when it runs."""
 
     type_name = "Slot"
     read_permissions = ("appointments.view_appointment",)
     last_updated = None
-    documentation = "Free time in a vet's book, computed from the books (status free only); ranges up to 31 days."
+    documentation = (
+        "Free time in a vet's book, computed from the books; searches list free slots (up to 31 days a search); "
+        "reading the id of a slot a booking has taken since answers status busy."
+    )
     search_params = [
         SearchParam("schedule", "reference", _unused, "The book (Schedule) whose free time is wanted."),
         SearchParam("start", "date", _unused, "Slot start, with ge/gt/lt/le (at most 31 days; default 7 from now)."),
-        SearchParam("status", "token", _unused, "free (only free slots exist here)."),
+        SearchParam("status", "token", _unused, "free (only free slots are listed)."),
         SearchParam("service-type", "token", _unused, "An appointment type id: slots as long as that type."),
     ]
 
@@ -174,10 +269,11 @@ class SlotResource(ResourceType):
 
     def get(self, request: HttpRequest, resource_id: str) -> Slot:
         parsed = parse_slot_id(resource_id)
-        vet = Vet.objects.filter(pk=parsed[0], is_active=True).first() if parsed else None
+        vet = Vet.objects.select_related("user").filter(pk=parsed[0]).first() if parsed else None
         if parsed is None or vet is None:
             raise not_found(f"Slot/{resource_id} is not known.")
         _, start, minutes = parsed
+        end = start + dt.timedelta(minutes=minutes)
         day = to_local(start).date()
         for slot in appointment_selectors.free_slots_between(
             first_day=day,
@@ -188,7 +284,17 @@ class SlotResource(ResourceType):
         ):
             if slot.start == start:
                 return slot
-        raise not_found(f"Slot/{resource_id} is not free (any more).")
+        if Appointment.objects.blocking().filter(vet=vet).overlapping(start, end).exists():
+            return BookedSlot(vet.pk, start, end)
+        raise not_found(f"Slot/{resource_id} is not free: {_why_not_free(vet, start, end)}.")
+
+    def export_filters(self) -> list[tuple[SearchParam, str, list[str]]]:
+        now = timezone.now()
+        start = self.all_search_params()["start"]
+        return [
+            (start, "", [f"ge{instant(now)}"]),
+            (start, "", [f"lt{instant(now + dt.timedelta(days=MAX_SLOT_DAYS))}"]),
+        ]
 
     def search(self, request: HttpRequest, query: Query) -> SearchPage:
         lower: dt.datetime | None = None
@@ -285,10 +391,22 @@ def _slot_page(slots: list[Slot], query: Query) -> SearchPage:
     return SearchPage(rows, next_cursor, previous_cursor)
 
 
+def _why_not_free(vet: Vet, start: dt.datetime, end: dt.datetime) -> str:
+    """Why a slot id that no booking takes is not free (the OperationOutcome of its 404)."""
+    if not vet.bookable:
+        return f"{vet.display_name}'s book is closed"
+    if start < timezone.now():
+        return "the time has passed"
+    day = to_local(start).date()
+    if not within(appointment_selectors.sessions_for(vets=[vet], day=day)[vet.pk], start, end):
+        return f"it is outside {vet.display_name}'s hours on {day.isoformat()} (or they are on leave)"
+    return f"it does not start on the book's {appointment_services.slot_step_minutes()}-minute steps"
+
+
 def slot_resource(slot: Slot, request: HttpRequest) -> dict:
     return {
         "schedule": reference("Schedule", slot.vet_id),
-        "status": "free",
+        "status": "busy" if isinstance(slot, BookedSlot) else "free",
         "start": instant(slot.start),
         "end": instant(slot.end),
     }

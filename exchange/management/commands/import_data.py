@@ -18,6 +18,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.importing import services
+from exchange.importing.engine import SUPPORTED
 from exchange.importing.views import issues_csv
 from exchange.models import ImportJob
 from vetpms.errors import DomainError
@@ -25,13 +26,21 @@ from vetpms.models import User
 
 
 class Command(BaseCommand):
-    help = "Import clients and animals from CSV/xlsx files exported by another practice system (dry run first)."
+    help = (
+        "Import clients, animals, vaccinations, reminders, future appointments, opening balances and products from "
+        "CSV/xlsx files exported by another practice system (dry run first)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+")
         parser.add_argument("--source", required=True, help="The source system's name (keeps re-imports apart).")
         parser.add_argument("--as", dest="username", required=True, help="The user the import acts as (audit).")
-        parser.add_argument("--entity", action="append", default=[], help="FILE=clients|animals")
+        parser.add_argument(
+            "--entity",
+            action="append",
+            default=[],
+            help="FILE=ENTITY, e.g. animals.csv=animals (entities: " + ", ".join(SUPPORTED) + ")",
+        )
         parser.add_argument("--date-order", choices=["dmy", "mdy", "ymd"])
         parser.add_argument("--create-duplicates", action="store_true", help="Create possible duplicates too.")
         parser.add_argument("--apply", action="store_true", help="Import after a dry run without errors.")

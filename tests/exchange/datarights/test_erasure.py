@@ -226,3 +226,37 @@ def test_webhook_messages_about_the_owner_lose_their_details(household, manager)
     data = _json.loads(WebhookDelivery.objects.get(pk=about.pk).payload)["data"]
     assert data == {"name": "[erased]", "email": "[erased]"}
     assert WebhookDelivery.objects.get(pk=unrelated.pk).payload == other_body
+
+
+def _owner_with_history(receptionist, surname: str, size: int) -> Client:
+    """An owner whose details sit in ``size`` reminder notes and ``size`` audited changes of their record."""
+    from clients.services import client_update
+    from reminders.models import Reminder, ReminderType
+
+    owner = make_owner(receptionist, first_name="Hester", last_name=surname, email=f"{surname.lower()}@example.org",
+                       mobile_phone=None, confirm_new=True)  # fmt: skip
+    pet = Animal.objects.create(name="Bramble", owner=owner, species_id=Animal.objects.values("species_id")[:1])
+    kind, _ = ReminderType.objects.get_or_create(
+        name="Recheck", defaults={"interval": 6, "interval_unit": "months", "stages": [0], "subject": "s"}
+    )
+    past = timezone.localdate() - dt.timedelta(days=400)
+    notes = [(past - dt.timedelta(days=n), f"{surname} asked us to call back ({n})") for n in range(size)]
+    Reminder.objects.bulk_create(
+        Reminder(animal=pet, type=kind, due_on=day, status="cancelled", note=note) for day, note in notes
+    )
+    for n in range(size):
+        client_update(client=owner, by=receptionist, data={"town": f"{surname}ton {n}"})
+    return owner
+
+
+def test_the_erasure_costs_the_same_queries_whatever_the_owners_history(household, manager, receptionist):
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for surname, size in (("Pellow", 2), ("Trevanion", 40)):
+        owner = _owner_with_history(receptionist, surname, size)
+        with CaptureQueriesContext(connection) as captured:
+            services.client_erase(client=owner, by=manager, confirm_name=f"Hester {surname}")
+        counts[size] = len(captured.captured_queries)
+        assert not tables_mentioning(surname) - KEPT_COLUMNS  # the batched writes still reach every row
+    assert counts[40] == counts[2], counts

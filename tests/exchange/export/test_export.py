@@ -4,22 +4,31 @@ and the round trip through the importer."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from animals.models import Animal, Ownership
+from animals.models import Animal
+from appointments.services import appointment_book
 from clients.models import Client
+from clinical.services import vaccination_record
 from exchange.exporting import rows, zipstream
 from exchange.importing import services as importing
 from exchange.importing.columns import ENTITIES
-from invoicing.models import Product, TaxCategory
+from invoicing.models import Invoice, Product, TaxCategory
 from invoicing.selectors import client_balance
-from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise
+from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise, payment_record
+from reminders.models import Reminder
+from reminders.services import reminder_cancel, reminder_create
+from tests.appointments.conftest import at, consult, monday, vet  # noqa: F401 - shared fixtures
+from tests.exchange.practice import rabies_type, wipe_practice, worming  # noqa: F401 - shared fixtures
 from tests.factories import AnimalFactory, ClientFactory, UserFactory, species
+from tests.invoicing.conftest import rabies, standard  # noqa: F401 - shared fixtures
 from vetpms.models import AuditEntry, Role
 from vetpms.money import quantize_money
 
@@ -128,48 +137,98 @@ def test_the_zip_streams_in_bounded_pieces(monkeypatch):
     assert len(files["clients.csv"]) == 301
 
 
-def test_an_export_imports_back_into_an_empty_vetpms_with_equal_counts(manager):
+def _import(manager, files: list[tuple[str, bytes]]):
+    job = importing.job_create(by=manager, source_system="VetPMS", files=files)
+    importing.job_start(job=job, by=manager, apply=False, background=False)
+    dry = importing.job_run(job_id=job.pk)
+    assert dry is not None and dry.error_count == 0, list(dry.issues.values_list("row_number", "message"))
+    assert dry.skipped_count == 0
+    importing.job_start(job=job, by=manager, apply=True, background=False)
+    done = importing.job_run(job_id=job.pk)
+    assert done is not None and done.error_count == 0, list(done.issues.values_list("row_number", "message"))
+    return dry, done
+
+
+def _counts(files: dict[str, list[list[str]]]) -> dict[str, int]:
+    return {name: len(rows) - 1 for name, rows in files.items()}
+
+
+def _practice(manager, vet, consult, monday, rabies, worming):  # noqa: F811
+    """A small practice with a record of every kind the export writes, made through the pages' services."""
+    today = timezone.localdate()
     owners = [
         ClientFactory(first_name=f"Owner{n}", last_name=f"Family{n}", email=f"owner{n}@example.com") for n in range(5)
     ]
     # Text the export marks against spreadsheet formulas ("'-Family0") comes back as it was.
     owners[0].last_name = "-Family0"
     owners[0].save(update_fields=["last_name"])
+    pets = []
     for n, owner in enumerate(owners):
         for k in range(n % 3 + 1):
-            AnimalFactory(name=f"Pet{n}-{k}", owner=owner, species=species("Cat" if k else "Dog"))
-    before = {
-        (c.first_name, c.last_name, c.email, c.mobile_phone, c.home_phone, c.postcode, c.reminder_consent)
-        for c in Client.objects.all()
-    }
+            pets.append(AnimalFactory(name=f"Pet{n}-{k}", owner=owner, species=species("Cat" if k else "Dog")))
+    fee = Product.objects.create(
+        code="CONS", name="Consultation", category="consultation", unit_price=Decimal("45.00"),
+        tax_category=TaxCategory.objects.get(code="standard"),
+    )  # fmt: skip
+    for pet in pets[:3]:  # two doses each: the first dose's reminder completed by the second, one pending
+        for ago in (400, 30):
+            vaccination_record(
+                animal=pet, product=rabies, batch=f"B{ago}", batch_expiry=today + dt.timedelta(days=100),
+                by=vet.user, given_on=today - dt.timedelta(days=ago),
+            )  # fmt: skip
+    reminder_create(animal=pets[3], reminder_type=worming, due_on=today + dt.timedelta(days=20), by=manager)
+    gone = reminder_create(animal=pets[4], reminder_type=worming, due_on=today + dt.timedelta(days=5), by=manager)
+    reminder_cancel(reminder=gone, by=manager, note="moved away")
+    appointment_book(animal=pets[0], vet=vet, type=consult, start=at(monday, 10), by=manager)
+    appointment_book(animal=pets[1], vet=vet, type=consult, start=at(monday, 11), minutes=30, by=manager)
+    for owner in owners[:2]:  # 54.00 owed each (45.00 + 20 % VAT); the second paid 20.00 of it
+        invoice = invoice_draft_for(client=owner, by=manager)
+        invoice_add_line(invoice=invoice, by=manager, product=fee, quantity=Decimal(1), animal=None)
+        invoice_finalise(invoice=invoice, by=manager)
+    payment_record(client=owners[1], amount=Decimal("20.00"), method="card", by=manager)
+    payment_record(client=owners[2], amount=Decimal("100.00"), method="cash", by=manager)  # 100.00 in credit
+
+
+@pytest.fixture
+def practice(manager, vet, consult, monday, rabies, rabies_type, worming):  # noqa: F811
+    _practice(manager, vet, consult, monday, rabies, worming)
+
+
+def test_an_export_imports_back_into_an_empty_vetpms_with_equal_counts_and_balances(manager, practice):
+    fields = ("first_name", "last_name", "email", "mobile_phone", "home_phone", "postcode", "reminder_consent")
+    before = {tuple(getattr(c, f) for f in fields) for c in Client.objects.all()}
     pets_before = {(a.name, a.owner.email, a.species.name, a.sex, a.date_of_birth) for a in Animal.objects.all()}
-    files = read_zip(b"".join(zipstream.export_zip()))
-    csv_bytes = {}
-    for name in ("clients.csv", "animals.csv"):
-        out = io.StringIO(newline="")
-        csv.writer(out).writerows(files[name])
-        csv_bytes[name] = out.getvalue().encode("utf-8")
-
-    # An empty VetPMS: no clients or animals left.
-    Ownership.objects.all().delete()
-    Animal.objects.all().delete()
-    Client.objects.all().delete()
-
-    job = importing.job_create(by=manager, source_system="VetPMS", files=list(csv_bytes.items()))
-    importing.job_start(job=job, by=manager, apply=False, background=False)
-    dry = importing.job_run(job_id=job.pk)
-    assert dry is not None and dry.error_count == 0, list(dry.issues.values_list("message", flat=True))
-    assert Client.objects.count() == 0  # a dry run writes nothing
-    importing.job_start(job=job, by=manager, apply=True, background=False)
-    done = importing.job_run(job_id=job.pk)
-    assert done is not None and done.error_count == 0, list(done.issues.values_list("message", flat=True))
-    assert Client.objects.count() == len(owners)
-    assert Animal.objects.count() == len(pets_before)
-    after = {
-        (c.first_name, c.last_name, c.email, c.mobile_phone, c.home_phone, c.postcode, c.reminder_consent)
-        for c in Client.objects.all()
+    balances = {c.email: client_balance(client=c).balance for c in Client.objects.all()}
+    assert sorted(balances.values()) == [Decimal("-100.00"), *[Decimal("0.00")] * 2, Decimal("34.00"), Decimal("54.00")]
+    exported = b"".join(zipstream.export_zip())
+    counts = _counts(read_zip(exported))
+    assert counts == {
+        "clients.csv": 5,
+        "animals.csv": 9,
+        "vaccinations.csv": 6,
+        "reminders.csv": 8,  # per vaccinated pet one completed and one pending; worming pending and cancelled
+        "appointments.csv": 2,
+        "opening_balances.csv": 3,
+        "products.csv": 2,
     }
-    assert after == before
+    with zipfile.ZipFile(io.BytesIO(exported)) as archive:
+        files = [(name, archive.read(name)) for name in archive.namelist()]
+
+    wipe_practice()  # an empty VetPMS: its set-up (staff, vets, types) stays; the export carries none
+    assert not Client.objects.exists() and not Product.objects.exists() and not Invoice.objects.exists()
+
+    dry, done = _import(manager, files)
+    assert dry.created_count == done.created_count == sum(counts.values())
+    assert _counts(read_zip(b"".join(zipstream.export_zip()))) == counts
+    assert {tuple(getattr(c, f) for f in fields) for c in Client.objects.all()} == before
     assert {(a.name, a.owner.email, a.species.name, a.sex, a.date_of_birth) for a in Animal.objects.all()} == (
         pets_before
     )
+    assert {c.email: client_balance(client=c).balance for c in Client.objects.all()} == balances
+    assert Reminder.objects.filter(status="pending").count() == 4
+
+    # The same files again: everything is found, nothing is created twice, the balances stay.
+    _dry, again = _import(manager, files)
+    assert again.created_count == 0 and again.unchanged_count == sum(counts.values())
+    assert _counts(read_zip(b"".join(zipstream.export_zip()))) == counts
+    assert {c.email: client_balance(client=c).balance for c in Client.objects.all()} == balances

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from animals.models import Weight
+from appointments.models import WorkingHours
 from clinical.models import Attachment, Consultation, ConsultationDiagnosis, Prescription, Problem, Vaccination
 from exchange.fhir import bulk
 from exchange.fhir.registry import registry
@@ -19,7 +20,7 @@ from reminders.models import Reminder
 from tests.exchange.fhir.clinical_fixtures import *  # noqa: F403 - the fixtures
 from tests.exchange.fhir.clinical_fixtures import fhir_valid
 from tests.factories import UserFactory, WeightFactory, make_token
-from vetpms.models import Role
+from vetpms.models import Role, Vet
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +71,7 @@ def expected_counts() -> dict[str, int]:
         "Immunization": Vaccination.objects.count(),
         "ImmunizationRecommendation": Reminder.objects.count(),
         "MedicationRequest": Prescription.objects.filter(repeat_of__isnull=True).count(),
+        "MedicationDispense": Prescription.objects.count(),
         "DocumentReference": Attachment.objects.count(),
     }
 
@@ -93,6 +95,7 @@ def test_export_end_to_end(client, record, token, manager):
     wanted = {kind: n for kind, n in expected_counts().items() if n}
     for kind in wanted:  # the framework's types (Patient, ...) are exported too once registered
         assert counts[kind] == wanted[kind], kind
+    assert counts["PractitionerRole"] == Vet.objects.count()
     assert counts["Observation"] == 5  # two weights and three vitals
     # The manager may read notes: the export carries the complaint.
     (encounter,) = found["Encounter"]
@@ -126,7 +129,7 @@ def test_type_and_since_narrow_the_export(client, record, token):
     run(job)
     found = download(client, token, client.get(location, headers=token).json())
     # Types that know when their resources changed export only the new weight; a type without a last-updated time
-    # (the framework's RelatedPerson) cannot tell, so it is exported whole rather than missing changes.
+    # (Organization, Coverage, the computed Slot) cannot tell, so it is exported whole rather than missing changes.
     dated = {name for name, rt in registry.items() if "_lastUpdated" in rt.all_search_params()}
     assert {kind: [r["id"] for r in resources] for kind, resources in found.items() if kind in dated} == {
         "Observation": [f"wt-{new.pk}"]
@@ -257,6 +260,26 @@ def test_large_types_roll_over_into_several_files(client, record, token, setting
     assert [(i["type"], i["count"]) for i in manifest["output"]] == [("Observation", 2), ("Observation", 2)]
     ids = [r["id"] for r in download(client, token, manifest)["Observation"]]
     assert len(set(ids)) == 4
+
+
+def test_slots_export_as_the_free_time_of_the_coming_weeks(client, record, token, settings):
+    """Slot is computed, not stored: the export writes the free slots of the next 31 days, paged through the same
+    keyset search as a client's (chunks of 7 here), so none is lost or repeated between chunks."""
+    settings.FHIR_EXPORT_CHUNK = 7
+    vet = record.consultation.vet
+    weekday = (timezone.localdate() + dt.timedelta(days=2)).weekday()
+    WorkingHours.objects.create(vet=vet, weekday=weekday, start_time=dt.time(9), end_time=dt.time(10))
+    location, job = kick_off(client, token, "?_type=Slot")
+    run(job)
+    found = download(client, token, client.get(location, headers=token).json())["Slot"]
+    mine = [s for s in found if s["schedule"]["reference"] == f"Schedule/{vet.pk}"]
+    # In 2 to 30 days from today there are five days of that weekday, each 09:00-10:00 in four 15-minute slots.
+    assert len(mine) == 20 and len({s["id"] for s in mine}) == 20
+    assert {s["status"] for s in found} == {"free"}
+    assert [s["start"] for s in mine] == sorted(s["start"] for s in mine)
+    # Slot is not patient data: the patient-level export does not offer it.
+    response = client.get("/fhir/R4/Patient/$export?_type=Slot", headers={**ASYNC, **token})
+    assert response.status_code == 400
 
 
 def test_patient_level_export(client, record, token):

@@ -4,11 +4,13 @@ attachment's content only through the permission-checked download, and 400s for 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
 
 from clinical.models import ConsultationDiagnosis
+from clinical.services import prescription_dispense_repeat
 from tests.exchange.fhir.clinical_fixtures import *  # noqa: F403 - the fixtures
 from tests.exchange.fhir.clinical_fixtures import PDF, fhir_valid
 from tests.factories import WeightFactory, make_token
@@ -42,6 +44,7 @@ def test_every_clinical_resource_reads_by_id(record, vet_user, fhir_as):
         f"Immunization/{record.vaccination.pk}",
         f"ImmunizationRecommendation/{record.reminder.pk}",
         f"MedicationRequest/{record.prescription.pk}",
+        f"MedicationDispense/{record.prescription.pk}",
         f"DocumentReference/{record.attachment.pk}",
     ]:
         response = fhir.get(path)
@@ -106,6 +109,30 @@ def test_condition_immunization_and_other_searches(record, vet_user, fhir_as):
     assert ids(fhir.get("MedicationRequest", {"patient": animal, "status": "completed"})) == []
     assert ids(fhir.get("Encounter", {"patient": animal, "status": "finished"})) == [str(record.consultation.pk)]
     assert ids(fhir.get("DocumentReference", {"patient": animal})) == [str(record.attachment.pk)]
+
+
+def test_each_dispensing_is_a_medication_dispense_of_its_prescription(record, vet_user, nurse, fhir_as):
+    fhir = fhir_as(vet_user)
+    original = record.prescription
+    repeat = prescription_dispense_repeat(original=original, by=nurse, quantity=Decimal("20"), charge=False)
+    first = fhir.get(f"MedicationDispense/{original.pk}").fhir
+    assert first["status"] == "completed" and first["type"]["coding"][0]["code"] == "FF"
+    assert first["authorizingPrescription"] == [{"reference": f"MedicationRequest/{original.pk}"}]
+    assert first["subject"]["reference"] == f"Patient/{record.animal.pk}"
+    assert first["context"]["reference"] == f"Encounter/{record.consultation.pk}"
+    assert first["quantity"]["value"] == 30 and first["whenHandedOver"] == original.dispensed_on.isoformat()
+    assert first["performer"][0]["actor"]["reference"] == f"Practitioner/{vet_user.vet.pk}"
+    assert "twice daily" in first["dosageInstruction"][0]["text"]
+    again = fhir.get(f"MedicationDispense/{repeat.pk}").fhir
+    assert again["type"]["coding"][0]["code"] == "RF" and again["quantity"]["value"] == 20
+    # The repeat is dispensed under the original prescription, which stays the one MedicationRequest.
+    assert again["authorizingPrescription"] == [{"reference": f"MedicationRequest/{original.pk}"}]
+    assert fhir.get(f"MedicationRequest/{repeat.pk}").status_code == 404
+    both = [str(original.pk), str(repeat.pk)]
+    assert ids(fhir.get("MedicationDispense", {"prescription": f"MedicationRequest/{original.pk}"})) == both
+    assert ids(fhir.get("MedicationDispense", {"patient": record.animal.pk, "status": "completed"})) == both
+    assert ids(fhir.get("MedicationDispense", {"whenhandedover": f"gt{original.dispensed_on}"})) == []
+    assert fhir.get("MedicationDispense", {"prescription": "Patient/1"}).status_code == 400
 
 
 @pytest.mark.parametrize(

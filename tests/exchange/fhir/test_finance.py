@@ -1,4 +1,4 @@
-"""Organization (practice, insurers), Coverage, Claim and Invoice: the mapping and its money."""
+"""Organization (practice, insurers), Coverage, Claim, ClaimResponse and Invoice: the mapping and its money."""
 
 from __future__ import annotations
 
@@ -7,10 +7,20 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from exchange.fhir import systems
 from invoicing.models import Invoice, Payor, Policy, Product, TaxCategory
-from invoicing.services import claim_create, invoice_add_line, invoice_draft_for, invoice_finalise, invoice_void
+from invoicing.services import (
+    claim_create,
+    claim_decide,
+    claim_settle,
+    claim_submit,
+    invoice_add_line,
+    invoice_draft_for,
+    invoice_finalise,
+    invoice_void,
+)
 from tests.exchange.fhir.conftest import entries
 from tests.factories import AnimalFactory
 
@@ -91,6 +101,49 @@ def test_a_claim_refers_to_its_coverage_and_insurer(receptionist, pet, policy, i
     assert [c["id"] for c in entries(client.get("Claim", {"patient": str(pet.pk)}).fhir)] == [str(claim.pk)]
 
 
+def test_the_insurers_decision_is_a_claim_response_once_there_is_one(receptionist, pet, policy, issued, fhir_as):
+    claim = claim_create(invoice=issued, policy=policy, lines=list(issued.lines.all()), by=receptionist)
+    client = fhir_as(receptionist)
+    assert client.get(f"ClaimResponse/{claim.pk}").status_code == 404  # a draft: no decision yet
+    claim_submit(claim=claim, by=receptionist)
+    assert client.get(f"ClaimResponse/{claim.pk}").status_code == 404  # submitted: still none
+    accepted = (claim.amount_claimed - Decimal("10.00")).quantize(Decimal("0.01"))
+    today = timezone.localdate()
+    claim_decide(claim=claim, by=receptionist, accepted=accepted, reference="PS-CL-9", on=today)
+    response = client.get(f"ClaimResponse/{claim.pk}").fhir
+    assert response["request"]["reference"] == f"Claim/{claim.pk}"
+    assert response["patient"]["reference"] == f"Patient/{pet.pk}"
+    assert response["insurer"]["reference"] == f"Organization/{policy.payor_id}"
+    assert response["outcome"] == "complete" and response["disposition"] == "Partly accepted"
+    assert response["created"] == today.isoformat() and response["identifier"][0]["value"] == "PS-CL-9"
+    totals = {t["category"]["coding"][0]["code"]: Decimal(str(t["amount"]["value"])) for t in response["total"]}
+    assert totals == {"submitted": claim.amount_claimed, "benefit": accepted}
+    assert "payment" not in response and response["meta"]["lastUpdated"]
+
+    claim_settle(claim=claim, by=receptionist, amount=accepted, received_on=today)
+    settled = client.get(f"ClaimResponse/{claim.pk}").fhir
+    assert settled["disposition"] == "Settled"
+    assert settled["payment"]["type"]["coding"][0]["code"] == "complete"
+    assert settled["payment"]["date"] == today.isoformat()
+    assert Decimal(str(settled["payment"]["amount"]["value"])) == accepted
+
+    for query in ({"patient": f"Patient/{pet.pk}"}, {"request": f"Claim/{claim.pk}"}, {"created": today.isoformat()}):
+        assert [r["id"] for r in entries(client.get("ClaimResponse", query).fhir)] == [str(claim.pk)], query
+    assert entries(client.get("ClaimResponse", {"created": f"gt{today.isoformat()}"}).fhir) == []
+    assert entries(client.get("ClaimResponse", {"outcome": "queued"}).fhir) == []
+
+
+def test_a_declined_claim_has_a_response_with_nothing_payable(receptionist, policy, issued, fhir_as):
+    claim = claim_create(invoice=issued, policy=policy, lines=list(issued.lines.all()), by=receptionist)
+    claim_submit(claim=claim, by=receptionist)
+    claim_decide(claim=claim, by=receptionist, accepted=Decimal("0"))
+    response = fhir_as(receptionist).get(f"ClaimResponse/{claim.pk}").fhir
+    assert response["disposition"] == "Declined" and response["outcome"] == "complete"
+    benefit = next(t for t in response["total"] if t["category"]["coding"][0]["code"] == "benefit")
+    assert Decimal(str(benefit["amount"]["value"])) == 0
+    assert [r["id"] for r in entries(fhir_as(receptionist).get("ClaimResponse").fhir)] == [str(claim.pk)]
+
+
 def test_an_invoice_has_price_components_that_add_up(receptionist, pet, issued, fhir_as):
     resource = fhir_as(receptionist).get(f"Invoice/{issued.pk}").fhir
     assert resource["status"] == "issued"
@@ -137,4 +190,5 @@ def test_roles_decide_who_reads_money(nurse_user, vet_user, receptionist, issued
     assert fhir_as(nurse_user).get(f"Coverage/{policy.pk}").status_code == 403
     assert fhir_as(vet_user).get(f"Coverage/{policy.pk}").status_code == 200
     assert fhir_as(vet_user).get("Claim").status_code == 403
+    assert fhir_as(vet_user).get("ClaimResponse").status_code == 403
     assert fhir_as(receptionist).get("Claim").status_code == 200

@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from animals.models import Animal, Species
+from animals.models import Animal, Ownership, Species
 from animals.services import animal_transfer
+from clients.models import Client
+from clients.services import client_update
 from exchange.fhir import systems
 from tests.exchange.fhir.conftest import entries
 from tests.factories import AnimalFactory, ClientFactory, breed, species
@@ -154,6 +156,36 @@ def test_related_person_is_an_owner_of_one_animal_with_the_period(receptionist, 
     assert people[0]["active"] is False and people[1]["active"] is True
     found = entries(client.get("RelatedPerson", {"patient": f"Patient/{dog.pk}"}).fhir)
     assert sorted(p["id"] for p in found) == sorted(p["id"] for p in people)
+
+
+def test_related_person_changes_with_its_ownership_its_client_and_its_animal(receptionist, manager, fhir_as):
+    """meta.lastUpdated and _lastUpdated: the latest of the ownership's end (or start), the client's change and the
+    animal's, since the resource shows the client's details and the animal's name."""
+    old, kept = ClientFactory(last_name="Old"), ClientFactory(last_name="Kept")
+    sold, stays = AnimalFactory(owner=old, name="Sold"), AnimalFactory(owner=kept, name="Stays")
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    Ownership.objects.update(started_at=long_ago)
+    Client.objects.update(updated_at=long_ago)
+    Animal.objects.update(updated_at=long_ago)
+    client = fhir_as(receptionist)
+    (person,) = entries(client.get("RelatedPerson", {"patient": f"Patient/{stays.pk}"}).fhir)
+    assert dt.datetime.fromisoformat(person["meta"]["lastUpdated"]) == long_ago
+
+    cut = timezone.now()
+    since = {"_lastUpdated": f"ge{cut.isoformat().replace('+00:00', 'Z')}"}
+    assert entries(client.get("RelatedPerson", since).fhir) == []
+    animal_transfer(animal=sold, to_owner=kept, by=manager)  # ends Old's ownership, starts Kept's
+    changed = entries(client.get("RelatedPerson", since).fhir)
+    assert sorted((p["name"][0]["family"], p["patient"]["reference"]) for p in changed) == [
+        ("Kept", f"Patient/{sold.pk}"),  # the new ownership
+        ("Old", f"Patient/{sold.pk}"),  # the one it ended
+    ]
+    # A change to the client shows in every RelatedPerson that carries their details.
+    client_update(client=kept, by=manager, data={"town": "Leeds"})
+    changed = entries(client.get("RelatedPerson", since).fhir)
+    assert sorted(p["patient"]["reference"] for p in changed if p["name"][0]["family"] == "Kept") == sorted(
+        [f"Patient/{sold.pk}", f"Patient/{stays.pk}"]
+    )
 
 
 def test_an_unknown_patient_is_a_404_outcome(receptionist, fhir_as):

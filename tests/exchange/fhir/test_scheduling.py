@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client as HttpClient
 
+from appointments import services as appointment_services
 from appointments.models import Appointment, AppointmentStatus, AppointmentType, WorkingHours
 from appointments.services import appointment_book
 from exchange.fhir import systems
@@ -70,6 +71,64 @@ def test_practitioner_and_schedule_of_a_vet(receptionist, vet, fhir_as):
     found = entries(client.get("Schedule", {"actor": f"Practitioner/{vet.pk}"}).fhir)
     assert [s["id"] for s in found] == [str(vet.pk)]
     assert entries(client.get("Practitioner", {"name": vet.display_name[:3]}).fhir)[0]["id"] == str(vet.pk)
+
+
+def test_practitioner_role_is_the_vet_at_the_practice_with_the_regular_week(receptionist, vet, fhir_as, manager):
+    client = fhir_as(receptionist)
+    role = client.get(f"PractitionerRole/{vet.pk}").fhir
+    assert role["practitioner"]["reference"] == f"Practitioner/{vet.pk}"
+    assert role["organization"]["reference"] == "Organization/practice"
+    assert [c["coding"][0]["code"] for c in role["code"]] == ["vet"]
+    # The fixture's vet works 09:00-12:00 every day: one availableTime with the seven days.
+    assert role["availableTime"] == [
+        {
+            "daysOfWeek": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "availableStartTime": "09:00:00",
+            "availableEndTime": "12:00:00",
+        }
+    ]
+    schedule = client.get(f"Schedule/{vet.pk}").fhir
+    assert {"reference": f"PractitionerRole/{vet.pk}"}.items() <= schedule["actor"][1].items()
+    for query in ({"practitioner": f"Practitioner/{vet.pk}"}, {"organization": "Organization/practice"}):
+        assert [r["id"] for r in entries(client.get("PractitionerRole", query).fhir)] == [str(vet.pk)], query
+    assert entries(client.get("PractitionerRole", {"organization": "Organization/9"}).fhir) == []
+    assert client.get("PractitionerRole", {"organization": "Patient/1"}).status_code == 400
+
+    # New hours change the role, and its change time moves with them.
+    before = role["meta"]["lastUpdated"]
+    appointment_services.working_hours_set(
+        vet=vet, sessions=[(0, dt.time(14), dt.time(18)), (2, dt.time(14), dt.time(18))], by=manager
+    )
+    changed = client.get(f"PractitionerRole/{vet.pk}").fhir
+    assert changed["availableTime"] == [
+        {"daysOfWeek": ["mon", "wed"], "availableStartTime": "14:00:00", "availableEndTime": "18:00:00"}
+    ]
+    assert dt.datetime.fromisoformat(changed["meta"]["lastUpdated"]) > dt.datetime.fromisoformat(before)
+    since = entries(client.get("PractitionerRole", {"_lastUpdated": f"gt{before.replace('+00:00', 'Z')}"}).fhir)
+    assert [r["id"] for r in since] == [str(vet.pk)]
+
+
+def test_a_slot_id_that_is_neither_free_nor_booked_is_a_404_saying_why(receptionist, vet, consult, fhir_as):
+    client = fhir_as(receptionist)
+    day = next_monday()
+
+    def reason(start: dt.datetime, minutes: int = 15) -> str:
+        response = client.get(f"Slot/{vet.pk}-{start.astimezone(dt.UTC):%Y%m%d%H%M}-{minutes}")
+        assert response.status_code == 404 and response.fhir["resourceType"] == "OperationOutcome"
+        return response.fhir["issue"][0]["diagnostics"]
+
+    assert "outside" in reason(at(day, 20))
+    assert "steps" in reason(at(day, 9, 5))
+    assert "passed" in reason(at(day - dt.timedelta(days=14), 9))
+    assert client.get(f"Slot/{vet.pk}-{at(day, 9).astimezone(dt.UTC):%Y%m%d%H%M}-15").fhir["status"] == "free"
+    # A cancelled booking gives the time back.
+    booked = appointment_book(animal=AnimalFactory(), vet=vet, type=consult, start=at(day, 9), by=receptionist)
+    slot = f"Slot/{vet.pk}-{at(day, 9).astimezone(dt.UTC):%Y%m%d%H%M}-15"
+    assert client.get(slot).fhir["status"] == "busy"
+    appointment_services.appointment_transition(
+        appointment=booked, to=AppointmentStatus.CANCELLED, by=receptionist, note="Owner away"
+    )
+    assert client.get(slot).fhir["status"] == "free"
 
 
 def test_slots_are_the_free_time_of_the_book(receptionist, vet, consult, fhir_as):
@@ -134,7 +193,10 @@ def test_book_a_slot_and_it_is_no_longer_free(receptionist, vet, consult, fhir_a
     assert response["Location"].endswith(f"/fhir/R4/Appointment/{created['id']}")
     stored = Appointment.objects.get(pk=created["id"])
     assert stored.animal == animal and stored.vet == vet and stored.booked_by == receptionist
-    assert client.get(f"Slot/{slot['id']}").status_code == 404
+    # The slot id still answers: the time is now busy (a search lists free time only).
+    taken = client.get(f"Slot/{slot['id']}")
+    assert taken.status_code == 200 and taken.fhir["status"] == "busy" and taken.fhir["start"] == slot["start"]
+    assert slot["id"] not in [s["id"] for s in entries(client.get("Slot", {"schedule": vet.pk}).fhir)]
     again = client.send("post", "Appointment", body)
     assert again.status_code == 409
     assert again.fhir["issue"][0]["code"] == "conflict"

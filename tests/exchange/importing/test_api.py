@@ -67,3 +67,33 @@ def test_upload_map_dry_run_apply(bearer, manager):
 
 def test_unknown_job_is_404(bearer, manager):
     assert Api(bearer(manager)).get(f"{URL}/999999").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_the_catalogue_and_balances_go_through_the_api(bearer, manager):
+    from decimal import Decimal
+
+    from invoicing.models import Product
+    from invoicing.selectors import client_balance
+
+    http = Api(bearer(manager))
+    files = [
+        SimpleUploadedFile("clients.csv", CSV),
+        SimpleUploadedFile("products.csv", b"Code,Name,Price,VAT,Item ID\nCONS,Consultation,45.00,standard,P1\n"),
+        SimpleUploadedFile("balances.csv", b"Balance ID,Client ID,Balance\nO1,A1,12.30\nO2,A2,5.00\nO3,A1,abc\n"),
+    ]
+    job = http.post(URL, {"source_system": "OldVet", "files": files}).json()
+    assert [f["entity"] for f in job["files"]] == ["clients", "products", "opening_balances"]
+    assert http.post(f"{URL}/{job['id']}/dry-run").status_code == HTTPStatus.ACCEPTED
+    services.job_run(job_id=job["id"])
+    issues = http.get(f"{URL}/{job['id']}/issues").json()["items"]
+    # A2's email is bad, so its balance has no client; O3's amount is not a number.
+    assert {(i["file"], i["row_number"], i["column"]) for i in issues} == {
+        ("clients.csv", 3, "email"),
+        ("balances.csv", 3, "client_source_id"),
+        ("balances.csv", 4, "balance"),
+    }
+    assert http.post(f"{URL}/{job['id']}/apply").status_code == HTTPStatus.ACCEPTED
+    services.job_run(job_id=job["id"])
+    assert http.get(f"{URL}/{job['id']}").json()["created_count"] == 3
+    assert Product.objects.get(code="CONS").unit_price == Decimal("45.00")
+    assert client_balance(client=Client.objects.get(last_name="Smith")).balance == Decimal("12.30")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from animals.models import Animal
 from exchange.importing import services
 from exchange.models import ImportJob
+from tests.appointments.conftest import consult, monday, vet  # noqa: F401 - shared fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +134,37 @@ def test_the_set_up_menu_offers_the_import_to_managers_only(as_manager, as_recep
     link = reverse("exchange:import_list")
     assert link in as_manager.get(reverse("home")).content.decode()
     assert link not in as_receptionist.get(reverse("home")).content.decode()
+
+
+def test_a_vet_named_otherwise_in_the_old_system_is_mapped_on_the_page(as_manager, manager, vet, consult, monday):  # noqa: F811
+    """Every entity is offered on the page; a name column (the vet) lists the practice's vets to map to, and the
+    dry run and the import go through the booking service with that mapping."""
+    start = f"{monday:%d/%m/%Y} 10:00"
+    upload(
+        as_manager,
+        ("clients.csv", CLIENTS),
+        ("animals.csv", ANIMALS.replace("Canine", "Dog")),
+        ("diary.csv", f"Appt ID,Pet ID,Clinician,Type,Start\nB1,10,DR V,Consultation,{start}\n"),
+    )
+    job = ImportJob.objects.get()
+    diary = job.files.get(filename="diary.csv")
+    assert diary.entity == "appointments"
+    page = as_manager.get(reverse("exchange:import_detail", args=[job.pk])).content.decode()
+    for label in ("Future appointments", "Opening balances", "Vaccination history", "Reminders due"):
+        assert label in page
+    assert "DR V" in page and "Victor Vet" in page  # the file's name and the practice's vet to map it to
+    form = {"date_order": "dmy", "duplicates": "skip", "action": "dry_run"}
+    for file in job.files.all():
+        form[f"f{file.pk}-entity"] = file.entity
+        form |= {f"f{file.pk}-col-{i}": c for i, c in file.column_map.items()}
+    form |= {f"f{diary.pk}-src-vet-1": "DR V", f"f{diary.pk}-val-vet-1": "Victor Vet"}
+    as_manager.post(reverse("exchange:import_mapping", args=[job.pk]), form)
+    services.job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CHECKED and job.created_count == 4  # 2 clients, Rex, the booking
+    assert as_manager.post(reverse("exchange:import_apply", args=[job.pk])).status_code == HTTPStatus.FOUND
+    services.job_run(job_id=job.pk)
+    from appointments.models import Appointment
+
+    booking = Appointment.objects.get()
+    assert (booking.vet, booking.animal.name, booking.booked_by) == (vet, "Rex", manager)

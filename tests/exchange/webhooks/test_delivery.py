@@ -1,16 +1,22 @@
-"""Delivery to a real local HTTP receiver: signatures, outcomes, backoff, ordering per object, rotation."""
+"""Delivery to a real local HTTP receiver: signatures, outcomes, backoff, ordering per object, rotation, replays,
+and the secrets stored encrypted."""
 
 import datetime as dt
+import importlib
 import json
 import random
+import time
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from clients import services as client_services
-from exchange.models import WebhookAttempt, WebhookDelivery
-from exchange.webhooks import delivery, services
+from exchange.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from exchange.webhooks import delivery, secret_box, services, signing
 from tests.exchange.webhooks.test_events_and_outbox import make_client
 
 D = WebhookDelivery
@@ -188,3 +194,72 @@ def test_replay_sends_the_same_message_again(db, manager, endpoint_for, receiver
     run()
     first, again = receiver.requests
     assert first.body == again.body and first.headers["webhook-id"] == again.headers["webhook-id"]
+
+
+def test_a_replay_keeps_the_webhook_id_and_is_signed_afresh_with_the_current_secret(
+    db, manager, endpoint_for, receiver, monkeypatch
+):
+    """A replay is the same message (same webhook-id and body, so a receiver that has it can drop it), signed when
+    it is sent: a fresh webhook-timestamp (a receiver refuses stale ones) and the secrets valid then."""
+    endpoint, old = endpoint_for(receiver.url("/ok"), "client.created")
+    make_client(manager)
+    ten_minutes_ago = time.time() - 600
+    monkeypatch.setattr(delivery, "time", SimpleNamespace(time=lambda: ten_minutes_ago, monotonic=time.monotonic))
+    run()  # the original went out ten minutes ago
+    monkeypatch.undo()
+    original = D.objects.get()
+    endpoint, new = services.endpoint_rotate_secret(endpoint=endpoint, by=manager, overlap_hours=0)
+    services.delivery_replay(delivery=original, by=manager)
+    run()
+    first, again = receiver.requests
+    assert again.headers["webhook-id"] == first.headers["webhook-id"] == original.msg_id
+    assert again.body == first.body
+    assert int(again.headers["webhook-timestamp"]) >= int(first.headers["webhook-timestamp"]) + 600
+    verify(new, again)  # within the receiver's 5 minutes, under the secret valid now
+    with pytest.raises(WebhookVerificationError):
+        verify(old, again)
+
+
+def test_secrets_are_stored_encrypted_and_open_only_with_the_key(db, manager, endpoint_for, receiver, settings):
+    endpoint, secret = endpoint_for(receiver.url("/ok"), "client.created")
+    stored = WebhookEndpoint.objects.filter(pk=endpoint.pk).values_list("secret_encrypted", flat=True).get()
+    assert stored.startswith("fernet$") and secret not in stored and secret[6:] not in stored
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == secret
+    # Two seals of one secret differ (a fresh IV each), and an altered one is refused, never misread.
+    assert secret_box.seal(secret) != secret_box.seal(secret)
+    tampered = stored[:-6] + ("A" if stored[-6] != "A" else "B") + stored[-5:]
+    with pytest.raises(secret_box.SecretUnreadable):
+        secret_box.unseal(tampered)
+
+    # A new SECRET_KEY with the old one as a fallback still opens it...
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "another key " * 5, [old_key]
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == secret
+    # ...without it nothing is sent: the attempt records why, and the message waits for a retry.
+    settings.SECRET_KEY_FALLBACKS = []
+    make_client(manager)
+    run()
+    assert receiver.requests == []
+    row = D.objects.get()
+    assert row.status == D.Status.PENDING and "SECRET_KEY" in row.last_error and row.attempts == 1
+    # Rotating seals a new secret under the current key, and delivery resumes.
+    _endpoint, newest = services.endpoint_rotate_secret(endpoint=endpoint, by=manager, overlap_hours=0)
+    D.objects.update(next_attempt_at=timezone.now())
+    run()
+    [request] = receiver.requests
+    verify(newest, request)
+
+
+def test_the_migration_seals_the_secrets_already_stored(db, manager, endpoint_for, receiver):
+    migration = importlib.import_module("exchange.migrations.0009_webhook_secrets_encrypted")
+    endpoint, _ = endpoint_for(receiver.url("/ok"), "client.created")
+    plain = signing.generate_secret()
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(secret_encrypted=plain, previous_secret_encrypted="")
+    editor = SimpleNamespace(connection=connection)
+    migration.seal_stored_secrets(django_apps, editor)
+    sealed = WebhookEndpoint.objects.values_list("secret_encrypted", flat=True).get(pk=endpoint.pk)
+    assert secret_box.is_sealed(sealed) and secret_box.unseal(sealed) == plain
+    migration.seal_stored_secrets(django_apps, editor)  # a second run leaves sealed values alone
+    assert WebhookEndpoint.objects.values_list("secret_encrypted", flat=True).get(pk=endpoint.pk) == sealed
+    migration.open_stored_secrets(django_apps, editor)  # and the way back opens them
+    assert WebhookEndpoint.objects.values_list("secret_encrypted", flat=True).get(pk=endpoint.pk) == plain

@@ -1,15 +1,19 @@
 """The domain-event registry and the webhook outbox: a row in the same transaction as the change."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from animals import services as animal_services
 from clients import services as client_services
 from exchange.models import WebhookDelivery
 from exchange.webhooks import services
+from tests.clinical.conftest import rabies_type  # noqa: F401 - a fixture
 from tests.factories import species
+from tests.invoicing.conftest import rabies, standard  # noqa: F401 - fixtures
 from vetpms import events
 
 
@@ -88,3 +92,30 @@ def test_payload_carries_related_ids_changed_fields_and_the_fhir_reference(db, m
     }
     assert updated["data"]["changed"] == ["colour", "name"]
     assert "Rexy" not in json.dumps(updated)  # names of fields, never their (personal) values
+
+
+@pytest.mark.usefixtures("rabies_type")
+def test_a_vaccination_that_renews_a_reminder_publishes_reminder_renewed(db, manager, vet_user, endpoint_for, receiver):
+    from clinical.services import vaccination_record
+    from invoicing.models import Product
+    from reminders.models import Reminder
+
+    vaccine = Product.objects.get(code="VAC-RAB")  # the rabies vaccine, linked to the rabies_type reminder
+
+    endpoint_for(receiver.url(), "reminder.renewed", "vaccination.recorded")
+    owner = make_client(manager)
+    animal = animal_services.animal_create(by=manager, owner=owner, name="Rex", species=species("Dog"))
+    expiry = timezone.localdate() + dt.timedelta(days=90)
+    vaccination_record(animal=animal, product=vaccine, batch="B1", batch_expiry=expiry, by=vet_user)
+    reminder = Reminder.objects.get(animal=animal, status=Reminder.Status.PENDING)
+    bodies = [json.loads(r.payload) for r in WebhookDelivery.objects.order_by("id")]
+    renewed = next(b for b in bodies if b["type"] == "reminder.renewed")
+    assert renewed["data"] == {
+        "object": "reminder",
+        "id": reminder.pk,
+        "animal_id": animal.pk,
+        "status": "pending",
+        "changed": [],
+        "fhir_reference": f"ImmunizationRecommendation/{reminder.pk}",
+    }
+    assert "reminder.renewed" in events.EVENT_TYPES

@@ -34,6 +34,7 @@ def invoicing_models() -> list:
         Allocation,
         Claim,
         ClaimLine,
+        ClientBalance,
         DocumentCounter,
         Invoice,
         InvoiceLine,
@@ -51,6 +52,7 @@ def invoicing_models() -> list:
     return [
         *reminder_models(),
         OpenInvoice,
+        ClientBalance,
         RevenueDay,
         RevenueMonth,
         PaymentDay,

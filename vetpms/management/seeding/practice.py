@@ -728,10 +728,11 @@ def seed_invoices(ctx: SeedContext) -> None:
     # Written with COPY, so no model signal kept the list of open invoices or the revenue summaries: build them in
     # one statement each, after fresh planner statistics (on tables the planner still thinks empty the rebuild can
     # run for many minutes).
-    from invoicing import open_invoices, summaries
+    from invoicing import balances, open_invoices, summaries
 
     _analyse_tables()
     open_count = open_invoices.rebuild()
+    balances.rebuild()
     summary_counts = summaries.rebuild()
     DocumentCounter.objects.bulk_create(
         [DocumentCounter(series=series, last_number=last) for series, last in sorted(ledger.counters.items())]
