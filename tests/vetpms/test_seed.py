@@ -41,7 +41,8 @@ from reminders.models import (
     ReminderType,
     template_placeholders,
 )
-from vetpms.management.seeding.common import DEMO_STAFF, REMINDER_TYPES
+from reminders.seeding import REMINDER_TYPES
+from vetpms.management.seeding.common import DEMO_STAFF
 from vetpms.models import AuditEntry, Role, User, Vet
 from vetpms.timeutils import local_day_bounds, to_local
 
