@@ -585,7 +585,7 @@ def feed_manage(request, vet_pk: int):
     if request.method == "POST":
         revoke = request.POST.get("revoke", "")
         if revoke:
-            feed = get_object_or_404(CalendarFeed, pk=int(revoke) if revoke.isdigit() else 0, vet=vet)
+            feed = get_object_or_404(CalendarFeed, pk=parse_id(revoke) or 0, vet=vet)
             try:
                 services.calendar_feed_revoke(feed=feed, by=request.user)
             except DomainError as exc:
