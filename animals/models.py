@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from vetpms.models import User
+from vetpms.params import is_ascii_number
 from vetpms.text import fold
 
 
@@ -21,7 +22,7 @@ def normalise_microchip(value: str) -> str:
     """Drop the spaces and dashes people type between digit groups ("985 141 000-123 456")."""
     value = (value or "").strip()
     compact = value.replace(" ", "").replace("-", "")
-    return compact if compact.isdigit() else value
+    return compact if is_ascii_number(compact) else value
 
 
 def validate_microchip(value: str) -> None:
@@ -29,7 +30,7 @@ def validate_microchip(value: str) -> None:
     or a manufacturer code (900-998). 999 is reserved for test transponders and 000 is not allocated."""
     if not value:
         return
-    if len(value) != 15 or not value.isdigit():
+    if len(value) != 15 or not is_ascii_number(value):
         raise ValidationError("A microchip number has exactly 15 digits.", code="microchip_format")
     if value[:3] in {"000", "999"}:
         raise ValidationError(

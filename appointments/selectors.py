@@ -56,10 +56,35 @@ def day_list(*, vet: Vet, day: dt.date, with_history: bool = False) -> QuerySet[
     return qs.prefetch_related("events__by__groups") if with_history else qs
 
 
+# What a block of the day grid and the week shows (appointments_tags.grid_rows): times, status, type, reason, the
+# pet's name, species and alerts, the owner's name. A busy day has some 200 blocks across the books, and reading the
+# rest of each appointment, pet and owner row (notes, search text, timestamps) cost more than drawing them.
+BLOCK_FIELDS = (
+    "start",
+    "end",
+    "status",
+    "reason",
+    "vet",
+    "type__name",
+    "animal__name",
+    "animal__alerts",
+    "animal__species__name",
+    "client__title",
+    "client__first_name",
+    "client__last_name",
+    "client__organisation",
+)
+
+
+def _blocks(qs: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    return qs.select_related("animal__species", "client", "type").only(*BLOCK_FIELDS)
+
+
 def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
+    """One vet's appointments in the seven days from ``first_day``, with what a block of the week shows."""
     start, _ = local_day_bounds(first_day)
     _, end = local_day_bounds(first_day + dt.timedelta(days=6))
-    return _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start")
+    return _blocks(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
 
 
 def active_vets() -> QuerySet[Vet]:
@@ -97,11 +122,9 @@ def day_grid(*, day: dt.date, vets: list[Vet] | None = None) -> dict[str, object
     vets = vets if vets is not None else list(active_vets())
     start, end = local_day_bounds(day)
     by_vet: dict[int, list[Appointment]] = defaultdict(list)
-    # Lighter than the day list's rows: the grid shows no breed or weight, so it joins only what a block shows.
-    for appointment in (
-        Appointment.objects.filter(vet__in=vets, start__gte=start, start__lt=end)
-        .select_related("animal__species", "client", "type", "vet")
-        .order_by("start")
+    # Lighter than the day list's rows: the grid shows no breed or weight, so it reads only what a block shows.
+    for appointment in _blocks(Appointment.objects.filter(vet__in=vets, start__gte=start, start__lt=end)).order_by(
+        "start", "id"
     ):
         by_vet[appointment.vet_id].append(appointment)
     return {"vets": vets, "sessions": sessions_for(vets=vets, day=day), "appointments": by_vet}
@@ -114,10 +137,13 @@ def find_free_slots(
     vets: list[Vet],
     step_minutes: int,
     now: dt.datetime | None = None,
+    sessions: dict[int, list[Interval]] | None = None,
 ) -> list[Slot]:
-    """Free starts for each vet on ``day``, in time order then vet name; past times are never offered."""
+    """Free starts for each vet on ``day``, in time order then vet name; past times are never offered.
+    ``sessions`` (each vet's, from ``sessions_for``) spares reading them again when the caller has them."""
+    known = {(vet_id, day): intervals for vet_id, intervals in sessions.items()} if sessions is not None else None
     return _free_slots_between(
-        first_day=day, last_day=day, minutes=minutes, vets=vets, step_minutes=step_minutes, now=now
+        first_day=day, last_day=day, minutes=minutes, vets=vets, step_minutes=step_minutes, now=now, sessions=known
     )
 
 
@@ -131,11 +157,20 @@ def free_slots_between(
     )
 
 
-def free_starts_for_days(*, vet: Vet, days: list[dt.date], step_minutes: int) -> dict[dt.date, list[dt.datetime]]:
-    """One vet's free starts of one step's length on each of ``days`` (consecutive; the week view): three queries."""
+def free_starts_for_days(
+    *, vet: Vet, days: list[dt.date], step_minutes: int, sessions: dict[dt.date, list[Interval]] | None = None
+) -> dict[dt.date, list[dt.datetime]]:
+    """One vet's free starts of one step's length on each of ``days`` (consecutive; the week view): three queries,
+    one when the caller gives the ``sessions`` of those days (``sessions_for_days``)."""
     found: dict[dt.date, list[dt.datetime]] = {day: [] for day in days}
+    known = {(vet.pk, day): intervals for day, intervals in sessions.items()} if sessions is not None else None
     for slot in _free_slots_between(
-        first_day=days[0], last_day=days[-1], minutes=step_minutes, vets=[vet], step_minutes=step_minutes
+        first_day=days[0],
+        last_day=days[-1],
+        minutes=step_minutes,
+        vets=[vet],
+        step_minutes=step_minutes,
+        sessions=known,
     ):
         found.setdefault(to_local(slot.start).date(), []).append(slot.start)
     return found
@@ -149,6 +184,7 @@ def _free_slots_between(
     vets: list[Vet],
     step_minutes: int,
     now: dt.datetime | None = None,
+    sessions: dict[tuple[int, dt.date], list[Interval]] | None = None,
 ) -> list[Slot]:
     now = now or timezone.now()
     # A closed book, or a deactivated member of staff's, is never offered, whoever asks (grid, week, search, API).
@@ -156,7 +192,8 @@ def _free_slots_between(
     if not vets:
         return []
     days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    sessions = _sessions_by_vet_and_day(vets=vets, days=days)
+    if sessions is None or any((v.pk, d) not in sessions for v in vets for d in days):
+        sessions = _sessions_by_vet_and_day(vets=vets, days=days)
     day_start, _ = local_day_bounds(first_day)
     _, day_end = local_day_bounds(last_day)
     busy: dict[int, list[Interval]] = defaultdict(list)

@@ -85,13 +85,15 @@ def _id_param(request, name: str) -> int | None:
     return value
 
 
-def _vet_param(request) -> Vet | None:
-    """The vet of the query string (404 if unknown), else the signed-in vet, else the first active vet."""
+def _vet_param(request, vets: list[Vet]) -> Vet | None:
+    """The vet of the query string (404 if unknown), else the signed-in vet, else the first active vet. ``vets``
+    are the active vets (the pages list them anyway), so a vet among them costs no query of its own."""
     vet_id = _id_param(request, "vet")
     if vet_id is not None:
-        return get_object_or_404(Vet, pk=vet_id)
-    own = Vet.objects.bookable().filter(user=request.user).first()
-    return own or selectors.active_vets().first()
+        listed = next((v for v in vets if v.pk == vet_id), None)
+        return listed or get_object_or_404(Vet.objects.select_related("user"), pk=vet_id)
+    own = next((v for v in vets if v.user_id == request.user.pk), None)
+    return own or (vets[0] if vets else None)
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -408,12 +410,12 @@ def appointment_reschedule(request, pk: int):
 # --- The book: day grid, week, day list --------------------------------------------------------------------------
 
 
-def _offers(*, day: dt.date, vets: list[Vet]) -> dict[int, list[dt.datetime]]:
+def _offers(*, day: dt.date, vets: list[Vet], sessions: dict) -> dict[int, list[dt.datetime]]:
     """The starts the grid offers, per vet: the free slots of one step's length, found by the same code (sessions,
     clash rule, not in the past) as the booking page, so an offered time is one the booking service accepts."""
     offers: dict[int, list[dt.datetime]] = {v.pk: [] for v in vets}
     step = services.slot_step_minutes()
-    for slot in selectors.find_free_slots(day=day, minutes=step, vets=vets, step_minutes=step):
+    for slot in selectors.find_free_slots(day=day, minutes=step, vets=vets, step_minutes=step, sessions=sessions):
         offers[slot.vet_id].append(slot.start)
     return offers
 
@@ -422,7 +424,7 @@ def _offers(*, day: dt.date, vets: list[Vet]) -> dict[int, list[dt.datetime]]:
 def day_grid(request):
     day = _day_param(request)
     grid = selectors.day_grid(day=day)
-    offers = _offers(day=day, vets=grid["vets"])
+    offers = _offers(day=day, vets=grid["vets"], sessions=grid["sessions"])
     columns = [
         Column(
             v.display_name,
@@ -444,7 +446,8 @@ def day_grid(request):
 
 @permission_required("appointments.view_appointment")
 def week_view(request):
-    vet = _vet_param(request)
+    vets = list(selectors.active_vets())
+    vet = _vet_param(request, vets)
     day = _day_param(request)
     monday = day - dt.timedelta(days=day.weekday())
     days = [monday + dt.timedelta(days=i) for i in range(7)]
@@ -455,7 +458,9 @@ def week_view(request):
         for appointment in selectors.week(vet=vet, first_day=monday):
             by_day.setdefault(to_local(appointment.start).date(), []).append(appointment)
         today = timezone.localdate()
-        offers = selectors.free_starts_for_days(vet=vet, days=days, step_minutes=services.slot_step_minutes())
+        offers = selectors.free_starts_for_days(
+            vet=vet, days=days, step_minutes=services.slot_step_minutes(), sessions=sessions
+        )
         columns = [
             Column(f"{d:%a} {d.day} {d:%b}", vet.pk, d, sessions[d], by_day[d], offered=offers[d], is_today=d == today)
             for d in days
@@ -466,7 +471,7 @@ def week_view(request):
         "appointments/week.html",
         {
             "vet": vet,
-            "vets": list(selectors.active_vets()),
+            "vets": vets,
             "columns": columns,
             "rows": rows,
             "now": timezone.now(),
@@ -478,13 +483,16 @@ def week_view(request):
     )
 
 
-def _day_list_context(request, vet: Vet | None, day: dt.date) -> dict:
+def _day_list_context(request, vet: Vet | None, day: dt.date, vets: list[Vet]) -> dict:
+    """The day list's rows (appointment, moves, flags, undo label), drawn by ``appointments_tags.day_list_rows``."""
+    user = request.user
     appointments = list(selectors.day_list(vet=vet, day=day, with_history=True)) if vet is not None else []
-    flags = flags_for(appointments, request.user)
+    flags = flags_for(appointments, user)
+    may_undo = user.has_perm("appointments.change_appointment")
     return {
         "vet": vet,
-        "vets": list(selectors.active_vets()),
-        "rows": [(a, _moves(a), flags.get(a.pk, []), _undo(a, request.user)) for a in appointments],
+        "vets": vets,
+        "rows": [(a, _moves(a), flags.get(a.pk, []), _undo(a, user) if may_undo else "") for a in appointments],
         "live_count": sum(1 for a in appointments if a.is_blocking),
         "here": request.get_full_path(),
         "nav": "day-list",
@@ -493,23 +501,27 @@ def _day_list_context(request, vet: Vet | None, day: dt.date) -> dict:
 
 @permission_required("appointments.view_appointment")
 def day_list(request):
-    vet = _vet_param(request)
-    return render(request, "appointments/day_list.html", _day_list_context(request, vet, _day_param(request)))
+    vets = list(selectors.active_vets())
+    vet = _vet_param(request, vets)
+    context = _day_list_context(request, vet, _day_param(request), vets)
+    return render(request, "appointments/day_list.html", context)
 
 
 def vet_home(request):
     """The home page of a signed-in vet is their own day list (registered in apps.py)."""
     if not request.user.has_perm("appointments.view_appointment"):
         return None
-    vet = Vet.objects.bookable().filter(user=request.user).first()
+    vets = list(selectors.active_vets())
+    vet = next((v for v in vets if v.user_id == request.user.pk), None)
     if vet is None:
         return None
-    return render(request, "appointments/day_list.html", _day_list_context(request, vet, timezone.localdate()))
+    context = _day_list_context(request, vet, timezone.localdate(), vets)
+    return render(request, "appointments/day_list.html", context)
 
 
 @permission_required("appointments.view_appointment")
 def day_list_pdf(request):
-    vet = _vet_param(request)
+    vet = _vet_param(request, list(selectors.active_vets()))
     if vet is None:
         raise Http404("No vet.")
     day = _day_param(request)
@@ -573,7 +585,7 @@ def feed_manage(request, vet_pk: int):
     if request.method == "POST":
         revoke = request.POST.get("revoke", "")
         if revoke:
-            feed = get_object_or_404(CalendarFeed, pk=int(revoke) if revoke.isdigit() else 0, vet=vet)
+            feed = get_object_or_404(CalendarFeed, pk=parse_id(revoke) or 0, vet=vet)
             try:
                 services.calendar_feed_revoke(feed=feed, by=request.user)
             except DomainError as exc:

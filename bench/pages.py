@@ -2,6 +2,7 @@
 
     python -m bench --only pages                   # 3 runs of 50 requests a page; bench/results/latest.md
     python -m bench --only pages --profile         # and a cProfile summary of each page, bench/results/profiles.md
+    python -m bench --only pages --page "day list" --page "week" --out /tmp/pages.md   # some pages, beside the floor
 
 Each run first measures a framework floor: a trivial view behind login (``bench/urls.py``) through the whole
 middleware stack, so the pages' figures can be read as a multiple of what Django itself costs on this machine at
@@ -259,6 +260,9 @@ def bench_pages(args) -> tuple[list[Result], dict[str, str], str]:
 
     with override_settings(ROOT_URLCONF="bench.urls"):
         pages = build_pages()
+        chosen = [text.lower() for text in (getattr(args, "page", None) or [])]
+        if chosen:
+            pages = [p for p in pages if any(text in p.name.lower() for text in chosen)]
         clients = {}
         for role, username in (("reception", "reception"), ("vet", "vet"), ("manager", "manager")):
             http = HttpClient()
@@ -278,8 +282,9 @@ def bench_pages(args) -> tuple[list[Result], dict[str, str], str]:
                     measure(result, call)
                 measured[page.name] = result
             per_run.append(measured)
-        EXPLAIN_LISTS.parent.mkdir(parents=True, exist_ok=True)
-        EXPLAIN_LISTS.write_text(explain_pages(clients, pages), encoding="utf-8")
+        if not chosen:  # a run of some pages keeps the plans of the whole run
+            EXPLAIN_LISTS.parent.mkdir(parents=True, exist_ok=True)
+            EXPLAIN_LISTS.write_text(explain_pages(clients, pages), encoding="utf-8")
         profiles = ""
         if args.profile:
             sections = []

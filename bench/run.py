@@ -499,6 +499,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page-samples", type=int, default=50, help="requests per page and run (default 50)")
     parser.add_argument("--page-runs", type=int, default=3, help="runs of the page bench (default 3)")
     parser.add_argument("--profile", action="store_true", help="also profile each page (bench/results/profiles.md)")
+    parser.add_argument(
+        "--page",
+        action="append",
+        help="with --only pages: only the pages whose name holds this text, beside the floor (repeatable)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reseed", action="store_true", help="reload the practice-scale data first")
     parser.add_argument("--out", type=Path, default=RESULTS)

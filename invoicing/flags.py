@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from appointments.flags import DayListFlag
 from appointments.models import Appointment
-from invoicing.selectors import client_balances
+from invoicing.models import ClientBalance
 from vetpms.models import User
 from vetpms.money import format_money
 
@@ -15,14 +15,19 @@ from vetpms.money import format_money
 def owes_flags(appointments: list[Appointment], user: User) -> dict[int, list[DayListFlag]]:
     if not user.has_perm("invoicing.view_invoice"):
         return {}
-    balances = client_balances(client_ids=sorted({a.client_id for a in appointments}))
+    # The balances kept beside the documents (invoicing.balances): one indexed read, not each owner's history.
+    owing = dict(
+        ClientBalance.objects.filter(client_id__in={a.client_id for a in appointments}, balance__gt=0).values_list(
+            "client_id", "balance"
+        )
+    )
     flags: dict[int, list[DayListFlag]] = {}
     for appointment in appointments:
-        balance = balances.get(appointment.client_id)
-        if balance is not None and balance.balance > 0:
+        balance = owing.get(appointment.client_id)
+        if balance is not None:
             flags[appointment.pk] = [
                 DayListFlag(
-                    label=f"Owes {settings.CURRENCY_SYMBOL}{format_money(balance.balance)}",
+                    label=f"Owes {settings.CURRENCY_SYMBOL}{format_money(balance)}",
                     tone="danger",
                     url=reverse("invoicing:account", args=[appointment.client_id]),
                     title="Unpaid balance on the owner's account",

@@ -75,6 +75,10 @@ class LineForm(BootstrapMixin, forms.Form):
                 self.fields[name].disabled = True
                 self.fields[name].required = False
             self.fields["discount_amount"].help_text = "Your role cannot give discounts."
+        if not self.is_bound:
+            # A product just picked (by mouse or keyboard): the quantity is the next thing to type. htmx focuses
+            # an autofocus field it swaps in; a form with errors puts the keyboard on the first error instead.
+            self.fields["quantity"].widget.attrs["autofocus"] = True
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)

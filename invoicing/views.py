@@ -68,10 +68,8 @@ OPEN_CLAIMS_PER_PAGE = 50
 
 
 def _per_page(request) -> int:
-    try:
-        wanted = int(request.GET.get("per_page", PER_PAGE_CHOICES[0]))
-    except ValueError:
-        return PER_PAGE_CHOICES[0]
+    raw = request.GET.get("per_page", "")
+    wanted = int(raw) if is_ascii_number(raw) and len(raw) < 5 else PER_PAGE_CHOICES[0]
     return wanted if wanted in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
 
 

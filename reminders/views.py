@@ -27,7 +27,7 @@ from reminders.models import PLACEHOLDERS, Reminder, ReminderDelivery, ReminderR
 from reminders.tables import DeliveryTable, ReminderTable, ReminderTypeTable, RunTable
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
-from vetpms.params import safe_next
+from vetpms.params import is_ascii_number, parse_id, safe_next
 from vetpms.permissions import permission_required, require_perm
 from vetpms.tables import paginate_table
 
@@ -36,10 +36,8 @@ V = "reminders."
 
 
 def _per_page(request) -> int:
-    try:
-        wanted = int(request.GET.get("per_page", PER_PAGE_CHOICES[0]))
-    except ValueError:
-        return PER_PAGE_CHOICES[0]
+    raw = request.GET.get("per_page", "")
+    wanted = int(raw) if is_ascii_number(raw) and len(raw) < 5 else PER_PAGE_CHOICES[0]
     return wanted if wanted in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
 
 
@@ -177,9 +175,10 @@ def reminder_new(request):
     raw = request.POST.get("animal") or request.GET.get("animal") or ""
     animal = None
     if raw:
-        if not raw.isdigit():
+        pk = parse_id(raw)
+        if pk is None:
             raise Http404("No such animal.")
-        animal = get_object_or_404(Animal.objects.select_related("owner", "species"), pk=int(raw))
+        animal = get_object_or_404(Animal.objects.select_related("owner", "species"), pk=pk)
     if animal is None:
         query = request.GET.get("q", "").strip()[:100]
         hits = [h for h in search(query=query, limit=20, include_inactive=False) if h.animal] if query else []

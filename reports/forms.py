@@ -28,6 +28,7 @@ from invoicing.models import Payor, Product
 from reports.base import Grain, PeriodKind, ReportParams
 from vetpms.forms import BootstrapMixin, DateInput
 from vetpms.models import Vet
+from vetpms.params import parse_id
 from vetpms.text import plural
 
 MAX_YEARS = 20
@@ -79,8 +80,8 @@ class IdsField(forms.MultipleChoiceField):
     def validate(self, value: list[str]) -> None:
         if not value:
             return
-        not_numbers = [v for v in value if not v.isdigit()]
-        ids = {int(v) for v in value if v.isdigit()}
+        not_numbers = [v for v in value if parse_id(v) is None]
+        ids = {int(v) for v in value if parse_id(v) is not None}
         known = set(self.queryset_factory().filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
         unknown = not_numbers + sorted(str(i) for i in ids - known)
         if unknown:

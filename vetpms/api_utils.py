@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar, get_args
@@ -48,6 +49,17 @@ def _accepts(annotation: Any, types: tuple[type, ...]) -> bool:
 def _number_or_date_only(annotation: Any) -> bool:
     """Whether a field takes numbers, dates or times but no free text (a ``str | int`` field takes any text)."""
     return _accepts(annotation, _NUMBERS_AND_DATES) and not _accepts(annotation, (str,))
+
+
+def _whole_number_only(annotation: Any) -> bool:
+    """Whether a field takes whole numbers (ids, counts) and nothing else."""
+    others = (str, float, Decimal, dt.date, dt.time, dt.timedelta)
+    return _accepts(annotation, (int,)) and not _accepts(annotation, others)
+
+
+# pydantic reads " 12", "+12", "1_2" and "12.0" as the whole number 12; an id or a count is written 0-9 alone.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+WHOLE_NUMBER_MESSAGE = "Give a whole number written with the digits 0-9 alone."
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -133,6 +145,10 @@ class QuerySchema(Schema):
             values = value if isinstance(value, list) else [value]
             if any(isinstance(v, str) and not v.isascii() for v in values):
                 raise ValueError(DIGITS_MESSAGE)
+            if _whole_number_only(field.annotation) and any(
+                isinstance(v, str) and not _WHOLE_NUMBER.fullmatch(v) for v in values
+            ):
+                raise ValueError(WHOLE_NUMBER_MESSAGE)
         return value
 
     @field_validator("*", mode="after")

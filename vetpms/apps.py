@@ -12,7 +12,7 @@ class VetpmsConfig(AppConfig):
             checks,  # noqa: F401 - registers the deployment checks
             lookups,
         )
-        from vetpms.params import ascii_only, validate_day, validate_plain_text
+        from vetpms.params import ascii_ids, ascii_only, validate_day, validate_plain_text
         from vetpms.tables import install_signature_cache
 
         install_signature_cache()
@@ -33,4 +33,7 @@ class VetpmsConfig(AppConfig):
             forms.DurationField,
         ):
             ascii_only(field_class)
+        # Every choice of a row by its id (a vet, an animal, a policy, the reports' tick boxes) takes 0-9 only.
+        ascii_ids(forms.ModelChoiceField)
+        ascii_ids(forms.ModelMultipleChoiceField)
         lookups.register()

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -57,6 +59,54 @@ def ascii_only(field_class: type) -> None:
         return original(self, value)
 
     to_python.ascii_only = True  # type: ignore[attr-defined]
+    field_class.to_python = to_python  # type: ignore[attr-defined]
+
+
+def integer_key(field: forms.ModelChoiceField) -> bool:
+    """Whether the choices of a model choice field are named by a whole number (an id, or a number field)."""
+    if field.queryset is None:
+        return False
+    meta = field.queryset.model._meta
+    model_field = meta.get_field(field.to_field_name or meta.pk.name)
+    while model_field.is_relation:  # a primary key that is a one-to-one link names the row it links to
+        model_field = model_field.target_field
+    return isinstance(model_field, models.IntegerField)
+
+
+def ascii_ids(field_class: type) -> None:
+    """Make a model choice field (one or many) refuse an id that is not written with the digits 0-9 alone.
+
+    Django looks the choice up with the text as it came: the database field's ``int()`` reads a full-width "12"
+    (and " 12") as 12, so a tampered form or a pasted value picks row 12 while showing something else. The
+    refusal comes before any query, as the same "not one of the choices" error a wrong id gets."""
+    if field_class is forms.ModelMultipleChoiceField or issubclass(field_class, forms.ModelMultipleChoiceField):
+        check = field_class.__dict__["_check_values"]
+        if getattr(check, "ascii_ids", False):
+            return
+
+        def _check_values(self, value):  # type: ignore[no-untyped-def]
+            if integer_key(self):
+                for item in value or ():
+                    if isinstance(item, str) and not is_ascii_number(item):
+                        raise ValidationError(
+                            self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                        )
+            return check(self, value)
+
+        _check_values.ascii_ids = True  # type: ignore[attr-defined]
+        field_class._check_values = _check_values  # type: ignore[attr-defined]
+        return
+    original = field_class.__dict__["to_python"]
+    if getattr(original, "ascii_ids", False):
+        return
+
+    def to_python(self, value):  # type: ignore[no-untyped-def]
+        plain = not isinstance(value, str) or value in self.empty_values or is_ascii_number(value)
+        if not plain and integer_key(self):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return original(self, value)
+
+    to_python.ascii_ids = True  # type: ignore[attr-defined]
     field_class.to_python = to_python  # type: ignore[attr-defined]
 
 

@@ -20,6 +20,7 @@ from exchange.datarights.pdf import render_subject_access
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.keyset import capped_count
+from vetpms.params import parse_id
 from vetpms.permissions import permission_required
 
 PERM = "exchange.manage_data_rights"
@@ -38,8 +39,8 @@ def _client(pk: int) -> Client:
 def index(request):
     rows = selectors.erasures()
     after = request.GET.get("after", "")
-    if after.isdigit() and len(after) < 12:
-        rows = rows.filter(pk__lt=int(after))
+    if (after_pk := parse_id(after)) is not None:
+        rows = rows.filter(pk__lt=after_pk)
     page = list(rows.order_by("-pk")[: PAGE + 1])
     more = len(page) > PAGE
     page = page[:PAGE]
@@ -109,8 +110,8 @@ def retention(request):
     today = timezone.localdate()
     clients = selectors.retention_clients(today)
     after = request.GET.get("after", "")
-    if after.isdigit() and len(after) < 12:
-        clients = clients.filter(pk__gt=int(after))
+    if (after_pk := parse_id(after)) is not None:
+        clients = clients.filter(pk__gt=after_pk)
     rows = list(clients[: PAGE + 1])
     more = len(rows) > PAGE
     candidates = selectors.retention_candidates(rows[:PAGE], today=today)

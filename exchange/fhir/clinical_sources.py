@@ -22,6 +22,7 @@ from animals.models import Weight
 from clinical.models import Attachment, Consultation, ConsultationDiagnosis, Prescription, Problem, Vaccination
 from exchange.fhir import clinical as m
 from reminders.models import Reminder
+from vetpms.params import is_ascii_number
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ CLINICAL_TYPES = tuple(SOURCES)
 def source_for_id(resource_type: str, resource_id: str) -> tuple[Source, int] | None:
     """The source and primary key a clinical id names (``wt-12`` -> weights, 12), or None for no such id."""
     prefix, _, number = resource_id.rpartition("-")
-    if not number.isdigit() or len(number) > 17:
+    if not is_ascii_number(number) or len(number) > 17:
         return None
     for source in SOURCES.get(resource_type, []):
         if source.prefix == prefix:

@@ -14,6 +14,7 @@ from exchange.fhir.errors import FhirError, bad_request, issue, operation_outcom
 from exchange.fhir.registry import DEFAULT_COUNT, MAX_COUNT, Query, ResourceType
 from exchange.fhir.search import CONTROL, split_values
 from vetpms.auth import ApiLockedOut, token_user
+from vetpms.params import is_ascii_number
 from vetpms.scopes import Scopes, token_scopes
 
 CONTENT_TYPE = "application/fhir+json; charset=utf-8"
@@ -153,7 +154,7 @@ def parse_query(request: HttpRequest, rt: ResourceType) -> Query:
             if "\x00" in key or "\x00" in value:
                 raise bad_request("NUL characters are not allowed in the query.")
             if key == "_count":
-                if not value.isdigit() or int(value) < 1:
+                if not is_ascii_number(value) or len(value) > 9 or int(value) < 1:
                     raise bad_request("_count must be a whole number of at least 1.", expression="_count")
                 count = min(int(value), MAX_COUNT)
             elif key == "_cursor":

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from exchange.fhir.errors import bad_request
+from vetpms.params import is_ascii_number
 from vetpms.timeutils import practice_tz
 
 NOTHING = Q(pk__in=[])
@@ -193,7 +194,7 @@ def string_param(name: str, paths: list[str], *, documentation: str = "") -> Sea
 
 def int_id(text: str) -> int | None:
     """A numeric FHIR id as an int, or None when it is not one (it then matches nothing)."""
-    return int(text) if text.isdigit() and len(text) < 18 else None
+    return int(text) if is_ascii_number(text) and len(text) < 18 else None
 
 
 def reference_id(value: str, target: str, name: str) -> int | None:

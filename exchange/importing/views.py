@@ -24,6 +24,7 @@ from exchange.importing.engine import SUPPORTED
 from exchange.models import ImportFile, ImportIssue, ImportJob, SavedMapping
 from reports.formats import neutralise
 from vetpms.errors import DomainError
+from vetpms.params import parse_id
 from vetpms.permissions import permission_required
 
 PERM = "exchange.run_import"
@@ -289,7 +290,7 @@ def import_save_mapping(request, pk: int, file_pk: int):
 def import_use_mapping(request, pk: int, file_pk: int):
     job = get_object_or_404(ImportJob, pk=pk)
     file = get_object_or_404(ImportFile, pk=file_pk, job=job)
-    saved = SavedMapping.objects.filter(pk=request.POST.get("mapping") or 0).first()
+    saved = SavedMapping.objects.filter(pk=parse_id(request.POST.get("mapping")) or 0).first()
     if saved is None:
         messages.error(request, "Choose a saved mapping.")
     else:

@@ -15,6 +15,7 @@ from exchange.webhooks.forms import EndpointForm, LogFilterForm, RotateForm
 from vetpms.errors import DomainError
 from vetpms.forms import apply_service_error
 from vetpms.keyset import InvalidCursor, keyset_page
+from vetpms.params import parse_id
 from vetpms.permissions import permission_required
 
 P = "exchange."
@@ -88,12 +89,12 @@ def endpoint_detail(request, pk: int):
     filters = LogFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else None
     page = _page(selectors.delivery_log(endpoint=endpoint, status=status or None), request)
-    open_id = request.GET.get("open")
+    open_id = parse_id(request.GET.get("open"))
     attempts = {}
-    if open_id and open_id.isdigit():
+    if open_id is not None:
         shown = {d.pk: d for d in page.rows}
-        if int(open_id) in shown:
-            attempts = {int(open_id): list(selectors.attempts_of(shown[int(open_id)])[:50])}
+        if open_id in shown:
+            attempts = {open_id: list(selectors.attempts_of(shown[open_id])[:50])}
     return render(
         request,
         "exchange/webhooks/detail.html",

@@ -317,7 +317,7 @@ def test_charges_panel_offers_what_fits_the_species_and_adds_a_line(consultation
     http = _as(vet_user)
     usual = http.get(reverse("clinical:product_search", args=[consultation.pk]), {"usual": "1"}, **HTMX)
     assert "Most used for dogs" in usual.content.decode() and "Cat food senior" not in usual.content.decode()
-    assert "Charge Consultation" in usual.content.decode()
+    assert 'Charge </span><span class="fw-semibold">Consultation' in usual.content.decode()
     results = http.get(reverse("clinical:product_search", args=[consultation.pk]), {"q": "food"}, **HTMX)
     assert "Cat food senior" not in results.content.decode()
     card = http.post(reverse("clinical:charge_add", args=[consultation.pk]), {"product": consult_fee.pk}, **HTMX)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from playwright.sync_api import expect
 
 from appointments.models import AppointmentType, WorkingHours
 from appointments.services import appointment_book
+from clinical.services import consultation_open
+from invoicing.models import Product, TaxCategory
+from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise
 from tests.factories import AnimalFactory, UserFactory
 from vetpms.models import Role
 from vetpms.timeutils import local_datetime
@@ -50,7 +54,25 @@ def practice(transactional_db):
     appointment = appointment_book(
         animal=pet, vet=vet, type=consult, start=local_datetime(monday, dt.time(9, 5)), minutes=20, by=manager
     )
-    return {"vet": vet, "pet": pet, "monday": monday, "appointment": appointment}
+    product = Product.objects.create(
+        code="CONS",
+        name="Consultation",
+        category="consultation",
+        unit_price=Decimal("45.00"),
+        tax_category=TaxCategory.objects.get(code="standard"),
+    )
+    invoice = invoice_draft_for(client=pet.owner, by=manager)
+    invoice_add_line(invoice=invoice, by=manager, product=product, quantity=Decimal(1), animal=pet)
+    invoice = invoice_finalise(invoice=invoice, by=manager)
+    consultation = consultation_open(animal=pet, by=vet.user)
+    return {
+        "vet": vet,
+        "pet": pet,
+        "monday": monday,
+        "appointment": appointment,
+        "invoice": invoice,
+        "consultation": consultation,
+    }
 
 
 def _serious(page, axe_source: str) -> list[str]:
@@ -82,9 +104,19 @@ def _main_pages(practice) -> list[str]:
         f"/appointments/setup/vets/{vet.pk}/exceptions/",
         "/appointments/setup/",
         "/invoices/",
+        f"/invoices/{practice['invoice'].pk}/",
+        f"/clients/{pet.owner_id}/account/",
+        f"/clients/{pet.owner_id}/pay/",
+        "/payments/cash-up/",
+        "/claims/",
+        f"/clinical/consultations/{practice['consultation'].pk}/",
         "/catalogue/",
         "/reminders/",
         "/reports/",
+        "/reports/revenue/",
+        "/reports/receivables/",
+        "/reports/appointments/",
+        "/reports/day_sheet/",
         "/staff/",
     ]
 
@@ -101,16 +133,43 @@ def test_main_pages_have_no_serious_accessibility_violations(page, log_in, pract
     assert not found, "\n".join(f"{url}:\n  " + "\n  ".join(p) for url, p in found.items())
 
 
-def test_main_pages_fit_a_phone_without_sideways_scrolling(page, log_in, practice):
-    """At 390 px (a vet's phone) no page is wider than the screen: wide tables scroll inside their card."""
+def test_open_menus_and_tick_box_filters_have_no_serious_accessibility_violations(page, log_in, practice, axe_source):
+    """What only shows after a click: the Money and Set-up menus open, the reports' tick boxes ticked."""
     log_in("mona", PASSWORD)
-    page.set_viewport_size({"width": 390, "height": 844})
-    wide = [
-        url
-        for url in _main_pages(practice)
-        if page.goto(url) and not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    ]
-    assert not wide, f"wider than a 390 px phone: {wide}"
+    found = {}
+    page.goto("/clients/")
+    for menu in ("Money", "Set-up"):
+        page.get_by_role("button", name=menu, exact=True).click()
+        expect(page.locator(".dropdown-menu.show")).to_be_visible()
+        if problems := _serious(page, axe_source):
+            found[f"{menu} menu"] = problems
+        page.keyboard.press("Escape")
+    for report in ("revenue", "appointments"):
+        page.goto(f"/reports/{report}/")
+        boxes = page.locator(".check-list input[type=checkbox]")
+        expect(boxes.first).to_be_visible()
+        boxes.first.check()
+        page.get_by_role("button", name="Show report").click()
+        page.wait_for_load_state("load")
+        expect(page.locator(".check-list input[type=checkbox]:checked").first).to_be_visible()
+        if problems := _serious(page, axe_source):
+            found[f"{report} with a box ticked"] = problems
+    assert not found, "\n".join(f"{where}:\n  " + "\n  ".join(p) for where, p in found.items())
+
+
+def test_main_pages_fit_a_phone_without_sideways_scrolling(page, log_in, practice):
+    """At 390 px (a vet's phone) and 768 px (a tablet at the desk) no page is wider than the screen: wide tables
+    scroll inside their card."""
+    log_in("mona", PASSWORD)
+    wide = []
+    for width, height in ((390, 844), (768, 1024)):
+        page.set_viewport_size({"width": width, "height": height})
+        wide += [
+            f"{url} at {width} px"
+            for url in _main_pages(practice)
+            if page.goto(url) and not page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+        ]
+    assert not wide, f"wider than the screen: {wide}"
 
 
 def test_keyboard_walks_the_search_results_and_reaches_every_action(page, log_in, practice):

@@ -3,10 +3,13 @@ full-width and other scripts' digits as numbers, so a full-width "12" typed as a
 temperature, a count or a date would be stored as 12 while the screen echoes something else.
 
 The class is walked, not sampled: every number/date/time field of every form and filter of the project's apps,
-and every number/date/time field of every API input schema; then a few pages and endpoints end to end."""
+and every number/date/time field of every API input schema; then a few pages and endpoints end to end. Ids are
+numbers too: every model choice field of every form, every id in a URL, every whole-number query field of the API,
+and the pages and endpoints that read an id from a query string or a form."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib
 import json
@@ -20,8 +23,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_filters import FilterSet
 
-from vetpms.api_utils import QuerySchema, _number_or_date_only
-from vetpms.params import DIGITS_MESSAGE, is_ascii_number
+from vetpms.api_utils import WHOLE_NUMBER_MESSAGE, QuerySchema, _number_or_date_only, _whole_number_only
+from vetpms.params import DIGITS_MESSAGE, integer_key, is_ascii_number
 
 FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
 ARABIC_INDIC = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
@@ -133,6 +136,31 @@ def test_every_number_date_and_time_field_of_every_api_schema_takes_digits_0_to_
         assert any(e["loc"][:1] == (name,) for e in errors), (value, errors)
 
 
+WHOLE_NUMBER_FIELDS = [
+    (label, schema, name)
+    for label, schema, name in SCHEMA_FIELDS
+    if _whole_number_only(schema.model_fields[name].annotation)
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "schema", "name"), WHOLE_NUMBER_FIELDS, ids=[label for label, _, _ in WHOLE_NUMBER_FIELDS]
+)
+def test_every_id_and_count_of_every_api_schema_is_written_0_to_9_alone(label, schema, name):
+    """pydantic reads " 12", "+12", "1_2" and "12.0" as 12: an id or a count in a query string is plain digits."""
+    for value in ("+12", " 12", "1_2", "12.0"):
+        with pytest.raises(Exception) as refused:
+            schema.model_validate({name: value})
+        errors = [e for e in refused.value.errors() if e["loc"][:1] == (name,)]  # type: ignore[attr-defined]
+        assert errors and WHOLE_NUMBER_MESSAGE in errors[0]["msg"], (value, errors)
+
+
+def test_the_whole_number_walk_found_the_ids_of_the_filters():
+    labels = " ".join(label for label, _, _ in WHOLE_NUMBER_FIELDS)
+    for expected in ("AppointmentFilters.vet", "AppointmentFilters.animal", "InvoiceFilters.client"):
+        assert expected in labels, expected
+
+
 def test_is_ascii_number():
     assert (
         is_ascii_number("12")
@@ -181,3 +209,217 @@ def test_full_width_vitals_are_refused_by_the_consultation_api(vet_user):
         assert answer.status_code == 422, (body, answer.content)
     consultation.refresh_from_db()
     assert consultation.temperature_c is None and consultation.heart_rate is None
+
+
+# --- Ids: a row is named with the digits 0-9 alone ---------------------------------------------------------------
+# Django's model choice fields, the ORM and int() all read a full-width "12" (and "+12") as id 12. A tampered form
+# or a pasted value would then choose row 12 while the page echoes something else: every id a person or a program
+# gives VetPMS is refused unless it is written 0-9 alone (vetpms.params.ascii_ids, parse_id, is_ascii_number; the
+# API's Id and every whole-number query field, vetpms.api_utils).
+
+NOT_PLAIN_IDS = [
+    lambda pk: fw(str(pk)),
+    lambda pk: str(pk).translate(ARABIC_INDIC),
+    lambda pk: f"+{pk}",
+]
+
+
+def plain(pk: int) -> str:
+    return str(pk)
+
+
+def _choice_fields() -> list[tuple[str, forms.ModelChoiceField]]:
+    _import_all()
+    fields = []
+    for form in _subclasses(forms.BaseForm):
+        for name, field in getattr(form, "base_fields", {}).items():
+            fields.append((f"{form.__module__}.{form.__name__}.{name}", field))
+    for filterset in _subclasses(FilterSet):
+        for name, flt in filterset.base_filters.items():
+            fields.append((f"{filterset.__module__}.{filterset.__name__}.{name}", flt.field))
+    # A field whose queryset is only set when the form is made (the line form's animals) is covered end to end.
+    return [
+        (label, f)
+        for label, f in fields
+        if isinstance(f, forms.ModelChoiceField) and f.queryset is not None and integer_key(f)
+    ]
+
+
+CHOICE_FIELDS = _choice_fields()
+
+
+def test_the_walk_found_the_choices_of_vets_animals_policies_and_lines():
+    labels = " ".join(label for label, _ in CHOICE_FIELDS)
+    for expected in (".vet", ".policy", ".lines", ".species", ".to_owner", ".user"):
+        assert expected in labels, expected
+    assert len(CHOICE_FIELDS) >= 12
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("label", "field"), CHOICE_FIELDS, ids=[label for label, _ in CHOICE_FIELDS])
+def test_every_choice_of_a_row_refuses_an_id_not_written_0_to_9_before_looking_it_up(
+    label, field, django_assert_num_queries
+):
+    field = copy.deepcopy(field)
+    if field.queryset.query.is_empty():  # filled in when the form is made: without it nothing would be looked up
+        field.queryset = field.queryset.model._default_manager.all()
+    multiple = isinstance(field, forms.ModelMultipleChoiceField)
+    for write in NOT_PLAIN_IDS:
+        raw = write(12)
+        with django_assert_num_queries(0), pytest.raises(ValidationError) as refused:
+            field.clean([raw] if multiple else raw)
+        assert refused.value.code in {"invalid_choice", "invalid_pk_value"}, (raw, refused.value)
+
+
+@pytest.fixture
+def id_world(manager, vet_user):
+    from appointments.models import AppointmentType, WorkingHours
+    from appointments.services import appointment_book
+    from invoicing.models import Product, TaxCategory
+    from invoicing.services import invoice_draft_for
+    from tests.factories import AnimalFactory, make_token
+    from vetpms.timeutils import local_datetime
+
+    vet = vet_user.vet
+    WorkingHours.objects.bulk_create(
+        [WorkingHours(vet=vet, weekday=d, start_time=dt.time(8), end_time=dt.time(18)) for d in range(7)]
+    )
+    kind = AppointmentType.objects.create(name="Consultation", default_minutes=15, colour="#3366cc")
+    pet = AnimalFactory(name="Rex")
+    day = dt.date.today() + dt.timedelta(days=2)
+    appointment_book(animal=pet, vet=vet, type=kind, start=local_datetime(day, dt.time(10)), minutes=15, by=manager)
+    product = Product.objects.create(
+        code="CONS",
+        name="Consultation",
+        category="consultation",
+        unit_price=Decimal("45.00"),
+        tax_category=TaxCategory.objects.get(code="standard"),
+    )
+    draft = invoice_draft_for(client=pet.owner, by=manager)
+    _, secret = make_token(manager)
+    return {"vet": vet, "pet": pet, "day": day, "product": product, "draft": draft, "token": secret}
+
+
+def _slots(client, w, write):
+    url = reverse("appointments:slots")
+    response = client.get(url, {"minutes": "15", "vet": write(w["vet"].pk), "date": w["day"].isoformat()})
+    return response.status_code == 200 and "slot-btn" in response.content.decode()
+
+
+def _line(client, w, write):
+    from invoicing.models import InvoiceLine
+
+    data = {
+        "product": w["product"].pk,
+        "quantity": "1",
+        "unit_price": "45.00",
+        "animal": write(w["pet"].pk),
+        "discount_percent": "0",
+        "discount_amount": "0.00",
+        "service_date": dt.date.today().isoformat(),
+    }
+    client.post(reverse("invoicing:line_add", args=[w["draft"].pk]), data)
+    return InvoiceLine.objects.filter(invoice=w["draft"], animal=w["pet"]).exists()
+
+
+def _report(client, w, write):
+    response = client.get(reverse("reports:report", args=["revenue"]), {"vet": write(w["vet"].pk)})
+    return response.status_code == 200 and "Unknown vet" not in response.content.decode()
+
+
+def _reminder_for(client, w, write):
+    return client.get(reverse("reminders:new"), {"animal": write(w["pet"].pk)}).status_code == 200
+
+
+def _api_filter(client, w, write):
+    response = client.get(
+        "/api/v1/appointments", {"vet": write(w["vet"].pk)}, headers={"Authorization": f"Bearer {w['token']}"}
+    )
+    return response.status_code == 200 and response.json()["count"] == 1
+
+
+def _api_path(client, w, write):
+    from urllib.parse import quote
+
+    path = f"/api/v1/animals/{quote(write(w['pet'].pk))}"
+    return client.get(path, headers={"Authorization": f"Bearer {w['token']}"}).status_code == 200
+
+
+def _fhir_reference(client, w, write):
+    response = client.get(
+        "/fhir/R4/Appointment",
+        {"patient": "Patient/" + write(w["pet"].pk)},
+        headers={"Authorization": f"Bearer {w['token']}"},
+    )
+    return response.status_code == 200 and len(response.json().get("entry", [])) == 1
+
+
+def _fhir_count(client, w, write):
+    response = client.get("/fhir/R4/Patient", {"_count": write(5)}, headers={"Authorization": f"Bearer {w['token']}"})
+    return response.status_code == 200
+
+
+ID_ENDPOINTS = [_slots, _line, _report, _reminder_for, _api_filter, _api_path, _fhir_reference, _fhir_count]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("use", ID_ENDPOINTS, ids=[f.__name__.strip("_") for f in ID_ENDPOINTS])
+def test_pages_and_endpoints_act_on_an_id_only_when_it_is_written_0_to_9(use, id_world, as_manager):
+    for write in NOT_PLAIN_IDS:
+        assert not use(as_manager, id_world, write), write(12)
+    assert use(as_manager, id_world, plain)  # the same id in 0-9 is taken: the refusals above are the digits'
+
+
+def test_every_id_in_a_url_is_matched_by_digits_0_to_9_only():
+    """Django's int converter matches [0-9]+ (a regex's \\d would match any script's digits): every route parameter
+    that names a row by number uses it (or a UUID), in the pages, the API and the FHIR server."""
+    from django.urls import URLResolver, get_resolver
+    from django.urls.converters import IntConverter, UUIDConverter
+    from django.urls.resolvers import RegexPattern
+
+    loose, numeric_routes = [], 0
+
+    def walk(patterns, prefix=""):
+        nonlocal numeric_routes
+        for entry in patterns:
+            pattern = entry.pattern
+            route = prefix + str(pattern)
+            if isinstance(pattern, RegexPattern):
+                if "\\d" in pattern._regex:
+                    loose.append(f"{route}: \\d matches any script's digits")
+            else:
+                for name, converter in pattern.converters.items():
+                    if name in {"pk", "id"} or name.endswith(("_pk", "_id")):
+                        numeric_routes += 1
+                        if not isinstance(converter, IntConverter | UUIDConverter):
+                            loose.append(f"{route}: {name} is matched by {type(converter).__name__}")
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, route)
+
+    # Django's own admin (staff accounts only) matches its object ids with <path:>; it is left as Django ships it.
+    walk([p for p in get_resolver().url_patterns if str(p.pattern) != "admin/"])
+    assert not loose, loose
+    assert numeric_routes > 150  # the walk reached the pages and the API
+
+
+def test_no_id_is_read_with_str_isdigit():
+    """``str.isdigit`` is true for full-width and other scripts' digits: reading a number goes through
+    vetpms.params (is_ascii_number, parse_id). The uses left classify search words (phone number or name) and
+    never turn the text into a number."""
+    allowed = {
+        "vetpms/params.py",
+        "vetpms/phones.py",
+        "vetpms/text.py",
+        "vetpms/templatetags/vetpms_tags.py",
+        "clients/filters.py",
+        "clients/selectors.py",
+        "animals/selectors.py",
+    }
+    base = settings.BASE_DIR
+    found = []
+    for app in _project_apps():
+        for path in (base / app.replace(".", "/")).rglob("*.py"):
+            relative = str(path.relative_to(base))
+            if relative not in allowed and ".isdigit()" in path.read_text():
+                found.append(relative)
+    assert not found, found

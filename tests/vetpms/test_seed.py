@@ -1,15 +1,24 @@
-"""seed_demo: deterministic with --seed, one login per role, idempotent, resettable."""
+"""seed_demo: deterministic with --seed, one login per role, idempotent, resettable.
+
+A demo build takes a minute or more (most of it charging the visits through the invoicing services), so the tests
+that only look at the demo share one: ``demo`` builds it once for this module inside a transaction that is rolled
+back when the module is done, and each test runs in a savepoint within it (pytest-django's usual per-test
+transaction), so what a test changes (a reset, a rebuilt part, the revenue summaries) is undone before the next.
+Tests that need other options (``--skip``) build their own.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, F, Sum, When
 from django.utils import timezone
 
@@ -41,7 +50,9 @@ from reminders.models import (
     ReminderType,
     template_placeholders,
 )
-from vetpms.management.seeding.common import DEMO_STAFF, REMINDER_TYPES
+from reminders.seeding import REMINDER_TYPES
+from tests.reference_data import ensure_reference_data
+from vetpms.management.seeding.common import DEMO_STAFF
 from vetpms.models import AuditEntry, Role, User, Vet
 from vetpms.timeutils import local_day_bounds, to_local
 
@@ -86,16 +97,37 @@ def _reminders() -> list:
     )
 
 
+@dataclass(frozen=True)
+class Demo:
+    seed: int
+    built_at: dt.datetime  # the instant the clock stood at while it was built
+    output: str  # what the command printed
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
+    """The whole demo (``seed_demo --seed 2026``, what ``make demo`` builds), once for the module, rolled back after.
+
+    The part of today already gone depends on the time of day the demo is built (which of today's visits are
+    completed and charged), so it is built with the clock stopped at one instant: building it again at that
+    instant gives the same data (the determinism test), whatever the machine's load.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        ensure_reference_data()  # the migrations' rows, whatever ran before this module
+        built_at = timezone.now()
+        with mock.patch("django.utils.timezone.now", return_value=built_at):
+            output = _seed("--seed", "2026")
+        yield Demo(seed=2026, built_at=built_at, output=output)
+        transaction.set_rollback(True)  # nothing of it outlives the module
+
+
 @pytest.mark.django_db
-def test_seed_demo_is_deterministic_with_a_seed():
-    # The part of today already gone depends on the time of day the demo is built (which of today's visits are
-    # completed and charged), so both builds run at the same instant: on a busy machine minutes pass between them.
-    built_at = timezone.now()
-    with mock.patch("django.utils.timezone.now", return_value=built_at):
-        _seed("--seed", "11")
-        first, invoices, reminders = _names(), _invoicing(), _reminders()
-        assert ReminderNotice.objects.exists()
-        _seed("--seed", "11", "--reset")  # empties the outbox too
+def test_seed_demo_is_deterministic_with_a_seed(demo):
+    first, invoices, reminders = _names(), _invoicing(), _reminders()
+    assert ReminderNotice.objects.exists()
+    # Built again at the instant the first build saw (on a busy machine minutes pass between them).
+    with mock.patch("django.utils.timezone.now", return_value=demo.built_at):
+        _seed("--seed", str(demo.seed), "--reset")  # empties the outbox too
     assert _names() == first
     assert _invoicing() == invoices and invoices
     assert _reminders() == reminders and reminders
@@ -105,8 +137,8 @@ def test_seed_demo_is_deterministic_with_a_seed():
 
 
 @pytest.mark.django_db
-def test_seed_demo_creates_each_role_and_a_believable_practice():
-    output = _seed("--seed", "3", "--skip", "invoicing")
+def test_seed_demo_creates_each_role_and_a_believable_practice(demo):
+    output = demo.output
     for username, (_first, _last, role, password) in DEMO_STAFF.items():
         user = User.objects.get(username=username)
         assert user.check_password(password)
@@ -129,8 +161,7 @@ def test_seed_demo_creates_each_role_and_a_believable_practice():
 
 
 @pytest.mark.django_db
-def test_seed_demo_leaves_existing_data_alone_without_reset():
-    _seed("--seed", "5", "--skip", "invoicing")
+def test_seed_demo_leaves_existing_data_alone_without_reset(demo):
     before = _names()
     output = _seed("--seed", "6")
     assert "already loaded" in output
@@ -138,8 +169,7 @@ def test_seed_demo_leaves_existing_data_alone_without_reset():
 
 
 @pytest.mark.django_db
-def test_seed_demo_books_the_vets_today_without_overlaps():
-    _seed("--seed", "4", "--skip", "invoicing")
+def test_seed_demo_books_the_vets_today_without_overlaps(demo):
     vets = list(Vet.objects.filter(user__username__in=["vet", "vet2"]))
     start, end = local_day_bounds(timezone.localdate())
     for vet in vets:
@@ -191,9 +221,8 @@ def _sums(qs, key: str, value) -> dict:
 
 
 @pytest.mark.django_db
-def test_seed_demo_invoicing_obeys_the_money_rules():
-    output = _seed("--seed", "9")
-    assert "seed_charges" in output
+def test_seed_demo_invoicing_obeys_the_money_rules(demo):
+    assert "seed_charges" in demo.output
     today = timezone.localdate()
 
     # The catalogue: every category, units, more than one tax category.
@@ -364,8 +393,7 @@ def _assert_outbox_consistent(*, since: dt.date) -> None:
 
 
 @pytest.mark.django_db
-def test_seed_demo_reminders_are_due_overdue_done_and_ready_for_todays_run():
-    _seed("--seed", "6")
+def test_seed_demo_reminders_are_due_overdue_done_and_ready_for_todays_run(demo):
     today = timezone.localdate()
     reminders = _assert_reminders_obey_the_rules()
     links = dict(ProductReminder.objects.values_list("product__code", "reminder_type__name"))
@@ -410,8 +438,9 @@ def test_seed_demo_reminders_are_due_overdue_done_and_ready_for_todays_run():
 @pytest.mark.django_db
 def test_practice_scale_reminders_on_loaded_data():
     """``--only reminders`` runs the practice-scale reminder load (bulk, ten years, with the sent history) on the
-    data already there: here the demo's, loaded without reminders."""
-    _seed("--seed", "8", "--skip", "invoicing", "--skip", "reminders")
+    data already there: here the demo's, loaded without reminders (after a reset: run after a test that asked for
+    the module's demo, this one finds that demo still loaded)."""
+    _seed("--seed", "8", "--reset", "--skip", "invoicing", "--skip", "reminders")
     assert not ReminderType.objects.exists() and not Reminder.objects.exists()
     output = _seed("--scale", "practice", "--only", "reminders")
     assert "seed_reminders" in output
@@ -438,7 +467,7 @@ def test_practice_scale_reminders_on_loaded_data():
 
 
 @pytest.mark.django_db
-def test_seed_demo_clinical_record_and_its_practice_scale_load():
+def test_seed_demo_clinical_record_and_its_practice_scale_load(demo):
     """The demo's clinical record: a signed consultation per completed appointment (one left unsigned), the
     vaccines those visits were charged for with batches and the reminders they renewed, a few medicines, a
     radiograph and a lab report, problems; plausible weights and visit reasons. Then the practice-scale load of
@@ -447,7 +476,6 @@ def test_seed_demo_clinical_record_and_its_practice_scale_load():
     from clinical.models import Attachment, Consultation, Prescription, Problem, Vaccination
     from clinical.seeding import BOOSTER_COMPONENTS, TAKE_HOME_EVERY
 
-    _seed("--seed", "7")
     today = timezone.localdate()
     completed = Appointment.objects.filter(status="completed", end__lte=timezone.now())
     consultations = Consultation.objects.filter(appointment__isnull=False)

@@ -62,7 +62,12 @@
       if (target) { target.value = pick.getAttribute("data-pick-value"); }
       if (label) { label.textContent = pick.getAttribute("data-pick-label"); }
       var list = pick.closest("[id$=-results]");
-      if (list) { list.innerHTML = ""; }
+      if (list) {
+        // The chosen result disappears with the list: the keyboard goes back to the search box it came from.
+        var box = document.querySelector("input[aria-controls='" + list.id + "']");
+        list.innerHTML = "";
+        if (box) { box.focus(); }
+      }
     }
   });
 

@@ -33,6 +33,7 @@ from exchange.fhir.search import (
 from invoicing.models import Claim, Invoice, InvoiceLine, Payor, Policy
 from vetpms.keyset import InvalidCursor, keyset_page
 from vetpms.money import quantize_money
+from vetpms.params import is_ascii_number
 
 PRACTICE_ID = "practice"
 _CURRENCIES = {"£": "GBP", "€": "EUR", "$": "USD"}
@@ -437,7 +438,7 @@ def _invoice_identifier(system: str | None, code: str) -> Q:
     if system not in (None, systems.practice("invoice-number")):
         return NOTHING
     series, _, number = code.rpartition("-")
-    if not series or not number.isdigit() or len(number) > 9:
+    if not series or not is_ascii_number(number) or len(number) > 9:
         return NOTHING
     return Q(series=series, number=int(number))
 

@@ -12,7 +12,9 @@
     manage.py seed_demo --scale practice --only clinical      # (re)build only the clinical record (500k
                                                               # consultations, their vaccinations, prescriptions)
 
-The same --seed always gives the same names, pets and relative dates. See vetpms/management/seeding/.
+The same --seed always gives the same names, pets and relative dates. Each app seeds its own records
+(``<app>/seeding.py``); this command composes their steps in dependency order, with the kernel's context, staff
+and helpers (vetpms/management/seeding/).
 """
 
 from __future__ import annotations
@@ -23,9 +25,22 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.test.utils import override_settings
 
-from clinical import seeding as clinical_seeding
-from vetpms.management.seeding import demo, practice
-from vetpms.management.seeding.common import DEMO_STAFF, PRACTICE_VETS, SeedContext, run_steps, seed_staff
+from animals import seeding as animals
+from appointments import seeding as appointments
+from clients import seeding as clients
+from clinical import seeding as clinical
+from invoicing import seeding as invoicing
+from reminders import seeding as reminders
+from vetpms.management.seeding.common import (
+    DEMO_STAFF,
+    PRACTICE_VETS,
+    SeedContext,
+    Step,
+    analyse,
+    run_steps,
+    seed_staff,
+    seed_vets,
+)
 
 
 def invoicing_models() -> list:
@@ -164,22 +179,58 @@ def reset_models() -> list:
     return [*clinical_models(), *invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
 
 
-def demo_steps() -> list:
-    """The demo's steps with the clinical record's after the charges (the vaccines it records are the ones the
-    visits were charged for) and before the reminders' activity and sent history (so the history is written
-    from the reminders as the vaccinations left them)."""
-    steps = list(demo.STEPS)
-    at = steps.index(demo.seed_reminder_activity)
-    return [*steps[:at], *clinical_seeding.DEMO_STEPS, *steps[at:]]
+def demo_steps() -> list[Step]:
+    """The demo's steps in dependency order. The reminders imported from the previous system come before the
+    charges (finalising a vaccine completes and renews them), and the vaccines are linked to their reminder types
+    as soon as the catalogue exists; the clinical record comes after the charges (the vaccines it records are the
+    ones the visits were charged for) and before the reminders' activity and sent history (so the history is
+    written from the reminders as the vaccinations left them)."""
+    return [
+        seed_staff,
+        *clients.DEMO_STEPS,
+        *animals.DEMO_STEPS,
+        *appointments.DEMO_STEPS,
+        reminders.seed_reminder_types,
+        reminders.seed_imported_reminders,
+        invoicing.seed_catalogue,
+        reminders.seed_reminder_products,
+        *invoicing.DEMO_STEPS[1:],  # after the catalogue (its first step): charges, corrections, claims, payments
+        *clinical.DEMO_STEPS,
+        reminders.seed_reminder_activity,
+        reminders.seed_reminder_history,
+    ]
 
 
-def _parts(module, skip: list[str]) -> set:
-    """The steps of ``module`` (demo or practice) that ``--skip`` leaves out."""
+def practice_steps() -> list[Step]:
+    """The practice scale's steps in dependency order, the planner statistics refreshed last."""
+    return [
+        seed_staff,
+        seed_vets,
+        *clients.PRACTICE_STEPS,
+        *animals.PRACTICE_STEPS,
+        *appointments.PRACTICE_STEPS,
+        *invoicing.PRACTICE_STEPS,
+        *reminders.PRACTICE_STEPS,
+        *clinical.PRACTICE_STEPS,
+        analyse,
+    ]
+
+
+def _parts(scale: str, skip: list[str]) -> set:
+    """The steps of ``scale`` (demo or practice) that ``--skip`` leaves out (the demo's link from the vaccines to
+    their reminder types goes with the catalogue)."""
     groups = {
-        "invoicing": module.INVOICING_STEPS,
-        "reminders": module.REMINDER_STEPS,
-        "clinical": clinical_seeding.DEMO_STEPS if module is demo else clinical_seeding.PRACTICE_STEPS,
-    }
+        "demo": {
+            "invoicing": [*invoicing.DEMO_STEPS, reminders.seed_reminder_products],
+            "reminders": reminders.DEMO_STEPS,
+            "clinical": clinical.DEMO_STEPS,
+        },
+        "practice": {
+            "invoicing": invoicing.PRACTICE_STEPS,
+            "reminders": reminders.PRACTICE_STEPS,
+            "clinical": clinical.PRACTICE_STEPS,
+        },
+    }[scale]
     return {step for part in skip for step in groups[part]}
 
 
@@ -231,13 +282,12 @@ class Command(BaseCommand):
             # The demo books a few hundred appointments through the service; their confirmation emails (sent when
             # the transaction commits) would only flood the console.
             no_email = override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend")
-            left_out = _parts(demo, skip)
+            left_out = _parts("demo", skip)
             with no_email, transaction.atomic():
                 run_steps(ctx, [s for s in demo_steps() if s not in left_out])
         else:
-            left_out = _parts(practice, skip)
-            steps = [*practice.STEPS[:-1], *clinical_seeding.PRACTICE_STEPS, practice.STEPS[-1]]  # analyse last
-            run_steps(ctx, [s for s in steps if s not in left_out])
+            left_out = _parts("practice", skip)
+            run_steps(ctx, [s for s in practice_steps() if s not in left_out])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
         self.print_logins()
@@ -258,13 +308,13 @@ class Command(BaseCommand):
             empty_tables(emptied)
         self.stdout.write(f"{part.capitalize()} data emptied in {time.perf_counter() - started:.1f} s.")
         ctx = SeedContext.create(seed=seed, out=self.stdout)
-        steps = practice.REMINDER_STEPS
+        steps = reminders.PRACTICE_STEPS
         if part == "clinical":
-            steps = [*clinical_seeding.PRACTICE_STEPS, *steps]
+            steps = [*clinical.PRACTICE_STEPS, *steps]
         if part == "invoicing":
             # Emptying the invoicing tables empties the clinical record too (its rows point at invoice lines).
-            steps = [*practice.INVOICING_STEPS, *steps, *clinical_seeding.PRACTICE_STEPS]
-        run_steps(ctx, [seed_staff, *steps, practice.analyse])
+            steps = [*invoicing.PRACTICE_STEPS, *steps, *clinical.PRACTICE_STEPS]
+        run_steps(ctx, [seed_staff, *steps, analyse])
         summary = ", ".join(f"{n:,} {what}" for what, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s: {summary}."))
 

@@ -1,10 +1,12 @@
-"""Demo and practice-scale data for ``manage.py seed_demo``.
+"""The seeding kernel for ``manage.py seed_demo``: what every app's seeding steps share.
 
-The layout is meant to grow with the product: one function per entity in ``demo.py`` (through the services, so
-audit entries exist) and in ``practice.py`` (bulk inserts), each listed in that module's ``STEPS`` in dependency
-order. A later issue (appointments, invoicing, reminders) adds its own ``seed_<entity>`` functions, appends them
-to both ``STEPS`` lists and puts its models at the front of ``RESET_MODELS``.
+``common.py`` holds the context handed from step to step (``SeedContext``), ``run_steps``, the staff (the demo
+logins and the practice-scale vets) and the bulk-insert helpers; ``names.py`` the made-up names, places and pets.
+Each app seeds its own records next to its code (``clients/seeding.py``, ``animals/seeding.py``,
+``appointments/seeding.py``, ``invoicing/seeding.py``, ``reminders/seeding.py``, ``clinical/seeding.py``): one
+function per step, the demo's through the services (so audit entries exist), the practice scale's with bulk
+inserts, listed in that module's ``DEMO_STEPS`` and ``PRACTICE_STEPS``. The ``seed_demo`` command composes them
+in dependency order and knows which tables ``--reset`` and ``--only`` empty.
 
-This package imports every app, so it is the one place allowed to reach "upwards" from vetpms: it is a
-composition root, run from the command line, never imported by application code.
+This package imports no app: the apps import it.
 """
