@@ -2,8 +2,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from invoicing.models import Product, TaxCategory
+from invoicing.models import Payor, Policy, Product, TaxCategory
 from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise
 from tests.factories import AnimalFactory
 
@@ -48,6 +49,29 @@ def amoxicillin(standard):
 def owner_pet(db):
     pet = AnimalFactory(name="Mírzá", owner__first_name="Zoë", owner__last_name="Ångström")
     return pet.owner, pet
+
+
+def new_invoice(client, pet, product, by, quantity=1):
+    """A finalised invoice of ``quantity`` of ``product`` for ``pet``."""
+    draft = invoice_draft_for(client=client, by=by)
+    invoice_add_line(invoice=draft, by=by, product=product, quantity=Decimal(quantity), animal=pet)
+    return invoice_finalise(invoice=draft, by=by)
+
+
+@pytest.fixture
+def policy(owner_pet):
+    """Petsure insures the pet: excess 10.00, no co-payment (test modules with their own ``policy`` keep theirs)."""
+    _, pet = owner_pet
+    today = timezone.localdate()
+    return Policy.objects.create(
+        animal=pet,
+        payor=Payor.objects.create(name="Petsure"),
+        policy_number="PS-9",
+        starts_on=today - dt.timedelta(days=30),
+        ends_on=today + dt.timedelta(days=300),
+        excess=Decimal("10.00"),
+        copay_percent=Decimal("0"),
+    )
 
 
 @pytest.fixture

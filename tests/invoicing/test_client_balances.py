@@ -13,16 +13,13 @@ from django.utils import timezone
 
 from clients.models import Client
 from invoicing import balances
-from invoicing.models import ClientBalance, Payor, Policy
+from invoicing.models import ClientBalance
 from invoicing.selectors import client_balance
 from invoicing.services import (
     claim_create,
     claim_decide,
     claim_submit,
     credit_note_issue,
-    invoice_add_line,
-    invoice_draft_for,
-    invoice_finalise,
     invoice_void,
     payment_record,
     payment_void,
@@ -31,6 +28,7 @@ from invoicing.services import (
 from reports.builders.common import fetch_all, money
 from reports.builders.receivables import client_balances_sql, receivables_as_of
 from tests.factories import AnimalFactory
+from tests.invoicing.conftest import new_invoice
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -44,27 +42,6 @@ def computed() -> dict[int, Decimal]:
     """Every client's balance as the account page computes it, leaving out the square ones."""
     figures = {client.pk: client_balance(client=client).balance for client in Client.objects.all()}
     return {pk: balance for pk, balance in figures.items() if balance != 0}
-
-
-def new_invoice(client, pet, product, by, quantity=1):
-    draft = invoice_draft_for(client=client, by=by)
-    invoice_add_line(invoice=draft, by=by, product=product, quantity=D(quantity), animal=pet)
-    return invoice_finalise(invoice=draft, by=by)
-
-
-@pytest.fixture
-def policy(owner_pet):
-    _, pet = owner_pet
-    today = timezone.localdate()
-    return Policy.objects.create(
-        animal=pet,
-        payor=Payor.objects.create(name="Petsure"),
-        policy_number="PS-9",
-        starts_on=today - dt.timedelta(days=30),
-        ends_on=today + dt.timedelta(days=300),
-        excess=D("10.00"),
-        copay_percent=D("0"),
-    )
 
 
 def test_the_balance_follows_each_change(owner_pet, consult_fee, rabies, receptionist, manager, policy):

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from invoicing import open_invoices
-from invoicing.models import Invoice, OpenInvoice, Payor, Policy
+from invoicing.models import Invoice, OpenInvoice
 from invoicing.selectors import client_outstanding
 from invoicing.services import (
     apply_client_credit,
@@ -19,15 +19,13 @@ from invoicing.services import (
     claim_submit,
     claim_withdraw,
     credit_note_issue,
-    invoice_add_line,
-    invoice_draft_for,
-    invoice_finalise,
     invoice_void,
     payment_record,
 )
 from reports.builders.common import fetch_all
 from reports.builders.receivables import client_open_items_sql
 from tests.factories import AnimalFactory
+from tests.invoicing.conftest import new_invoice
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -40,27 +38,6 @@ def listed() -> set[int]:
 def truly_open() -> set[int]:
     issued = Invoice.objects.filter(kind="invoice", status__in=["finalised", "void"])
     return {invoice.pk for invoice in issued if client_outstanding(invoice) > 0}
-
-
-def new_invoice(client, pet, product, by, quantity=1):
-    draft = invoice_draft_for(client=client, by=by)
-    invoice_add_line(invoice=draft, by=by, product=product, quantity=D(quantity), animal=pet)
-    return invoice_finalise(invoice=draft, by=by)
-
-
-@pytest.fixture
-def policy(owner_pet):
-    _, pet = owner_pet
-    today = timezone.localdate()
-    return Policy.objects.create(
-        animal=pet,
-        payor=Payor.objects.create(name="Petsure"),
-        policy_number="PS-9",
-        starts_on=today - dt.timedelta(days=30),
-        ends_on=today + dt.timedelta(days=300),
-        excess=D("10.00"),
-        copay_percent=D("0"),
-    )
 
 
 def test_the_list_follows_each_change(owner_pet, consult_fee, rabies, receptionist, manager, policy):
