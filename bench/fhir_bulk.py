@@ -307,6 +307,35 @@ def bench_export() -> dict[str, str]:
     return facts
 
 
+def export_as_is(out: Path) -> int:
+    """The whole-system export of the database as it stands, with what it holds listed beside the figures."""
+    from animals.models import Animal
+    from appointments.models import Appointment
+    from clients.models import Client
+    from clinical.models import Consultation
+    from invoicing.models import Invoice
+
+    facts = {
+        "database": f"{Client.objects.count():,} clients, {Animal.objects.count():,} animals, "
+        f"{Appointment.objects.count():,} appointments, {Invoice.objects.count():,} invoices and credit notes, "
+        f"{Consultation.objects.count():,} consultations",
+        "machine": f"{os.cpu_count()} cores, load average at the start {os.getloadavg()[0]:.1f}",
+    }
+    facts |= bench_export()
+    facts["load average at the end"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    facts["date"] = time.strftime("%Y-%m-%d %H:%M")
+    report = (
+        "# Issue 11: the bulk export of a whole practice-scale database\n\n"
+        "Made by `python -m bench.fhir_bulk --as-is --database-url <the database of python -m bench>`.\n\n"
+        + "\n".join(f"- {key}: {value}" for key, value in facts.items())
+        + "\n"
+    )
+    print(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report, encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_FHIR_DATABASE_URL", DEFAULT_DB))
@@ -314,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200, help="Observation searches timed")
     parser.add_argument("--no-export", action="store_true", help="time the search only")
     parser.add_argument("--build-only", action="store_true", help="build the data and stop")
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="export the database as it stands (e.g. the practice-scale one of `python -m bench`): no build, no search",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -327,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_test_environment()
     rng = random.Random(args.seed)
+    if args.as_is:
+        return export_as_is(args.out)
     built = build(args.scale, rng)
     if args.build_only:
         return 0
