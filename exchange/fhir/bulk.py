@@ -19,7 +19,6 @@ time computed from the books rather than stored, is exported as the free slots o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from exchange.fhir import clinical_sources
+from exchange.fhir.http import fhir_json
 from exchange.models.fhir_export import ExportJob, export_storage
 from vetpms.models import User
 from vetpms.schedules import ensure_hourly
@@ -211,7 +211,7 @@ class _TypeWriter:
             if self.tmp is None:
                 self.tmp = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() or discard()
                 self.lines = self.bytes = 0
-            data = json.dumps(resource, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+            data = fhir_json(resource, compact=True).encode() + b"\n"  # as the FHIR read writes it
             self.tmp.write(data)
             self.lines += 1
             self.bytes += len(data)

@@ -30,8 +30,14 @@ class _Encoder(json.JSONEncoder):
         return super().default(o)
 
 
+def fhir_json(data: dict, *, pretty: bool = False, compact: bool = False) -> str:
+    """A resource or Bundle as FHIR JSON, the one way every answer and every bulk export line is written."""
+    separators = (",", ":") if compact else None
+    return json.dumps(data, cls=_Encoder, ensure_ascii=False, indent=2 if pretty else None, separators=separators)
+
+
 def fhir_response(data: dict, status: int = 200, *, pretty: bool = False, headers: dict | None = None) -> HttpResponse:
-    body = json.dumps(data, cls=_Encoder, ensure_ascii=False, indent=2 if pretty else None)
+    body = fhir_json(data, pretty=pretty)
     response = HttpResponse(body, status=status, content_type=CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response[name] = value

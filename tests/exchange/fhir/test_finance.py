@@ -192,3 +192,29 @@ def test_roles_decide_who_reads_money(nurse_user, vet_user, receptionist, issued
     assert fhir_as(vet_user).get("Claim").status_code == 403
     assert fhir_as(vet_user).get("ClaimResponse").status_code == 403
     assert fhir_as(receptionist).get("Claim").status_code == 200
+
+
+def test_the_bulk_export_writes_the_money_types_as_the_reads_do(manager, receptionist, policy, issued, fhir_as):
+    """Coverage, Claim, ClaimResponse and Invoice carry decimals: each NDJSON line is the resource the read gives
+    (the export once failed on the first decimal it met, at practice scale)."""
+    import json
+
+    from exchange.fhir import bulk
+    from exchange.models.fhir_export import ExportJob, export_storage
+
+    claim = claim_create(invoice=issued, policy=policy, lines=list(issued.lines.all()), by=receptionist)
+    claim_submit(claim=claim, by=receptionist)
+    claim_decide(claim=claim, by=receptionist, accepted=Decimal("20.50"))
+    types = ["Organization", "Coverage", "Claim", "ClaimResponse", "Invoice"]
+    job = ExportJob.objects.create(level="system", types=types, request_url="test", requested_by=manager)
+    assert bulk.run_export(str(job.pk)) == ExportJob.Status.COMPLETED
+    job.refresh_from_db()
+    client = fhir_as(manager)
+    seen = set()
+    for item in job.output:
+        with export_storage().open(f"{job.folder}/{item['name']}") as handle:
+            for line in handle.read().decode().splitlines():
+                resource = json.loads(line)
+                assert resource == client.get(f"{resource['resourceType']}/{resource['id']}").fhir
+                seen.add(resource["resourceType"])
+    assert seen == set(types)
