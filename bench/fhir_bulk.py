@@ -322,18 +322,22 @@ def export_as_is(out: Path) -> int:
         "machine": f"{os.cpu_count()} cores, load average at the start {os.getloadavg()[0]:.1f}",
     }
     facts |= bench_export()
+    heading = (
+        "# Issue 11: the bulk export of a whole practice-scale database\n\n"
+        "Made by `python -m bench.fhir_bulk --as-is --database-url <the database of python -m bench>`."
+    )
+    write_report(out, heading, facts)
+    return 0
+
+
+def write_report(out: Path, heading: str, facts: dict[str, str], table: str = "") -> None:
+    """The facts (with the load and date at the end) as a Markdown list under ``heading``, then ``table``."""
     facts["load average at the end"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     facts["date"] = time.strftime("%Y-%m-%d %H:%M")
-    report = (
-        "# Issue 11: the bulk export of a whole practice-scale database\n\n"
-        "Made by `python -m bench.fhir_bulk --as-is --database-url <the database of python -m bench>`.\n\n"
-        + "\n".join(f"- {key}: {value}" for key, value in facts.items())
-        + "\n"
-    )
+    report = heading + "\n\n" + "\n".join(f"- {key}: {value}" for key, value in facts.items()) + "\n" + table
     print(report)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -380,19 +384,16 @@ def main(argv: list[str] | None = None) -> int:
     search = bench_search(args.samples, rng)
     if not args.no_export:
         facts |= bench_export()
-    facts["load average at the end"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    facts["date"] = time.strftime("%Y-%m-%d %H:%M")
-    report = (
+    heading = (
         "# Issue 11: clinical FHIR search and bulk export\n\n"
-        "Made by `python -m bench.fhir_bulk` (see its docstring). Server time in-process, Django's test client.\n\n"
-        + "\n".join(f"- {key}: {value}" for key, value in facts.items())
-        + "\n\n| measure | n | p50 ms | p95 ms | queries | target | ok | note |\n|---|---|---|---|---|---|---|---|\n"
-        + f"| {search.name} | {len(search.times_ms)} | {search.p50:.1f} | {search.p95:.1f} | {search.query_range} "
+        "Made by `python -m bench.fhir_bulk` (see its docstring). Server time in-process, Django's test client."
+    )
+    table = (
+        "\n| measure | n | p50 ms | p95 ms | queries | target | ok | note |\n|---|---|---|---|---|---|---|---|\n"
+        f"| {search.name} | {len(search.times_ms)} | {search.p50:.1f} | {search.p95:.1f} | {search.query_range} "
         f"| {search.target} | {'yes' if search.ok else 'NO'} | {search.note} |\n"
     )
-    print(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    write_report(args.out, heading, facts, table)
     return 0 if search.ok else 1
 
 
