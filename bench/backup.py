@@ -69,7 +69,8 @@ def main() -> None:
             restore_env = dict(env, DATABASE_URL=urlunsplit(url._replace(path="/" + scratch)))
             restore_env["ATTACHMENT_DIR"] = str(work / "attachments-restored")
             restore_s, out = manage("restore", path, env=restore_env)
-            report(f"restore: {restore_s:.1f} s ({out.splitlines()[0]})")
+            said = out.splitlines()[0]
+            report(f"restore: {restore_s:.1f} s ({said.partition(': ')[2] or said})")  # the part without the paths
         finally:
             subprocess.run(["dropdb", "--if-exists", scratch], env=_pg_env(url), check=True)  # noqa: S603, S607
         if not args.skip_export:
