@@ -161,9 +161,10 @@ def attachments(*, animal: Animal) -> QuerySet[Attachment]:
 # --- Charges from the consultation -----------------------------------------------------------------------------------
 
 
-def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]:
+def consultation_charges(*, consultation: Consultation, with_product: bool = True) -> QuerySet[InvoiceLine]:
     """What has been charged for this visit: the lines for the consultation's animal that belong to its
-    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued)."""
+    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued), with their
+    invoice (and product, unless not ``with_product``: the page shows the line's own description) joined."""
     day = to_local(consultation.opened_at).date()
     match = Q(service_date=day)
     if consultation.appointment_id:
@@ -172,7 +173,7 @@ def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]
         InvoiceLine.objects.filter(animal_id=consultation.animal_id, invoice__kind=Invoice.Kind.INVOICE)
         .filter(match)
         .exclude(invoice__status=Invoice.Status.VOID)
-        .select_related("invoice", "product", "vet")
+        .select_related("invoice", *(["product"] if with_product else []))
         .order_by("invoice_id", "position", "id")
     )
 

@@ -423,7 +423,7 @@ USUAL_PRODUCTS = 8
 def _charges_context(consultation: Consultation, *, with_usual: bool = False) -> dict:
     """The visit's charges. The species' most used items (a count over six months of charges) load after the
     page, by htmx, unless ``with_usual`` (the panel redrawn after adding a charge)."""
-    lines = list(selectors.consultation_charges(consultation=consultation))
+    lines = list(selectors.consultation_charges(consultation=consultation, with_product=False))
     usual = None
     if with_usual:
         usual = selectors.products_for_species(species=consultation.animal.species, limit=USUAL_PRODUCTS)
