@@ -718,6 +718,23 @@ def test_invoice_list_query_count_does_not_grow_with_the_page(as_receptionist, o
     assert len(_page_queries(many)) + 1 <= 10
 
 
+def test_invoice_list_cells_are_the_librarys_own(issued, owner_pet, consult_fee, receptionist, manager):
+    """The invoice list's cells drawn by table_body's per-column drawers equal django-tables2's own, over a
+    finalised, a part-paid, a draft, a credited and a void document."""
+    from invoicing.tables import InvoiceTable, with_outstanding
+    from tests.vetpms.test_tables import _cells_both_ways
+
+    client, pet = owner_pet
+    payment_record(client=client, amount=D("20.00"), method="cash", by=receptionist, allocate_to=[(issued, D("20"))])
+    credit_note_issue(invoice=new_invoice(client, pet, consult_fee, receptionist), by=manager, reason="sorry")
+    invoice_void(invoice=new_invoice(client, pet, consult_fee, receptionist), by=manager, reason="twice")
+    draft = invoice_draft_for(client=client, by=receptionist)
+    table = InvoiceTable(with_outstanding(Invoice.objects.select_related("client")))
+    ours, theirs, fell_back = _cells_both_ways(table)
+    assert ours == theirs and fell_back == 0 and len(ours) == 7 * Invoice.objects.count() >= 7 * 5
+    assert draft.pk and any("£80.20" in cell for cell in ours)
+
+
 def _page_queries(captured) -> list[str]:
     """The page's own queries: without the session save and the test transaction's SAVEPOINT / RELEASE."""
     skip = ("SAVEPOINT", "RELEASE SAVEPOINT", 'UPDATE "django_session"')
