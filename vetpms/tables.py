@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import RequestConfig
 from django_tables2 import utils as tables2_utils
 from django_tables2.columns import ManyToManyColumn
+from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.rows import BoundRows
 
 from vetpms.keyset import InvalidCursor, KeysetPage, keyset_page
@@ -101,6 +102,7 @@ def _cell_drawer(table, bound_column, model) -> Callable[[Any], Any] | None:
     choices = bool(getattr(field, "choices", ()))
     display = f"get_{last}_display"
     empty_values, default, link = column.empty_values, bound_column.default, bound_column.link
+    link_text = isinstance(column, BaseLinkColumn) and column.text is not None
 
     def draw(row):
         record = row.record
@@ -118,11 +120,22 @@ def _cell_drawer(table, bound_column, model) -> Callable[[Any], Any] | None:
         if display_fn is not None:
             value = display_fn()
         elif penultimate is not None:
-            value = getattr(penultimate, last, _Fallback)
-            if value is _Fallback or callable(value):
+            try:
+                value = getattr(penultimate, last)
+            except AttributeError:  # a column drawn from the record alone (render_<name>): no value, as the library
+                if not link_text:
+                    value = None
+                else:
+                    return draw_with(row, record, None)
+            except Exception as exc:
+                raise _Fallback from exc
+            if callable(value):
                 raise _Fallback
         if value in empty_values:
             return default
+        return draw_with(row, record, value)
+
+    def draw_with(row, record, value):
         arguments = {"value": value, "record": record, "column": column, "bound_column": bound_column}
         arguments |= {"bound_row": row, "table": table}
         content = render(**{k: v for k, v in arguments.items() if k in wanted})
