@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Expression, Prefetch, Q, QuerySet, TextField
 from django.utils import timezone
 
 from animals.models import Animal, Species, Weight
@@ -108,8 +108,14 @@ def quick_texts_for(*, consultation: Consultation, section: str | None = None) -
     return qs.order_by("section", "title")
 
 
-def problems(*, animal: Animal, current_only: bool = False) -> QuerySet[Problem]:
-    qs = Problem.objects.filter(animal=animal).select_related("diagnosis").prefetch_related("consultations")
+def problems(*, animal: Animal, current_only: bool = False, linked: str = "prefetch") -> QuerySet[Problem]:
+    """The animal's problems, current first. ``linked``: "prefetch" the linked consultations, "count" them
+    (``consultation_count``, in the same query), or "none"."""
+    qs = Problem.objects.filter(animal=animal).select_related("diagnosis")
+    if linked == "prefetch":
+        qs = qs.prefetch_related("consultations")
+    elif linked == "count":
+        qs = qs.annotate(consultation_count=Count("consultations"))
     if current_only:
         qs = qs.exclude(status=Problem.Status.RESOLVED)
     return qs.order_by("status", "-onset", "-id")
@@ -155,9 +161,10 @@ def attachments(*, animal: Animal) -> QuerySet[Attachment]:
 # --- Charges from the consultation -----------------------------------------------------------------------------------
 
 
-def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]:
+def consultation_charges(*, consultation: Consultation, with_product: bool = True) -> QuerySet[InvoiceLine]:
     """What has been charged for this visit: the lines for the consultation's animal that belong to its
-    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued)."""
+    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued), with their
+    invoice (and product, unless not ``with_product``: the page shows the line's own description) joined."""
     day = to_local(consultation.opened_at).date()
     match = Q(service_date=day)
     if consultation.appointment_id:
@@ -166,7 +173,7 @@ def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]
         InvoiceLine.objects.filter(animal_id=consultation.animal_id, invoice__kind=Invoice.Kind.INVOICE)
         .filter(match)
         .exclude(invoice__status=Invoice.Status.VOID)
-        .select_related("invoice", "product", "vet")
+        .select_related("invoice", *(["product"] if with_product else []))
         .order_by("invoice_id", "position", "id")
     )
 
@@ -228,6 +235,10 @@ class HistoryEntry:
     def key(self) -> tuple[dt.datetime, int, int]:
         return (self.at, RANK[self.kind], self.id)
 
+    @property
+    def diagnosis_names(self) -> list[str]:
+        return diagnosis_names(self.obj) if self.kind == "consultation" else []
+
 
 @dataclass
 class HistoryPage:
@@ -284,16 +295,57 @@ def _before_date(name: str, rank: int, cursor: tuple[dt.datetime, int, int] | No
     return Q(**{f"{name}__lt": day}) | Q(**{name: day, "pk__lt": c_id})
 
 
-def _kind_sources(animal: Animal) -> dict[str, tuple[QuerySet, str, bool]]:
-    """Per kind: the animal's rows (with what an entry shows joined), the column that times them, date-only?"""
+NAMES_SEPARATOR = "\x1f"  # the ASCII unit separator: never in a diagnosis name
+
+
+class _DiagnosisNames(Expression):
+    """The names of a consultation's diagnoses in their order, joined by NAMES_SEPARATOR, as a correlated subquery
+    of a query on the consultations table (not aliased): a history page lists them without a query of its own.
+    PostgreSQL's string_agg orders in the aggregate; SQLite's group_concat takes the order of an ordered subquery."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection):
+        q = connection.ops.quote_name
+        links, diagnoses = q(ConsultationDiagnosis._meta.db_table), q(Diagnosis._meta.db_table)
+        outer = f"{q(Consultation._meta.db_table)}.{q('id')}"
+        rows = f"FROM {links} l JOIN {diagnoses} d ON d.id = l.diagnosis_id WHERE l.consultation_id = {outer}"
+        if connection.vendor == "postgresql":
+            return f"(SELECT string_agg(d.name, chr(31) ORDER BY l.position, l.id) {rows})", ()
+        return (
+            f"(SELECT group_concat(name, char(31)) FROM (SELECT d.name AS name {rows} ORDER BY l.position, l.id))",  # noqa: S608 - table names from the models
+            (),
+        )
+
+
+def diagnosis_names(consultation: Consultation) -> list[str]:
+    """The names of a consultation's diagnoses in order: from ``_DiagnosisNames`` when the history read them so,
+    else from the prefetched links."""
+    if hasattr(consultation, "diagnosis_list"):
+        return consultation.diagnosis_list.split(NAMES_SEPARATOR) if consultation.diagnosis_list else []
+    return [link.diagnosis.name for link in consultation.diagnosis_links.all()]
+
+
+def _kind_sources(animal: Animal, *, full: bool = True) -> dict[str, tuple[QuerySet, str, bool]]:
+    """Per kind: the animal's rows (with what an entry shows joined), the column that times them, date-only?
+    Not ``full``: only what a list of entries shows (the page, the API): a consultation's long texts (history,
+    examination, plan), its weight and signer, and a file's uploader are left out."""
+    consultations = Consultation.objects.filter(animal=animal)
+    if full:
+        consultations = consultations.select_related("vet", "weight", "signed_by").prefetch_related(
+            _diagnosis_prefetch()
+        )
+    else:  # the diagnoses' names in the same query (``diagnosis_names``)
+        consultations = (
+            consultations.select_related("vet")
+            .defer("history", "examination", "plan")
+            .annotate(diagnosis_list=_DiagnosisNames())
+        )
+    attachments = Attachment.objects.filter(animal=animal)
+    if full:
+        attachments = attachments.select_related("uploaded_by")
     return {
-        "consultation": (
-            Consultation.objects.filter(animal=animal)
-            .select_related("vet", "weight", "signed_by")
-            .prefetch_related(_diagnosis_prefetch()),
-            "opened_at",
-            False,
-        ),
+        "consultation": (consultations, "opened_at", False),
         "vaccination": (
             Vaccination.objects.filter(animal=animal).select_related("product", "given_by"),
             "given_on",
@@ -305,7 +357,7 @@ def _kind_sources(animal: Animal) -> dict[str, tuple[QuerySet, str, bool]]:
             True,
         ),
         "weight": (Weight.objects.filter(animal=animal), "measured_on", True),
-        "attachment": (Attachment.objects.filter(animal=animal).select_related("uploaded_by"), "created_at", False),
+        "attachment": (attachments, "created_at", False),
         "appointment": (
             Appointment.objects.filter(animal=animal).select_related("vet", "type"),
             "start",
@@ -329,10 +381,12 @@ def history(
     until: dt.date | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    full: bool = True,
 ) -> HistoryPage:
     """The animal's one time-ordered history, newest first: consultations (with diagnoses), vaccinations,
     prescriptions, weights, attachments, appointments and charges, optionally only some ``kinds`` and local days
-    ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``.
+    ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``. Not ``full``:
+    only what a list of entries shows is read (see ``_kind_sources``); the PDF reads everything.
 
     Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index,
     the pages are merged here, so a page costs one query per kind asked for (plus one for the consultations'
@@ -345,7 +399,8 @@ def history(
         raise ValueError(f"Unknown history kinds: {', '.join(sorted(unknown))}")
     key = decode_cursor(cursor) if cursor else None
     entries: list[HistoryEntry] = []
-    for kind, (qs, column, date_only) in _kind_sources(animal).items():
+    midnights: dict[dt.date, dt.datetime] = {}
+    for kind, (qs, column, date_only) in _kind_sources(animal, full=full).items():
         if kind not in wanted:
             continue
         rank = RANK[kind]
@@ -365,7 +420,12 @@ def history(
             value = getattr(obj, column)
             # In UTC: Python compares two times of one zone by wall clock (ignoring fold), so the merge below
             # would misorder the repeated hour of an autumn clock change.
-            at = (_midnight(value) if date_only else value).astimezone(dt.UTC)
+            if date_only:
+                if value not in midnights:
+                    midnights[value] = _midnight(value).astimezone(dt.UTC)
+                at = midnights[value]
+            else:
+                at = value.astimezone(dt.UTC)
             entries.append(HistoryEntry(kind=kind, at=at, id=obj.pk, obj=obj, is_date_only=date_only))
     entries.sort(key=lambda e: e.key, reverse=True)
     page = entries[:limit]
@@ -378,7 +438,7 @@ def entry_summary(entry: HistoryEntry, *, notes_visible: bool) -> tuple[str, str
     when ``notes_visible``. Reads only what ``history`` joined: no queries."""
     obj = entry.obj
     if entry.kind == "consultation":
-        names = [link.diagnosis.name for link in obj.diagnosis_links.all()]
+        names = diagnosis_names(obj)
         state = "signed" if obj.is_signed else "draft"
         detail = (obj.complaint or obj.assessment or "")[:200] if notes_visible else ""
         return f"Consultation with {obj.vet} ({state})", detail, names

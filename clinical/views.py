@@ -178,7 +178,7 @@ def _consultation_context(request, consultation: Consultation, **forms) -> dict:
         "consultation": consultation,
         "animal": consultation.animal,
         "diagnosis_links": list(consultation.diagnosis_links.all()),
-        "problems": list(selectors.problems(animal=consultation.animal, current_only=True)),
+        "problems": list(selectors.problems(animal=consultation.animal, current_only=True, linked="none")),
         "vaccinations": list(consultation.vaccinations.all()),
         "prescriptions": list(consultation.prescriptions.all()),
         "attachments": list(consultation.attachments.all()),
@@ -423,7 +423,7 @@ USUAL_PRODUCTS = 8
 def _charges_context(consultation: Consultation, *, with_usual: bool = False) -> dict:
     """The visit's charges. The species' most used items (a count over six months of charges) load after the
     page, by htmx, unless ``with_usual`` (the panel redrawn after adding a charge)."""
-    lines = list(selectors.consultation_charges(consultation=consultation))
+    lines = list(selectors.consultation_charges(consultation=consultation, with_product=False))
     usual = None
     if with_usual:
         usual = selectors.products_for_species(species=consultation.animal.species, limit=USUAL_PRODUCTS)
@@ -661,22 +661,14 @@ def _history_filters(request) -> tuple[HistoryFilterForm, list[str], dt.date | N
     return form, kinds, since, until
 
 
-def history_page_context(request, animal: Animal) -> dict:
-    """The first (or the cursor's) page of the animal's history with its filters: the animal page and the history
-    page share it."""
+def history_filters_context(request, animal: Animal) -> dict:
+    """The history's filters as the request sets them (no query): the animal page's history card, whose entries
+    load after the page (htmx, from the history view), and the history page."""
     form, kinds, since, until = _history_filters(request)
-    cursor = request.GET.get("cursor") or None
-    try:
-        page = selectors.history(
-            animal=animal, kinds=kinds, since=since, until=until, cursor=cursor, limit=HISTORY_PAGE
-        )
-    except ValueError:
-        raise Http404("Not a page of this history.") from None
     query = request.GET.copy()
     query.pop("cursor", None)
     return {
         "animal": animal,
-        "history": page,
         "history_form": form,
         "history_kinds": [(k, KIND_LABELS[k]) for k in history_kinds(request.user)],
         "chosen_kinds": kinds,
@@ -687,11 +679,32 @@ def history_page_context(request, animal: Animal) -> dict:
     }
 
 
+def history_page_context(request, animal: Animal) -> dict:
+    """The first (or the cursor's) page of the animal's history with its filters."""
+    context = history_filters_context(request, animal)
+    cursor = request.GET.get("cursor") or None
+    try:
+        context["history"] = selectors.history(
+            animal=animal,
+            kinds=context["chosen_kinds"],
+            since=context["since"],
+            until=context["until"],
+            cursor=cursor,
+            limit=HISTORY_PAGE,
+            full=False,
+        )
+    except ValueError:
+        raise Http404("Not a page of this history.") from None
+    return context
+
+
 @require_GET
 @permission_required("animals.view_animal")
 def history(request, animal_pk: int):
-    """The patient history: one time-ordered list, filterable by kind and dates, paged by key ("Load more")."""
-    animal = get_object_or_404(Animal.objects.select_related("owner", "species", "breed"), pk=animal_pk)
+    """The patient history: one time-ordered list, filterable by kind and dates, paged by key ("Load more");
+    htmx asks for the entries only (a new filter, older entries, the animal page's card), which need only the id."""
+    animals = Animal.objects.only("id") if request.htmx else Animal.objects.select_related("owner", "species", "breed")
+    animal = get_object_or_404(animals, pk=animal_pk)
     context = history_page_context(request, animal)
     if request.htmx:
         # A new filter (not "older entries") also updates the PDF link to the same filter.
