@@ -585,6 +585,12 @@ def import_product(run: Run, values: dict[str, Any], where: tuple[str, int]) -> 
         )
     if data["unit_price"] < 0:
         raise RowFailed([("unit_price", "A price is zero or more.")])
+    renews = values.get("reminder_type") or ""
+    rtype = (
+        _named(run, "reminder_type", renews, "reminder_type", _find_reminder_type, "a reminder type")
+        if renews
+        else None
+    )
     record = run.record_of("products", source_id)
     product = Product.objects.filter(pk=record.object_id).first() if record is not None else None
     if product is None:
@@ -603,6 +609,11 @@ def import_product(run: Run, values: dict[str, Any], where: tuple[str, int]) -> 
             if changed:
                 product = invoicing_services.product_save(by=run.by, data=changed, product=product)
             outcome = "updated" if changed else "unchanged"
+    if rtype is not None:
+        # The reminder type it renews (a vaccine's booster): linked as on the reminder type's page.
+        with _as_row_errors({"products": "reminder_type"}):
+            if reminders_services.product_renews(product=product, reminder_type=rtype, by=run.by):
+                outcome = "updated" if outcome == "unchanged" else outcome
     if run.dry_run:
         run.dry_products[product.code.lower()] = {k: getattr(product, k) for k in PRODUCT_FIELDS}
     run.remember("products", source_id, product)
@@ -775,7 +786,8 @@ def import_appointment(run: Run, values: dict[str, Any], where: tuple[str, int])
     """A future appointment booked through the booking service, as a receptionist would: a clash with another
     booking of that vet, a time outside the vet's working hours, the past, an animal that cannot be seen are
     errors on the row, never a silent overlap. The owner is not emailed (the old system told them). Importing
-    again moves an appointment whose time, length or vet changed (through the same rescheduling service)."""
+    again moves an appointment whose time, length or vet changed (through the same rescheduling service) and
+    updates its reason and notes when the old system changed them."""
     source_id = values["source_id"]
     animal = _animal_ref(run, values["animal_source_id"], "animal_source_id")
     vet = _named(run, "vet", values["vet"], "vet", _find_vet, "a vet")
@@ -831,6 +843,15 @@ def import_appointment(run: Run, values: dict[str, Any], where: tuple[str, int])
             outcome = "updated"
         else:
             outcome = "unchanged"
+        if outcome != "created" and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            # What it is for, as the old system says now (a column left out of the mapping is left alone).
+            reason = (values["reason"] or "") if "reason" in values else appointment.reason
+            notes = (values["notes"] or "") if "notes" in values else appointment.notes
+            if (reason, notes) != (appointment.reason, appointment.notes):
+                appointment = appointment_services.appointment_details_update(
+                    appointment=appointment, by=run.by, reason=reason, notes=notes
+                )
+                outcome = "updated"
     if run.dry_run:
         run.booked.setdefault(vet.pk, []).append((appointment.start, appointment.end, where))
     run.remember("appointments", source_id, appointment)
