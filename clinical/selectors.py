@@ -388,8 +388,9 @@ def history(
     ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``. Not ``full``:
     only what a list of entries shows is read (see ``_kind_sources``); the PDF reads everything.
 
-    Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index,
-    the pages are merged here, so a page costs one query per kind asked for (plus one for the consultations'
+    Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index
+    (and, once ``limit + 1`` entries are in hand, only those newer than the last of them), the pages are merged
+    here, so a page costs one query per kind asked for (plus, when ``full``, one for the consultations'
     diagnoses) whether the animal has 6 entries or 6,000. Date-only entries (weights, vaccinations,
     prescriptions, charges) stand at the start of their local day."""
     limit = max(1, min(limit, MAX_PAGE))
@@ -400,10 +401,16 @@ def history(
     key = decode_cursor(cursor) if cursor else None
     entries: list[HistoryEntry] = []
     midnights: dict[dt.date, dt.datetime] = {}
+    # Once limit + 1 entries are in hand, the last of them bounds the page: nothing older can be on it (nor is
+    # needed to know there is a next page), so the kinds read after that read only the rows newer than it.
+    bound: tuple[dt.datetime, int, int] | None = None
     for kind, (qs, column, date_only) in _kind_sources(animal, full=full).items():
         if kind not in wanted:
             continue
         rank = RANK[kind]
+        before = _before_date if date_only else _before_datetime
+        if bound is not None:
+            qs = qs.exclude(before(column, rank, bound))
         if date_only:
             qs = qs.filter(_before_date(column, rank, key))
             if since:
@@ -427,6 +434,10 @@ def history(
             else:
                 at = value.astimezone(dt.UTC)
             entries.append(HistoryEntry(kind=kind, at=at, id=obj.pk, obj=obj, is_date_only=date_only))
+        if len(entries) > limit:
+            entries.sort(key=lambda e: e.key, reverse=True)
+            del entries[limit + 1 :]
+            bound = entries[limit].key
     entries.sort(key=lambda e: e.key, reverse=True)
     page = entries[:limit]
     more = len(entries) > limit
