@@ -107,7 +107,7 @@ def fresh_database(database: str, folder: Path, pg_db: str = PG_DB) -> dict[str,
 
 def run(
     database: str, files: tuple[Path, Path], folder: Path, pg_db: str = PG_DB
-) -> list[tuple[str, float, float, float, str]]:
+) -> list[tuple[str, float, float, float, float, str]]:
     env = fresh_database(database, folder, pg_db)
     started = time.perf_counter()
     out = _manage(
@@ -125,10 +125,11 @@ def run(
     total = time.perf_counter() - started
     rows = []
     for label in ("dry run", "import"):
-        m = re.search(rf"^{label}: ([\d.]+) s, (\d+) rows/s, peak RSS (\d+) MiB", out, re.M)
+        m = re.search(rf"^{label}: ([\d.]+) s, (\d+) rows/s, peak RSS (\d+) MiB, ([\d.]+) s of", out, re.M)
         counts = re.search(rf"^{label}: (\d+) rows; (.*)$", out, re.M)
         if m and counts:
-            rows.append((label, float(m.group(1)), float(m.group(2)), float(m.group(3)), counts.group(2)))
+            seconds, rate, rss, cpu = (float(g) for g in m.groups())
+            rows.append((label, seconds, rate, rss, cpu, counts.group(2)))
     print(out)
     print(f"{database}: {total:.0f} s in all")
     return rows
@@ -148,10 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Made by `python -m bench.importing --scale {opts.scale}`; load average at the start "
         f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores. Each run is "
-        "`manage.py import_data --apply`: a dry run of both files, then the import, every row through the services.",
+        "`manage.py import_data --apply`: a dry run of both files, then the import, every row through the services. "
+        "CPU is the import process's own CPU time (on a busy machine the wall time is longer; on PostgreSQL the "
+        "server's work is not in it).",
         "",
-        "| database | run | time (s) | rows/s | peak RSS (MiB) | outcome |",
-        "|---|---|---:|---:|---:|---|",
+        "| database | run | time (s) | rows/s | CPU (s) | rows per CPU second | peak RSS (MiB) | outcome |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -159,8 +162,15 @@ def main(argv: list[str] | None = None) -> int:
         for database in ("postgresql", "sqlite"):
             if opts.only and database != opts.only:
                 continue
-            for label, seconds, rate, rss, outcome in run(database, files, folder, opts.pg_db):
-                lines.append(f"| {database} | {label} | {seconds:.0f} | {rate:.0f} | {rss:.0f} | {outcome} |")
+            for label, seconds, rate, rss, cpu, outcome in run(database, files, folder, opts.pg_db):
+                per_cpu = rate * seconds / cpu if cpu else 0
+                lines.append(
+                    f"| {database} | {label} | {seconds:.0f} | {rate:.0f} | {cpu:.0f} | {per_cpu:.0f} | {rss:.0f} "
+                    f"| {outcome} |"
+                )
+    load = os.getloadavg()
+    lines.append("")
+    lines.append(f"Load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.")
     opts.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
