@@ -46,7 +46,10 @@ def _check_microchip_free(animal: Animal) -> None:
     if not animal.microchip or animal.deceased_on is not None:
         return
     holder = (
+        # "not empty" restates the partial unique index's condition, so SQLite reads that index instead of
+        # every animal (PostgreSQL works it out itself).
         Animal.objects.filter(microchip=animal.microchip, deceased_on__isnull=True)
+        .exclude(microchip="")
         .exclude(pk=animal.pk)
         .select_related("owner")
         .first()
