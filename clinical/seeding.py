@@ -323,8 +323,8 @@ def seed_consultations(ctx: SeedContext) -> None:
     )
     unsigned_day = ctx.today - dt.timedelta(days=2)
     unsigned = next((a for a in reversed(completed) if to_local(a.start).date() <= unsigned_day), None)
-    lines: dict[int, list[Any]] = {}
-    latest: dict[tuple[int, int], dt.date] = {}  # the last day each animal was charged each vaccine
+    lines: dict[int | None, list[Any]] = {}  # by appointment (the query asks for charges of appointments only)
+    latest: dict[tuple[int | None, int | None], dt.date] = {}  # the last day each animal was charged each vaccine
     for line in InvoiceLine.objects.filter(appointment__in=completed).select_related("product"):
         lines.setdefault(line.appointment_id, []).append(line)
         key = (line.animal_id, line.product_id)

@@ -308,8 +308,8 @@ def seed_corrections(ctx: SeedContext) -> None:
     voided = older[len(older) // 3]
     tablets = InvoiceLine.objects.filter(invoice__in=older[len(older) // 2 :], unit="tablet", quantity__gte=10)
     line = tablets.select_related("invoice").order_by("invoice__issue_date", "pk").first()
-    corrections = [(voided.finalised_at + dt.timedelta(hours=1), voided, None)]
-    if line is not None:
+    corrections: list[tuple[dt.datetime, Any, Any]] = [(voided.finalised_at + dt.timedelta(hours=1), voided, None)]
+    if line is not None and line.invoice.finalised_at is not None:  # (an issued invoice's line: it is set)
         when = line.invoice.finalised_at + dt.timedelta(days=ctx.rng.randint(1, 4))
         corrections.append((min(when, timezone.now()), line.invoice, line))
     for at, invoice, line in sorted(corrections, key=lambda c: c[0]):
@@ -354,7 +354,7 @@ def seed_insurance(ctx: SeedContext) -> None:
     credited = set(
         InvoiceLine.objects.filter(credited_line__isnull=False).values_list("credited_line__invoice", flat=True)
     )
-    claimable: dict[int, list] = {}
+    claimable: dict[int | None, list] = {}  # by animal (lines with an animal only)
     for invoice in ctx.invoices:
         if invoice.status != "finalised" or invoice.pk in credited:
             continue
@@ -556,11 +556,11 @@ def seed_policies(ctx: SeedContext) -> None:
 
     payors = list(Payor.objects.order_by("name"))
     first = practice_first_day(ctx)
-    rows = []
+    rows: list[Policy] = []
     for pk, born, died in Animal.objects.order_by("pk").values_list("pk", "date_of_birth", "deceased_on"):
         if ctx.rng.random() >= INSURED_SHARE:
             continue
-        start = max(first, born) + dt.timedelta(days=ctx.rng.randint(0, 2000))
+        start = max(first, born or first) + dt.timedelta(days=ctx.rng.randint(0, 2000))
         if start > (died or ctx.today):
             continue
         payor = payors[len(rows) % len(payors)]
@@ -608,6 +608,8 @@ class _Ledger:
         self.allocations: list[tuple] = []
         self.issue: list[tuple[int, int, str]] = []
         self.credit_notes: list[dict] = []  # written last, numbered in date order
+        self.next_claim = 0  # the next reserved primary keys (set once the keys are reserved)
+        self.next_payment = 0
         self.totals = {"invoices": 0, "lines": 0, "claims": 0, "payments": 0}
 
     def number(self, prefix: str, day: dt.date) -> tuple[str, int]:
@@ -703,8 +705,8 @@ def seed_invoices(ctx: SeedContext) -> None:
         )
     }  # fmt: skip
     rates: dict[int, list[tuple]] = {}
-    for rate in TaxRate.objects.order_by("valid_from"):
-        rates.setdefault(rate.category_id, []).append((rate.valid_from, rate.valid_until or dt.date.max, rate.rate))
+    for row in TaxRate.objects.order_by("valid_from"):
+        rates.setdefault(row.category_id, []).append((row.valid_from, row.valid_until or dt.date.max, row.rate))
 
     def rate_on(category_id: int, day: dt.date) -> Decimal:
         for start, until, rate in rates[category_id]:
@@ -843,7 +845,9 @@ class _Gross:
     gross: Decimal
 
 
-def _claim(ledger: _Ledger, policy, invoice_id: int, lines: list[tuple], claimed: Decimal, day: dt.date):
+def _claim(
+    ledger: _Ledger, policy: Any, invoice_id: int, lines: list[tuple], claimed: Decimal, day: dt.date
+) -> tuple[str, Decimal]:
     """A claim for every line of an insured pet's bill, in a state that fits its age; returns (status, the
     insurer's share as the balance counts it). Settled claims come with the insurer's payment."""
     rng, today = ledger.ctx.rng, ledger.ctx.today
@@ -854,16 +858,20 @@ def _claim(ledger: _Ledger, policy, invoice_id: int, lines: list[tuple], claimed
         status = "accepted" if roll < 0.4 else ("settled" if roll < 0.8 else "submitted")
     else:
         status = "draft" if roll < 0.3 else ("submitted" if roll < 0.9 else "accepted")
-    accepted = None
-    submitted = decided = settled = None
+    accepted: Decimal | None = None
+    submitted: dt.date | None = None
+    decided: dt.date | None = None
+    settled: dt.date | None = None
     if status != "draft":
         submitted = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
-    if status in ("accepted", "settled", "partly_settled", "declined"):
-        decided = min(today, submitted + dt.timedelta(days=rng.randint(7, 30)))
-        accepted = {"declined": ZERO, "partly_settled": quantize_money(claimed * Decimal("0.75"))}.get(status, claimed)
-    if status in ("settled", "partly_settled"):
-        settled = min(today, decided + dt.timedelta(days=rng.randint(3, 14)))
-        status = "settled"
+        if status in ("accepted", "settled", "partly_settled", "declined"):
+            decided = min(today, submitted + dt.timedelta(days=rng.randint(7, 30)))
+            accepted = {"declined": ZERO, "partly_settled": quantize_money(claimed * Decimal("0.75"))}.get(
+                status, claimed
+            )
+            if status in ("settled", "partly_settled"):
+                settled = min(today, decided + dt.timedelta(days=rng.randint(3, 14)))
+                status = "settled"
     share = ZERO if status in ("draft", "declined") else (claimed if accepted is None else accepted)
     paid = accepted if settled else ZERO
     reference = f"{policy.payor.reference[:3]}-C{ledger.next_claim:07d}" if decided else ""

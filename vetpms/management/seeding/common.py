@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,13 +27,19 @@ DEMO_STAFF: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+class Out(Protocol):
+    """Where the steps report progress: the command's stdout (or a StringIO in tests)."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 @dataclass
 class SeedContext:
     """Handed to every step: the random source, the fixed 'today', and what earlier steps made."""
 
     rng: random.Random
     today: dt.date
-    out: TextIO
+    out: Out
     staff: dict[str, Any] = field(default_factory=dict)
     clients: list[Any] = field(default_factory=list)
     animals: list[Any] = field(default_factory=list)
@@ -46,7 +52,7 @@ class SeedContext:
     reminder_types: dict[str, Any] = field(default_factory=dict)  # by name
 
     @classmethod
-    def create(cls, *, seed: int, out: TextIO) -> SeedContext:
+    def create(cls, *, seed: int, out: Out) -> SeedContext:
         # Every date is an offset from today, so a demo looks current whenever it is built, while the names
         # and the offsets depend only on the seed.
         return cls(rng=random.Random(seed), today=timezone.localdate(), out=out)
