@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from appointments.seeding import HISTORY_DAYS, practice_first_day
 from invoicing import calc
-from vetpms.management.seeding.common import SeedContext, Step, analyse_tables, bulk, reserve_ids
+from vetpms.management.seeding.common import SeedContext, Step, analyse_tables, bulk, insert_rows, reserve_ids
 from vetpms.money import ZERO, quantize_money
 
 # code -> (name, category, unit, unit price in GBP, tax category code). UK high-street prices of 2026; vet services,
@@ -463,28 +463,6 @@ VOID_CHANCE = 0.003  # charged to the wrong client: voided by a full credit note
 DISCOUNT_CHANCE = 0.04  # a 10% loyalty discount on the whole bill
 
 
-def _columns(model, fields: list[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in fields]
-
-
-def _write(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``fields`` order): COPY on PostgreSQL, executemany elsewhere."""
-    from django.db import connection
-
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _columns(model, fields))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
-
-
 def _issue(rows: list[tuple[int, int, str]]) -> None:
     """Draft -> finalised (or void) with its number, one statement per batch. The documents were written as
     drafts so that their lines could be inserted (the triggers of migration 0002 refuse lines on issued
@@ -621,13 +599,13 @@ class _Ledger:
         from invoicing.models import Allocation, Claim, ClaimLine, Invoice, InvoiceLine, Payment
 
         with transaction.atomic():
-            _write(Invoice, INVOICE_FIELDS, self.invoices)
-            _write(InvoiceLine, LINE_FIELDS, self.lines)
+            insert_rows(Invoice, INVOICE_FIELDS, self.invoices)
+            insert_rows(InvoiceLine, LINE_FIELDS, self.lines)
             _issue(self.issue)
-            _write(Claim, CLAIM_FIELDS, self.claims)
-            _write(ClaimLine, CLAIM_LINE_FIELDS, self.claim_lines)
-            _write(Payment, PAYMENT_FIELDS, self.payments)
-            _write(Allocation, ALLOCATION_FIELDS, self.allocations)
+            insert_rows(Claim, CLAIM_FIELDS, self.claims)
+            insert_rows(ClaimLine, CLAIM_LINE_FIELDS, self.claim_lines)
+            insert_rows(Payment, PAYMENT_FIELDS, self.payments)
+            insert_rows(Allocation, ALLOCATION_FIELDS, self.allocations)
         self.totals["invoices"] += len(self.invoices)
         self.totals["lines"] += len(self.lines)
         self.totals["claims"] += len(self.claims)

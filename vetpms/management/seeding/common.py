@@ -156,9 +156,28 @@ def reserve_ids(model, count: int) -> int:
         return cursor.fetchone()[0] + 1
 
 
-def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``fields`` order, written as given: no auto_now): COPY on PostgreSQL; elsewhere
-    each value prepared as the field would save it (SQLite stores datetimes as naive UTC text), then executemany."""
+# Internal types whose values SQLite stores as Django would save them without the field preparing them first
+# (integers, text, booleans, and decimals, which the backend adapts to text). Every other column (datetimes, made
+# naive UTC; dates; JSON) goes through the field's own preparation.
+STORED_AS_GIVEN = frozenset(
+    {
+        "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+        "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "CharField", "TextField",
+        "BooleanField", "DecimalField",
+    }
+)  # fmt: skip
+
+
+def _stored_as_given(field: Any) -> bool:
+    target = field.target_field if field.is_relation else field  # a foreign key stores its target's value
+    return target.get_internal_type() in STORED_AS_GIVEN
+
+
+def insert_rows(model: Any, fields: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``fields`` order, written as given: no auto_now, no signals): one COPY on
+    PostgreSQL; elsewhere one executemany, each value the SQLite driver would not store as Django does (a
+    datetime, say) prepared by its field first, as a save would (SQLite keeps datetimes as naive UTC text). The
+    one bulk writer of every practice-scale step."""
     from django.db import connection
 
     if not rows:
@@ -172,10 +191,17 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        prepare = [f.get_db_prep_save for f in model_fields]
-        prepared = [tuple(p(v, connection) for p, v in zip(prepare, row, strict=True)) for row in rows]
+        prepare = [(i, f.get_db_prep_save) for i, f in enumerate(model_fields) if not _stored_as_given(f)]
+
+        def prepared(row: tuple) -> list:
+            values = list(row)
+            for i, prep in prepare:
+                values[i] = prep(values[i], connection)
+            return values
+
         marks = ", ".join(["%s"] * len(fields))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (a model's table and columns)
+        cursor.executemany(sql, [prepared(row) for row in rows] if prepare else rows)
 
 
 BATCH = 2_000
