@@ -104,30 +104,47 @@ class Demo:
     output: str  # what the command printed
 
 
+def _stop_clock(at: dt.datetime):
+    """``timezone.now()`` (and so ``timezone.localdate()``) answers ``at`` until the patch ends."""
+    return mock.patch("django.utils.timezone.now", return_value=at)
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
     """The whole demo (``seed_demo --seed 2026``, what ``make demo`` builds), once for the module, rolled back after.
 
     The part of today already gone depends on the time of day the demo is built (which of today's visits are
     completed and charged), so it is built with the clock stopped at one instant: building it again at that
-    instant gives the same data (the determinism test), whatever the machine's load.
+    instant gives the same data (the determinism test), whatever the machine's load. The tests look at it with
+    the clock still stopped there (``stopped_clock``).
     """
     with django_db_blocker.unblock(), transaction.atomic():
         ensure_reference_data()  # the migrations' rows, whatever ran before this module
         built_at = timezone.now()
-        with mock.patch("django.utils.timezone.now", return_value=built_at):
+        with _stop_clock(built_at):
             output = _seed("--seed", "2026")
         yield Demo(seed=2026, built_at=built_at, output=output)
         transaction.set_rollback(True)  # nothing of it outlives the module
+
+
+@pytest.fixture(autouse=True)
+def stopped_clock(request) -> Iterator[dt.datetime]:
+    """Every test of this module runs with the clock stopped: at the instant the shared demo was built for the
+    tests that look at it, else at the test's start. Their "today" is then the demo's ``today`` (the seeding's
+    ``SeedContext.today``, ``timezone.localdate()`` when it ran), even if the run crosses midnight in the
+    practice's time zone between building the demo and checking it; and "now" is where the demo's visits were
+    split into done and still to come."""
+    at = request.getfixturevalue("demo").built_at if "demo" in request.fixturenames else timezone.now()
+    with _stop_clock(at):
+        yield at
 
 
 @pytest.mark.django_db
 def test_seed_demo_is_deterministic_with_a_seed(demo):
     first, invoices, reminders = _names(), _invoicing(), _reminders()
     assert ReminderNotice.objects.exists()
-    # Built again at the instant the first build saw (on a busy machine minutes pass between them).
-    with mock.patch("django.utils.timezone.now", return_value=demo.built_at):
-        _seed("--seed", str(demo.seed), "--reset")  # empties the outbox too
+    # Built again at the instant the first build saw (the clock is stopped there: minutes pass between them).
+    _seed("--seed", str(demo.seed), "--reset")  # empties the outbox too
     assert _names() == first
     assert _invoicing() == invoices and invoices
     assert _reminders() == reminders and reminders
