@@ -41,6 +41,11 @@ class WeightChart:
         return " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in self.points)
 
     @property
+    def marks(self) -> list[tuple[str, str, str, str]]:
+        """The points with their coordinates written to one decimal, as the SVG wants them."""
+        return [(f"{x:.1f}", f"{y:.1f}", kg, day) for x, y, kg, day in self.points]
+
+    @property
     def x_axis_y(self) -> int:
         return self.height - self.bottom
 
@@ -71,13 +76,21 @@ def _kg(value: float) -> str:
     return text or "0"
 
 
-def weight_chart(weights) -> WeightChart | None:
-    """Chart geometry for ``weights`` (Weight rows in any order); None when there is nothing to draw."""
+def weight_chart(
+    weights, *, count: int | None = None, lightest: Decimal | None = None, heaviest: Decimal | None = None
+) -> WeightChart | None:
+    """Chart geometry for ``weights`` (rows with ``measured_on``, ``kg`` and ``pk``, in any order); None when there
+    is nothing to draw. When ``weights`` is a sample of the animal's weights (animals.selectors.weight_overview),
+    ``count``, ``lightest`` and ``heaviest`` describe all of them: the kg axis and the summary use those."""
     rows = sorted(weights, key=lambda w: (w.measured_on, w.pk or 0))
     if not rows:
         return None
     kgs = [float(Decimal(w.kg)) for w in rows]
-    low, high = min(kgs), max(kgs)
+    shown = len(rows)
+    total = max(count or shown, shown)
+    lowest = float(lightest) if lightest is not None else min(kgs)
+    highest = float(heaviest) if heaviest is not None else max(kgs)
+    low, high = lowest, highest
     if high - low < 0.1:
         low, high = max(0.0, low - 1), high + 1
     step = _nice_step(high - low)
@@ -119,8 +132,9 @@ def weight_chart(weights) -> WeightChart | None:
 
     latest = rows[-1]
     chart.summary = (
-        f"{len(rows)} weight{'s' if len(rows) != 1 else ''} from {first:%-d %b %Y} to {last:%-d %b %Y}; "
-        f"lowest {_kg(min(kgs))} kg, highest {_kg(max(kgs))} kg, latest {_kg(kgs[-1])} kg on "
+        f"{total} weight{'s' if total != 1 else ''} from {first:%-d %b %Y} to {last:%-d %b %Y}; "
+        f"lowest {_kg(lowest)} kg, highest {_kg(highest)} kg, latest {_kg(kgs[-1])} kg on "
         f"{latest.measured_on:%-d %b %Y}."
+        + (f" The chart shows {shown} of them, evenly spread." if shown < total else "")
     )
     return chart

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Window,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Mod, RowNumber
 
 from animals.models import Animal, Breed, Ownership, Species, Weight
 from clients.models import Client
@@ -54,6 +69,73 @@ def animal_detail(*, pk: int) -> Animal:
             Prefetch("ownerships", queryset=Ownership.objects.select_related("client").order_by("-started_at")),
         )
         .get(pk=pk)
+    )
+
+
+def animal_page(*, pk: int) -> Animal:
+    """One animal for its page: owner, species and breed joined, ownership history prefetched; its weights are read
+    by ``weight_overview``. Raises DoesNotExist."""
+    return (
+        Animal.objects.select_related("owner", "species", "breed")
+        .prefetch_related(
+            Prefetch("ownerships", queryset=Ownership.objects.select_related("client").order_by("-started_at"))
+        )
+        .get(pk=pk)
+    )
+
+
+class WeightRow(NamedTuple):
+    pk: int
+    measured_on: dt.date
+    kg: Decimal
+    created_at: dt.datetime
+
+
+@dataclass
+class WeightOverview:
+    """What the animal page shows of the weights: the ``latest`` (newest first), a ``series`` for the chart (oldest
+    first; every weight, or an even sample of them that keeps the first and the last), how many there are and the
+    lightest and heaviest of all of them."""
+
+    latest: list[WeightRow]
+    series: list[WeightRow]
+    count: int = 0
+    lightest: Decimal | None = None
+    heaviest: Decimal | None = None
+
+
+def weight_overview(*, animal_id: int, latest: int = 10, points: int = 60) -> WeightOverview:
+    """The animal's ``latest`` weights and a chart series of at most about ``points`` weights, with the count and
+    the extremes of all of them, in one query whatever the number of weights: the database numbers the weights
+    newest first and keeps the newest ``latest``, the oldest, and every k-th (k = count / ``points``, rounded up)."""
+    newest_first = [F("measured_on").desc(), F("id").desc()]
+    total = Window(Count("id"))
+    step = ExpressionWrapper((total + (points - 1)) / points, output_field=IntegerField())
+    ranked = (
+        Weight.objects.filter(animal_id=animal_id)
+        .annotate(
+            newest=Window(RowNumber(), order_by=newest_first),
+            total=total,
+            lightest=Window(Min("kg")),
+            heaviest=Window(Max("kg")),
+        )
+        .annotate(sample=Mod(F("newest") - 1, step))
+    )
+    rows = list(
+        ranked.filter(Q(newest__lte=latest) | Q(newest=F("total")) | Q(sample=0))
+        .order_by("-measured_on", "-id")
+        .values_list("id", "measured_on", "kg", "created_at", "newest", "total", "lightest", "heaviest", "sample")
+    )
+    if not rows:
+        return WeightOverview(latest=[], series=[])
+    weights = [(WeightRow(*row[:4]), row[4], row[8]) for row in rows]
+    count = rows[0][5]
+    return WeightOverview(
+        latest=[w for w, newest, _ in weights if newest <= latest],
+        series=[w for w, newest, sample in reversed(weights) if sample == 0 or newest == count],
+        count=count,
+        lightest=rows[0][6],
+        heaviest=rows[0][7],
     )
 
 

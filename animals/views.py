@@ -51,24 +51,28 @@ def search(request):
 # --- Animals -------------------------------------------------------------------------------------------------
 
 
-def _animal_or_404(pk: int) -> Animal:
-    try:
-        return selectors.animal_detail(pk=pk)
-    except Animal.DoesNotExist:
-        raise Http404("No such animal.") from None
+# The animal page lists the latest weights (all of them are on the history page, filtered to weights) and charts
+# at most about CHART_POINTS of them, so a 15-year-old cat weighed every month opens as fast as a puppy.
+WEIGHTS_LISTED = 10
+CHART_POINTS = 60
 
 
 @permission_required("animals.view_animal")
 def animal_detail(request, pk: int):
-    animal = _animal_or_404(pk)
-    weights = list(animal.weights.all())
+    try:
+        animal = selectors.animal_page(pk=pk)
+    except Animal.DoesNotExist:
+        raise Http404("No such animal.") from None
+    weights = selectors.weight_overview(animal_id=animal.pk, latest=WEIGHTS_LISTED, points=CHART_POINTS)
+    chart = weight_chart(weights.series, count=weights.count, lightest=weights.lightest, heaviest=weights.heaviest)
     return render(
         request,
         "animals/detail.html",
         {
             "animal": animal,
-            "weights": weights,
-            "chart": weight_chart(weights),
+            "weights": weights.latest,
+            "weight_count": weights.count,
+            "chart": chart,
             "ownerships": list(animal.ownerships.all()),
             "weight_form": WeightForm(),
             "nav": "clients",

@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from animals.models import Animal, Weight
 from appointments.availability import Interval, Slot, exception_interval, free_slots, sessions_on
-from appointments.models import Appointment, AppointmentType, BookException, CalendarFeed, WorkingHours
+from appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentType,
+    BookException,
+    CalendarFeed,
+    WorkingHours,
+)
 from appointments.services import MAX_MINUTES
+from clients.models import Client
 from vetpms.models import Vet
 from vetpms.timeutils import local_day_bounds, to_local
 
@@ -50,25 +58,37 @@ def appointment_list(
 
 def day_list(*, vet: Vet, day: dt.date, with_history: bool = False) -> QuerySet[Appointment]:
     """One vet's day in time order, with pet, owner, type and last weight joined: one query. ``with_history``
-    prefetches the status moves and their authors' roles (the page's undo buttons): three more."""
+    prefetches the moves made today with their authors and roles (the page's undo buttons): one or two more.
+    Only a move made today can be undone (services.undoable_move), and an appointment whose last move is older
+    has none today, so today's moves are all that answer tells apart; a day of long histories reads none."""
     start, end = local_day_bounds(day)
     qs = _with_details(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
-    return qs.prefetch_related("events__by__groups") if with_history else qs
+    if not with_history:
+        return qs
+    today_start, _ = local_day_bounds(timezone.localdate())
+    moves_today = AppointmentEvent.objects.filter(at__gte=today_start).select_related("by")
+    return qs.prefetch_related(Prefetch("events", queryset=moves_today), "events__by__groups")
 
 
 # What a block of the day grid and the week shows (appointments_tags.grid_rows): times, status, type, reason, the
-# pet's name, species and alerts, the owner's name. A busy day has some 200 blocks across the books, and reading the
-# rest of each appointment, pet and owner row (notes, search text, timestamps) cost more than drawing them.
+# pet's name, species and alerts, the owner's name. A busy day has some 200 blocks across the books: they are read
+# as plain rows into the small objects below, not as five model instances each (appointment, pet, species, owner,
+# type), which cost more than drawing them. The objects answer what the layout and a block ask of an appointment
+# (``pk``, ``start``, ``end``, ``is_blocking``, ``minutes``, ``animal.name``...) with the models' own properties.
 BLOCK_FIELDS = (
+    "pk",
     "start",
     "end",
     "status",
     "reason",
-    "vet",
+    "vet_id",
+    "type_id",
     "type__name",
+    "animal_id",
     "animal__name",
     "animal__alerts",
     "animal__species__name",
+    "client_id",
     "client__title",
     "client__first_name",
     "client__last_name",
@@ -76,15 +96,49 @@ BLOCK_FIELDS = (
 )
 
 
-def _blocks(qs: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    return qs.select_related("animal__species", "client", "type").only(*BLOCK_FIELDS)
+class BlockAnimal:
+    __slots__ = ("alerts", "name", "pk", "species")
+    alert_list = Animal.alert_list
+
+    def __init__(self, pk: int, name: str, alerts: str, species: str) -> None:
+        self.pk, self.name, self.alerts, self.species = pk, name, alerts, species
+
+    def __str__(self) -> str:
+        return self.name
 
 
-def week(*, vet: Vet, first_day: dt.date) -> QuerySet[Appointment]:
-    """One vet's appointments in the seven days from ``first_day``, with what a block of the week shows."""
+class BlockClient:
+    __slots__ = ("first_name", "last_name", "organisation", "pk", "title")
+    person_name = Client.person_name
+    display_name = Client.display_name
+
+    def __init__(self, pk: int, title: str, first_name: str, last_name: str, organisation: str) -> None:
+        self.pk, self.title, self.first_name, self.last_name = pk, title, first_name, last_name
+        self.organisation = organisation
+
+
+class Block:
+    """An appointment as a block of the grid or the week shows it (``type`` is the type's name)."""
+
+    __slots__ = ("animal", "client", "end", "pk", "reason", "start", "status", "type", "type_id", "vet_id")
+    is_blocking = Appointment.is_blocking
+    minutes = Appointment.minutes
+
+    def __init__(self, row: tuple) -> None:
+        self.pk, self.start, self.end, self.status, self.reason, self.vet_id, self.type_id, self.type = row[:8]
+        self.animal = BlockAnimal(*row[8:12])
+        self.client = BlockClient(*row[12:17])
+
+
+def _blocks(qs: QuerySet[Appointment]) -> list[Block]:
+    return [Block(row) for row in qs.order_by("start", "id").values_list(*BLOCK_FIELDS)]
+
+
+def week(*, vet: Vet, first_day: dt.date) -> list[Block]:
+    """One vet's appointments in the seven days from ``first_day`` in time order, as blocks of the week."""
     start, _ = local_day_bounds(first_day)
     _, end = local_day_bounds(first_day + dt.timedelta(days=6))
-    return _blocks(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end)).order_by("start", "id")
+    return _blocks(Appointment.objects.filter(vet=vet, start__gte=start, start__lt=end))
 
 
 def active_vets() -> QuerySet[Vet]:
@@ -121,12 +175,10 @@ def day_grid(*, day: dt.date, vets: list[Vet] | None = None) -> dict[str, object
     """The day for several vets: their sessions and appointments, grouped by vet (three queries)."""
     vets = vets if vets is not None else list(active_vets())
     start, end = local_day_bounds(day)
-    by_vet: dict[int, list[Appointment]] = defaultdict(list)
+    by_vet: dict[int, list[Block]] = defaultdict(list)
     # Lighter than the day list's rows: the grid shows no breed or weight, so it reads only what a block shows.
-    for appointment in _blocks(Appointment.objects.filter(vet__in=vets, start__gte=start, start__lt=end)).order_by(
-        "start", "id"
-    ):
-        by_vet[appointment.vet_id].append(appointment)
+    for block in _blocks(Appointment.objects.filter(vet__in=vets, start__gte=start, start__lt=end)):
+        by_vet[block.vet_id].append(block)
     return {"vets": vets, "sessions": sessions_for(vets=vets, day=day), "appointments": by_vet}
 
 
@@ -194,6 +246,8 @@ def _free_slots_between(
     days = [first_day + dt.timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     if sessions is None or any((v.pk, d) not in sessions for v in vets for d in days):
         sessions = _sessions_by_vet_and_day(vets=vets, days=days)
+    if all(end <= now for intervals in sessions.values() for _, end in intervals):
+        return []  # every session is over (a past day): nothing can be offered, no need to read who is busy
     day_start, _ = local_day_bounds(first_day)
     _, day_end = local_day_bounds(last_day)
     busy: dict[int, list[Interval]] = defaultdict(list)

@@ -31,11 +31,13 @@ from django.utils.html import format_html
 
 from appointments.availability import Interval
 from appointments.models import Appointment, AppointmentType
+from appointments.selectors import Block
 from vetpms.timeutils import local_day_bounds, practice_tz, to_local
 
 DEFAULT_OPEN = dt.time(8)
 DEFAULT_CLOSE = dt.time(18)
 MAX_SEGMENT_CLASS = 60  # appointments/book.css has seg-1 .. seg-60
+Shown = Appointment | Block  # the pages read blocks (selectors.Block); an appointment draws the same
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Column:
     vet_id: int
     day: dt.date
     sessions: Sequence[Interval]
-    appointments: Sequence[Appointment]
+    appointments: Sequence[Shown]
     offered: Sequence[dt.datetime] = ()  # the bookable starts (UTC instants), from selectors.find_free_slots
     is_today: bool = False
     lanes: int = 1  # set by the layout: how many appointments overlap at its most crowded moment
@@ -55,7 +57,7 @@ class Cell:
     kind: str  # "block" (an appointment), "free" (inside working hours), "off" (outside)
     rowspan: int = 1
     colspan: int = 1
-    appointment: Appointment | None = None
+    appointment: Shown | None = None
     column: Column | None = None
     offer: dt.datetime | None = None  # a bookable start here (the top of the cell)
 
@@ -104,12 +106,12 @@ def time_label(value: dt.datetime, *, with_zone: bool) -> str:
 @dataclass
 class _Track:
     column: Column
-    items: list[tuple[float, float, Appointment]]
+    items: list[tuple[float, float, Shown]]
     sessions: list[tuple[float, float]]
     offers: dict[float, dt.datetime] = field(default_factory=dict)
 
 
-def _lanes(items: list[tuple[float, float, Appointment]]) -> list[int]:
+def _lanes(items: list[tuple[float, float, Shown]]) -> list[int]:
     """A lane per item, the lowest whose previous item has ended (interval partitioning: as few lanes as the
     most crowded moment needs)."""
     ends: list[float] = []
@@ -145,7 +147,7 @@ def _lay_out(tracks: list[_Track], marks: list[float], label_of, hour_of) -> lis
         lanes = _lanes(track.items)
         track.column.lanes = max(lanes, default=0) + 1
         # lane -> {first row: (rows spanned, appointment)}; covered[lane][row] when a block holds that row
-        starts: list[dict[int, tuple[int, Appointment]]] = [{} for _ in range(track.column.lanes)]
+        starts: list[dict[int, tuple[int, Shown]]] = [{} for _ in range(track.column.lanes)]
         covered = [[False] * (len(cuts) - 1) for _ in range(track.column.lanes)]
         for (start, end, appointment), lane in zip(track.items, lanes, strict=True):
             first, last = index[start], index[end]

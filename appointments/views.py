@@ -454,7 +454,7 @@ def week_view(request):
     columns, rows = [], []
     if vet is not None:
         sessions = selectors.sessions_for_days(vet=vet, days=days)
-        by_day: dict[dt.date, list[Appointment]] = {d: [] for d in days}
+        by_day: dict[dt.date, list[selectors.Block]] = {d: [] for d in days}
         for appointment in selectors.week(vet=vet, first_day=monday):
             by_day.setdefault(to_local(appointment.start).date(), []).append(appointment)
         today = timezone.localdate()

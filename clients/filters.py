@@ -8,6 +8,7 @@ from django.apps import apps
 
 from clients.models import Client
 from clients.selectors import search_condition  # the lists filter by name as the global search does
+from vetpms.filters import ModelChoiceFilter
 from vetpms.forms import BootstrapMixin, DateInput
 
 
@@ -39,7 +40,7 @@ class ClientFilter(django_filters.FilterSet):
         label="Reminder consent",
         widget=forms.Select(choices=[("", "Any"), ("true", "Consents"), ("false", "No consent")]),
     )
-    species = django_filters.ModelChoiceFilter(
+    species = ModelChoiceFilter(
         queryset=_species_queryset, method="filter_species", label="Has pets of", empty_label="Any species"
     )
     created = django_filters.DateFromToRangeFilter(

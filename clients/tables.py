@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.urls import reverse
 from django.utils.html import format_html
 
 from clients.models import Client
-from vetpms.tables import DateColumn
+from vetpms.tables import DateColumn, pk_url
 
 
 class ClientNameColumn(tables.Column):
@@ -27,7 +26,7 @@ class ClientNameColumn(tables.Column):
     def render(self, value, record=None):
         if value is None:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("clients:detail", args=[value.pk]), value.display_name)
+        return format_html('<a href="{}">{}</a>', pk_url("clients:detail", value.pk), value.display_name)
 
     def value(self, value, record=None):
         return value.display_name if value is not None else ""
@@ -54,7 +53,7 @@ class ClientTable(tables.Table):
         orderable = True
 
     def render_name(self, record):
-        url = reverse("clients:detail", args=[record.pk])
+        url = pk_url("clients:detail", record.pk)
         label = record.list_name
         if not record.is_active:
             return format_html('<a href="{}">{}</a> <span class="badge text-bg-secondary">Inactive</span>', url, label)

@@ -491,6 +491,7 @@ def patient_history(request: HttpRequest, animal_id: int, params: Query[HistoryP
             until=params.until,
             cursor=params.cursor,
             limit=params.limit,
+            full=False,
         )
     except ValueError as exc:
         from ninja.errors import ValidationError as SchemaValidationError

@@ -350,7 +350,7 @@ def render_history(
     period = f"{_day(since) if since else 'first record'} to {_day(until) if until else _day(timezone.localdate())}"
     facts = [*_animal_facts(animal), ("Period", period)]
     story = _header(st, "Clinical history", "Owner", _owner_block(animal, st), facts)
-    problems = list(selectors.problems(animal=animal, current_only=True))
+    problems = list(selectors.problems(animal=animal, current_only=True, linked="none"))
     if problems:
         story += [_p("Current problems", st["section"]), Spacer(1, 1 * mm)]
         for problem in problems:
@@ -413,7 +413,11 @@ def claim_clinical_section(claim: Claim, lines: list[InvoiceLine], st: dict) -> 
         .order_by("opened_at", "id")
         if to_local(c.opened_at).date() in days
     ]
-    problems = [p for p in selectors.problems(animal=claim.policy.animal) if p.onset is None or p.onset <= days[-1]]
+    problems = [
+        p
+        for p in selectors.problems(animal=claim.policy.animal, linked="none")
+        if p.onset is None or p.onset <= days[-1]
+    ]
     story: list = [Spacer(1, 2 * mm), _p("Clinical details", st["section"]), Spacer(1, 1.5 * mm)]
     if consultations:
         data: list[list] = [["Date", "Vet", "Presenting complaint", "Diagnoses"]]

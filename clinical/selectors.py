@@ -108,8 +108,14 @@ def quick_texts_for(*, consultation: Consultation, section: str | None = None) -
     return qs.order_by("section", "title")
 
 
-def problems(*, animal: Animal, current_only: bool = False) -> QuerySet[Problem]:
-    qs = Problem.objects.filter(animal=animal).select_related("diagnosis").prefetch_related("consultations")
+def problems(*, animal: Animal, current_only: bool = False, linked: str = "prefetch") -> QuerySet[Problem]:
+    """The animal's problems, current first. ``linked``: "prefetch" the linked consultations, "count" them
+    (``consultation_count``, in the same query), or "none"."""
+    qs = Problem.objects.filter(animal=animal).select_related("diagnosis")
+    if linked == "prefetch":
+        qs = qs.prefetch_related("consultations")
+    elif linked == "count":
+        qs = qs.annotate(consultation_count=Count("consultations"))
     if current_only:
         qs = qs.exclude(status=Problem.Status.RESOLVED)
     return qs.order_by("status", "-onset", "-id")
@@ -284,16 +290,20 @@ def _before_date(name: str, rank: int, cursor: tuple[dt.datetime, int, int] | No
     return Q(**{f"{name}__lt": day}) | Q(**{name: day, "pk__lt": c_id})
 
 
-def _kind_sources(animal: Animal) -> dict[str, tuple[QuerySet, str, bool]]:
-    """Per kind: the animal's rows (with what an entry shows joined), the column that times them, date-only?"""
+def _kind_sources(animal: Animal, *, full: bool = True) -> dict[str, tuple[QuerySet, str, bool]]:
+    """Per kind: the animal's rows (with what an entry shows joined), the column that times them, date-only?
+    Not ``full``: only what a list of entries shows (the page, the API): a consultation's long texts (history,
+    examination, plan), its weight and signer, and a file's uploader are left out."""
+    consultations = Consultation.objects.filter(animal=animal).prefetch_related(_diagnosis_prefetch())
+    if full:
+        consultations = consultations.select_related("vet", "weight", "signed_by")
+    else:
+        consultations = consultations.select_related("vet").defer("history", "examination", "plan")
+    attachments = Attachment.objects.filter(animal=animal)
+    if full:
+        attachments = attachments.select_related("uploaded_by")
     return {
-        "consultation": (
-            Consultation.objects.filter(animal=animal)
-            .select_related("vet", "weight", "signed_by")
-            .prefetch_related(_diagnosis_prefetch()),
-            "opened_at",
-            False,
-        ),
+        "consultation": (consultations, "opened_at", False),
         "vaccination": (
             Vaccination.objects.filter(animal=animal).select_related("product", "given_by"),
             "given_on",
@@ -305,7 +315,7 @@ def _kind_sources(animal: Animal) -> dict[str, tuple[QuerySet, str, bool]]:
             True,
         ),
         "weight": (Weight.objects.filter(animal=animal), "measured_on", True),
-        "attachment": (Attachment.objects.filter(animal=animal).select_related("uploaded_by"), "created_at", False),
+        "attachment": (attachments, "created_at", False),
         "appointment": (
             Appointment.objects.filter(animal=animal).select_related("vet", "type"),
             "start",
@@ -329,10 +339,12 @@ def history(
     until: dt.date | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    full: bool = True,
 ) -> HistoryPage:
     """The animal's one time-ordered history, newest first: consultations (with diagnoses), vaccinations,
     prescriptions, weights, attachments, appointments and charges, optionally only some ``kinds`` and local days
-    ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``.
+    ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``. Not ``full``:
+    only what a list of entries shows is read (see ``_kind_sources``); the PDF reads everything.
 
     Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index,
     the pages are merged here, so a page costs one query per kind asked for (plus one for the consultations'
@@ -345,7 +357,8 @@ def history(
         raise ValueError(f"Unknown history kinds: {', '.join(sorted(unknown))}")
     key = decode_cursor(cursor) if cursor else None
     entries: list[HistoryEntry] = []
-    for kind, (qs, column, date_only) in _kind_sources(animal).items():
+    midnights: dict[dt.date, dt.datetime] = {}
+    for kind, (qs, column, date_only) in _kind_sources(animal, full=full).items():
         if kind not in wanted:
             continue
         rank = RANK[kind]
@@ -365,7 +378,12 @@ def history(
             value = getattr(obj, column)
             # In UTC: Python compares two times of one zone by wall clock (ignoring fold), so the merge below
             # would misorder the repeated hour of an autumn clock change.
-            at = (_midnight(value) if date_only else value).astimezone(dt.UTC)
+            if date_only:
+                if value not in midnights:
+                    midnights[value] = _midnight(value).astimezone(dt.UTC)
+                at = midnights[value]
+            else:
+                at = value.astimezone(dt.UTC)
             entries.append(HistoryEntry(kind=kind, at=at, id=obj.pk, obj=obj, is_date_only=date_only))
     entries.sort(key=lambda e: e.key, reverse=True)
     page = entries[:limit]

@@ -178,7 +178,7 @@ def _consultation_context(request, consultation: Consultation, **forms) -> dict:
         "consultation": consultation,
         "animal": consultation.animal,
         "diagnosis_links": list(consultation.diagnosis_links.all()),
-        "problems": list(selectors.problems(animal=consultation.animal, current_only=True)),
+        "problems": list(selectors.problems(animal=consultation.animal, current_only=True, linked="none")),
         "vaccinations": list(consultation.vaccinations.all()),
         "prescriptions": list(consultation.prescriptions.all()),
         "attachments": list(consultation.attachments.all()),
@@ -661,22 +661,14 @@ def _history_filters(request) -> tuple[HistoryFilterForm, list[str], dt.date | N
     return form, kinds, since, until
 
 
-def history_page_context(request, animal: Animal) -> dict:
-    """The first (or the cursor's) page of the animal's history with its filters: the animal page and the history
-    page share it."""
+def history_filters_context(request, animal: Animal) -> dict:
+    """The history's filters as the request sets them (no query): the animal page's history card, whose entries
+    load after the page (htmx, from the history view), and the history page."""
     form, kinds, since, until = _history_filters(request)
-    cursor = request.GET.get("cursor") or None
-    try:
-        page = selectors.history(
-            animal=animal, kinds=kinds, since=since, until=until, cursor=cursor, limit=HISTORY_PAGE
-        )
-    except ValueError:
-        raise Http404("Not a page of this history.") from None
     query = request.GET.copy()
     query.pop("cursor", None)
     return {
         "animal": animal,
-        "history": page,
         "history_form": form,
         "history_kinds": [(k, KIND_LABELS[k]) for k in history_kinds(request.user)],
         "chosen_kinds": kinds,
@@ -685,6 +677,25 @@ def history_page_context(request, animal: Animal) -> dict:
         "filter_query": query.urlencode(),
         "can_read_notes": selectors.can_read_notes(request.user),
     }
+
+
+def history_page_context(request, animal: Animal) -> dict:
+    """The first (or the cursor's) page of the animal's history with its filters."""
+    context = history_filters_context(request, animal)
+    cursor = request.GET.get("cursor") or None
+    try:
+        context["history"] = selectors.history(
+            animal=animal,
+            kinds=context["chosen_kinds"],
+            since=context["since"],
+            until=context["until"],
+            cursor=cursor,
+            limit=HISTORY_PAGE,
+            full=False,
+        )
+    except ValueError:
+        raise Http404("Not a page of this history.") from None
+    return context
 
 
 @require_GET

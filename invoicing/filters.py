@@ -8,6 +8,7 @@ from django.db.models import Q
 from clients.filters import DateRangeInputs, FilterForm, search_condition
 from clients.models import Client
 from invoicing.models import Claim, Invoice, InvoiceLine, Payor, Product
+from vetpms.filters import ModelChoiceFilter
 from vetpms.models import Vet
 
 
@@ -23,12 +24,8 @@ class InvoiceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Invoice.Kind.choices, empty_label="Invoices and credit notes")
     issued = django_filters.DateFromToRangeFilter(field_name="issue_date", label="Issued", widget=IssuedRange())
     client = django_filters.CharFilter(method="filter_client", label="Client", max_length=100)
-    vet = django_filters.ModelChoiceFilter(
-        queryset=Vet.objects.order_by("display_name"), method="filter_vet", empty_label="Any vet"
-    )
-    payor = django_filters.ModelChoiceFilter(
-        queryset=Payor.objects.order_by("name"), method="filter_payor", empty_label="Any payor"
-    )
+    vet = ModelChoiceFilter(queryset=Vet.objects.order_by("display_name"), method="filter_vet", empty_label="Any vet")
+    payor = ModelChoiceFilter(queryset=Payor.objects.order_by("name"), method="filter_payor", empty_label="Any payor")
 
     class Meta:
         model = Invoice

@@ -4,10 +4,24 @@ shares and payments; nothing stores a balance that could drift from them."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Case, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 
 from clients.models import Client
@@ -91,7 +105,11 @@ def _per_client(qs: QuerySet, key: str, expression) -> Coalesce:
     return Coalesce(Subquery(total, output_field=MONEY), Value(ZERO), output_field=MONEY)
 
 
-def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date | None = None) -> QuerySet:
+BALANCE_PARTS = ("invoiced", "credited", "insurer", "paid", "refunded")
+
+
+def _balance_sums(*, before: dt.date | None = None, upto: dt.date | None = None) -> dict[str, Coalesce]:
+    """The five parts of a balance (``BALANCE_PARTS``) as correlated sums for the outer client row."""
     docs = Invoice.objects.filter(client=OuterRef("pk"), status__in=ISSUED)
     claims = sharing_claims().filter(invoice__client=OuterRef("pk"))
     payments = Payment.objects.live().filter(client=OuterRef("pk"))
@@ -101,13 +119,17 @@ def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date
     if upto is not None:
         docs, claims = docs.filter(issue_date__lte=upto), claims.filter(submitted_on__lte=upto)
         payments = payments.filter(received_on__lte=upto)
-    return clients.annotate(
-        invoiced=_per_client(docs.filter(kind=Invoice.Kind.INVOICE), "client", "gross_total"),
-        credited=_per_client(docs.filter(kind=Invoice.Kind.CREDIT_NOTE), "client", "gross_total"),
-        insurer=_per_client(claims, "invoice__client", _share_expression()),
-        paid=_per_client(payments.filter(kind=Payment.Kind.PAYMENT), "client", "amount"),
-        refunded=_per_client(payments.filter(kind=Payment.Kind.REFUND), "client", "amount"),
-    ).values("pk", "invoiced", "credited", "insurer", "paid", "refunded")
+    return {
+        "invoiced": _per_client(docs.filter(kind=Invoice.Kind.INVOICE), "client", "gross_total"),
+        "credited": _per_client(docs.filter(kind=Invoice.Kind.CREDIT_NOTE), "client", "gross_total"),
+        "insurer": _per_client(claims, "invoice__client", _share_expression()),
+        "paid": _per_client(payments.filter(kind=Payment.Kind.PAYMENT), "client", "amount"),
+        "refunded": _per_client(payments.filter(kind=Payment.Kind.REFUND), "client", "amount"),
+    }
+
+
+def _balances(clients: QuerySet, *, before: dt.date | None = None, upto: dt.date | None = None) -> QuerySet:
+    return clients.annotate(**_balance_sums(before=before, upto=upto)).values("pk", *BALANCE_PARTS)
 
 
 def client_balance(*, client: Client, before: dt.date | None = None, upto: dt.date | None = None) -> Balance:
@@ -172,9 +194,29 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
     """Opening balance, every document, insurer share and payment dated in [start, end], and the closing balance."""
     if end < start:
         raise ValueError("The statement period ends before it starts.")
-    opening = client_balance(client=client, before=start).balance
+    return _statement(
+        client,
+        start,
+        end,
+        opening=client_balance(client=client, before=start).balance,
+        documents=Invoice.objects.filter(client=client, status__in=ISSUED, issue_date__gte=start, issue_date__lte=end),
+        payments=Payment.objects.live().filter(client=client, received_on__gte=start, received_on__lte=end),
+    )
+
+
+def _statement(
+    client: Client,
+    start: dt.date,
+    end: dt.date,
+    *,
+    opening: Decimal,
+    documents: Iterable[Invoice],
+    payments: Iterable[Payment],
+) -> Statement:
+    """The statement from the issued documents and live payments dated in the period (the insurers' shares are
+    read here): ``client_statement`` and ``client_account`` read those two their own ways."""
     entries: list[StatementEntry] = []
-    for doc in Invoice.objects.filter(client=client, status__in=ISSUED, issue_date__gte=start, issue_date__lte=end):
+    for doc in documents:
         label = "Credit note" if doc.is_credit_note else "Invoice"
         issued_on: dt.date = doc.issue_date  # type: ignore[assignment]  # issued documents always have one
         entries.append(StatementEntry(issued_on, label, doc.reference, doc.reason or "", doc.gross_total, obj=doc))
@@ -194,7 +236,7 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
                 obj=claim,
             )
         )
-    for payment in Payment.objects.live().filter(client=client, received_on__gte=start, received_on__lte=end):
+    for payment in payments:
         sign = -1 if payment.kind == Payment.Kind.PAYMENT else 1
         entries.append(
             StatementEntry(
@@ -213,6 +255,70 @@ def client_statement(*, client: Client, start: dt.date, end: dt.date) -> Stateme
         running += entry.amount
         entry.balance = running
     return Statement(client=client, start=start, end=end, opening=opening, entries=entries)
+
+
+RECENT_PAYMENTS = 10
+
+
+@dataclass
+class Account:
+    """What a client's account page shows (``client_account``)."""
+
+    client: Client
+    balance: Balance
+    outstanding: list[tuple[Invoice, Decimal]]  # as invoices_outstanding
+    drafts: list[Invoice]
+    payments: list[Payment]  # the latest RECENT_PAYMENTS, voided ones too, with their allocations and invoices
+    statement: Statement
+
+
+def client_account(*, client_pk: int, start: dt.date, end: dt.date) -> Account:
+    """A client's account in five queries whatever its size (raises Client.DoesNotExist): the client with its
+    balance now and at ``start`` (the statement's opening); its drafts, open invoices and the documents issued in
+    the period; the insurers' shares in the period; its latest payments and those in the period; the latest
+    payments' allocations. Open invoices are those on the list of open invoices (invoicing.open_invoices), so an
+    account with years of paid invoices costs what its few open ones do."""
+    if end < start:
+        raise ValueError("The statement period ends before it starts.")
+    opening_sums = {f"opening_{part}": sums for part, sums in _balance_sums(before=start).items()}
+    client = Client.objects.annotate(**_balance_sums(), **opening_sums).get(pk=client_pk)
+    balance = Balance(**{part: getattr(client, part) for part in BALANCE_PARTS})
+    opening = Balance(**{part: getattr(client, f"opening_{part}") for part in BALANCE_PARTS}).balance
+
+    issued_in_period = Q(status__in=ISSUED, issue_date__gte=start, issue_date__lte=end)
+    open_invoice = Q(pk__in=OpenInvoice.objects.filter(client_id=client_pk).values("invoice_id"))
+    documents = list(
+        Invoice.objects.filter(client_id=client_pk)
+        .filter(Q(status=Invoice.Status.DRAFT) | issued_in_period | open_invoice)
+        .annotate(**_owed_sums())
+        .order_by("issue_date", "number", "id")
+    )
+    outstanding = [
+        (invoice, owed)
+        for invoice in documents
+        if invoice.kind == Invoice.Kind.INVOICE and invoice.status == Invoice.Status.FINALISED
+        for owed in [_owed(invoice)]
+        if owed > 0
+    ]
+    drafts = sorted(
+        (d for d in documents if d.status == Invoice.Status.DRAFT), key=lambda d: (d.created_at, d.pk), reverse=True
+    )
+    in_period = [d for d in documents if d.status in ISSUED and start <= d.issue_date <= end]  # type: ignore[operator]
+
+    # The latest payments and the live ones of the period in one read; the latest of all are the latest of these.
+    latest = Payment.objects.filter(client_id=client_pk).order_by("-received_on", "-id").values("pk")
+    payments = list(
+        Payment.objects.filter(client_id=client_pk)
+        .filter(
+            Q(pk__in=latest[:RECENT_PAYMENTS]) | Q(voided_at__isnull=True, received_on__gte=start, received_on__lte=end)
+        )
+        .order_by("-received_on", "-id")
+    )
+    recent = payments[:RECENT_PAYMENTS]
+    prefetch_related_objects(recent, Prefetch("allocations", queryset=Allocation.objects.select_related("invoice")))
+    paid_in_period = [p for p in payments if p.voided_at is None and start <= p.received_on <= end]
+    statement = _statement(client, start, end, opening=opening, documents=in_period, payments=paid_in_period)
+    return Account(client, balance, outstanding, drafts, recent, statement)
 
 
 def invoice_detail(*, pk: int) -> Invoice:
@@ -259,10 +365,8 @@ def invoice_list(
     return qs.order_by(F("issue_date").desc(nulls_first=True), "-number", "-id")
 
 
-def invoices_outstanding(*, client: Client) -> list[tuple[Invoice, Decimal]]:
-    """The client's finalised invoices with something left to pay and how much, oldest first, in one query
-    (``outstanding_invoices`` with ``client_outstanding`` computed per row). Sums come back per invoice and
-    the arithmetic is done in Decimal here, not in SQL (SQLite would do it in floats)."""
+def _owed_sums() -> dict[str, Subquery]:
+    """Per invoice row: its credit notes, the insurers' share and the client's payments allocated to it (``_owed``)."""
 
     def per_invoice(qs: QuerySet, expression) -> Subquery:
         return Subquery(qs.values("invoice_id").annotate(s=Sum(expression)).values("s")[:1], output_field=MONEY)
@@ -274,28 +378,41 @@ def invoices_outstanding(*, client: Client) -> list[tuple[Invoice, Decimal]]:
         .values("s")[:1],
         output_field=MONEY,
     )
+    return {
+        "credited_sum": credited,
+        "insurer_sum": per_invoice(sharing_claims().filter(invoice=OuterRef("pk")), _share_expression()),
+        "paid_sum": per_invoice(
+            Allocation.objects.filter(invoice=OuterRef("pk"), payment__client__isnull=False), "amount"
+        ),
+    }
+
+
+def _owed(invoice: Invoice) -> Decimal:
+    """What the client still owes on an invoice read with ``_owed_sums``, in Decimal here, not in SQL (SQLite
+    would do it in floats)."""
+    return (
+        invoice.gross_total
+        + (invoice.credited_sum or ZERO)  # type: ignore[attr-defined]
+        - (invoice.insurer_sum or ZERO)  # type: ignore[attr-defined]
+        - (invoice.paid_sum or ZERO)  # type: ignore[attr-defined]
+    )
+
+
+def invoices_outstanding(*, client: Client) -> list[tuple[Invoice, Decimal]]:
+    """The client's finalised invoices with something left to pay and how much, oldest first, in one query
+    (``outstanding_invoices`` with ``client_outstanding`` computed per row). Only those on the list of open
+    invoices are looked at (invoicing.open_invoices), so years of paid invoices cost nothing."""
     rows = (
-        Invoice.objects.filter(client=client, kind=Invoice.Kind.INVOICE, status=Invoice.Status.FINALISED)
-        .annotate(
-            credited_sum=credited,
-            insurer_sum=per_invoice(sharing_claims().filter(invoice=OuterRef("pk")), _share_expression()),
-            paid_sum=per_invoice(
-                Allocation.objects.filter(invoice=OuterRef("pk"), payment__client__isnull=False), "amount"
-            ),
+        Invoice.objects.filter(
+            client=client,
+            kind=Invoice.Kind.INVOICE,
+            status=Invoice.Status.FINALISED,
+            pk__in=OpenInvoice.objects.filter(client=client).values("invoice_id"),
         )
+        .annotate(**_owed_sums())
         .order_by("issue_date", "number")
     )
-    result: list[tuple[Invoice, Decimal]] = []
-    for invoice in rows:
-        owed = (
-            invoice.gross_total
-            + (invoice.credited_sum or ZERO)
-            - (invoice.insurer_sum or ZERO)
-            - (invoice.paid_sum or ZERO)
-        )
-        if owed > 0:
-            result.append((invoice, owed))
-    return result
+    return [(invoice, owed) for invoice in rows for owed in [_owed(invoice)] if owed > 0]
 
 
 def product_list(

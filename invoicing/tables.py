@@ -18,7 +18,7 @@ from invoicing.models import Allocation, Invoice, Payor, Product
 from invoicing.selectors import ISSUED, MONEY, sharing_claims
 from invoicing.templatetags.invoicing_tags import INVOICE_BADGES, money
 from vetpms.money import ZERO
-from vetpms.tables import DateColumn
+from vetpms.tables import DateColumn, pk_url
 
 NUMERIC = {"td": {"class": "text-end num"}, "th": {"class": "text-end"}}
 
@@ -88,7 +88,7 @@ class InvoiceTable(tables.Table):
 
     def render_reference(self, record):
         return format_html(
-            '<a class="fw-semibold" href="{}">{}</a>', reverse("invoicing:detail", args=[record.pk]), record.reference
+            '<a class="fw-semibold" href="{}">{}</a>', pk_url("invoicing:detail", record.pk), record.reference
         )
 
     def render_kind(self, record):

@@ -610,26 +610,25 @@ def _statement_period(request) -> tuple[StatementForm, dt.date, dt.date]:
 
 @permission_required("invoicing.view_invoice", "invoicing.view_payment")
 def account(request, client_pk: int):
-    client = get_object_or_404(Client, pk=client_pk)
-    balance = selectors.client_balance(client=client)
-    outstanding = selectors.invoices_outstanding(client=client)
     form, start, end = _statement_period(request)
-    statement = selectors.client_statement(client=client, start=start, end=end)
-    payments = list(Payment.objects.filter(client=client).prefetch_related("allocations__invoice")[:10])
-    drafts = list(Invoice.objects.filter(client=client, status=Invoice.Status.DRAFT))
+    try:
+        account = selectors.client_account(client_pk=client_pk, start=start, end=end)
+    except Client.DoesNotExist:
+        raise Http404("No such client.") from None
+    balance = account.balance
     credit = -balance.balance if balance.balance < 0 else ZERO
     return render(
         request,
         "invoicing/account.html",
         {
-            "client": client,
+            "client": account.client,
             "balance": balance,
             "credit": credit,
-            "outstanding": outstanding,
-            "outstanding_total": sum((o for _, o in outstanding), ZERO),
-            "payments": payments,
-            "drafts": drafts,
-            "statement": statement,
+            "outstanding": account.outstanding,
+            "outstanding_total": sum((o for _, o in account.outstanding), ZERO),
+            "payments": account.payments,
+            "drafts": account.drafts,
+            "statement": account.statement,
             "statement_form": form,
             "nav": "clients",
         },

@@ -10,6 +10,7 @@ from clients.filters import DateRangeInputs, FilterForm, search_condition
 from clients.models import Client
 from reminders import selectors
 from reminders.models import Reminder, ReminderDelivery, ReminderType
+from vetpms.filters import ModelChoiceFilter
 from vetpms.models import Vet
 
 
@@ -36,13 +37,9 @@ class ReminderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=selectors.STATUS_CHOICES, label="Status", empty_label=None, method="keep"
     )
-    type = django_filters.ModelChoiceFilter(
-        queryset=ReminderType.objects.order_by("name"), empty_label="Any type", method="keep"
-    )
-    species = django_filters.ModelChoiceFilter(
-        queryset=Species.objects.order_by("name"), empty_label="Any species", method="keep"
-    )
-    vet = django_filters.ModelChoiceFilter(
+    type = ModelChoiceFilter(queryset=ReminderType.objects.order_by("name"), empty_label="Any type", method="keep")
+    species = ModelChoiceFilter(queryset=Species.objects.order_by("name"), empty_label="Any species", method="keep")
+    vet = ModelChoiceFilter(
         queryset=Vet.objects.order_by("display_name"),
         empty_label="Any vet",
         method="keep",

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import django_tables2 as tables
+from django.conf import settings
+from django.db.models import Model
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import RequestConfig
 from django_tables2 import utils as tables2_utils
+from django_tables2.columns import ManyToManyColumn
+from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.rows import BoundRows
 
 from vetpms.keyset import InvalidCursor, KeysetPage, keyset_page
@@ -48,24 +55,122 @@ class DateColumn(tables.Column):
         return formats.date_format(value, self.format)
 
 
+_PK_MARK = 987654321
+
+
+@functools.lru_cache(maxsize=128)
+def _url_pattern(name: str, prefix: str, urlconf: str) -> str:
+    return reverse(name, args=[_PK_MARK], urlconf=urlconf)
+
+
+def pk_url(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` for a URL whose one argument is a row's id, its pattern reversed once per script
+    prefix and URL configuration and the id put in: a list reverses the same URL for every row it draws."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _url_pattern(name, get_script_prefix(), urlconf).replace(str(_PK_MARK), str(pk))
+
+
+_CELL_ARGUMENTS = frozenset({"value", "record", "column", "bound_column", "bound_row", "table"})
+
+
+class _Fallback(Exception):
+    """This cell needs the library's own path (BoundRow.get_cell)."""
+
+
+def _cell_drawer(table, bound_column, model) -> Callable[[Any], Any] | None:
+    """A function drawing one column's cell from a row as ``BoundRow.get_cell`` does, with what does not change
+    from row to row (the accessor's path, whether the value is a choice's label, the render method and the
+    arguments it takes, the empty values and default) worked out once per page. None when the column needs the
+    library's own path: a many-to-many column, a render method asking for something unknown.
+
+    Per row it reads the accessor's path attribute by attribute (the library tries a dictionary lookup first,
+    which a model instance refuses), and hands anything unusual (a callable on the way, a missing attribute, a
+    record of another class) to the library."""
+    column = bound_column.column
+    if model is None or isinstance(column, ManyToManyColumn):
+        return None
+    render = bound_column.render
+    names, catch_all = tables2_utils.signature(render)
+    if not catch_all and not set(names) <= _CELL_ARGUMENTS:
+        return None
+    wanted = _CELL_ARGUMENTS if catch_all else frozenset(names)
+    bits = tuple(bound_column.accessor.bits)
+    if not bits:
+        return None
+    head, last = bits[:-1], bits[-1]
+    field = bound_column.accessor.get_field(model)
+    choices = bool(getattr(field, "choices", ()))
+    display = f"get_{last}_display"
+    empty_values, default, link = column.empty_values, bound_column.default, bound_column.link
+    link_text = isinstance(column, BaseLinkColumn) and column.text is not None
+
+    def draw(row):
+        record = row.record
+        if record.__class__ is not model:
+            raise _Fallback
+        penultimate = record
+        for bit in head:
+            penultimate = getattr(penultimate, bit, _Fallback)
+            if penultimate is _Fallback or callable(penultimate):
+                raise _Fallback
+            if penultimate is None:
+                break
+        value = None
+        display_fn = getattr(penultimate, display, None) if choices and isinstance(penultimate, Model) else None
+        if display_fn is not None:
+            value = display_fn()
+        elif penultimate is not None:
+            try:
+                value = getattr(penultimate, last)
+            except AttributeError:  # a column drawn from the record alone (render_<name>): no value, as the library
+                if not link_text:
+                    value = None
+                else:
+                    return draw_with(row, record, None)
+            except Exception as exc:
+                raise _Fallback from exc
+            if callable(value):
+                raise _Fallback
+        if value in empty_values:
+            return default
+        return draw_with(row, record, value)
+
+    def draw_with(row, record, value):
+        arguments = {"value": value, "record": record, "column": column, "bound_column": bound_column}
+        arguments |= {"bound_row": row, "table": table}
+        content = render(**{k: v for k, v in arguments.items() if k in wanted})
+        return link(content, **arguments) if link else content
+
+    return draw
+
+
 def table_body(table) -> SafeString:
     """The ``<tr>`` rows of a page of ``table``, as django-tables2's templates draw them, at a fraction of the cost.
 
     The library's template works out every cell's attributes (the column's ``td`` attrs merged with the table's,
     its classes) anew for each cell and goes through the template engine for each; here a column's attributes are
-    worked out once per page, unless they are callables of the record, and each row is one string.
+    worked out once per page, unless they are callables of the record, and each row is one string. Each cell's
+    value is drawn as the library draws it, with what stays the same for a column worked out once (``_cell_drawer``).
     """
     columns = list(table.columns)
+    model = getattr(table._meta, "model", None)
     static: list[str | None] = []
+    drawers = []
     for column in columns:
         merged = {**dict(table.attrs), **dict(column.column.attrs)}
         td = merged.get("td", merged.get("cell", {}))
         static.append(None if any(callable(v) for v in td.values()) else str(column.attrs["td"].as_html()))
+        drawers.append(_cell_drawer(table, column, model))
     rows = []
     for row in table.paginated_rows:
         cells = []
-        for column, attrs in zip(columns, static, strict=True):
-            value = row.get_cell(column.name)
+        for column, attrs, draw in zip(columns, static, drawers, strict=True):
+            try:
+                if draw is None:
+                    raise _Fallback
+                value = draw(row)
+            except _Fallback:
+                value = row.get_cell(column.name)
             if attrs is None:  # the column's attributes depend on the cell: as the library does it
                 column.current_value, column.current_record = value, row.record
                 attrs = str(column.attrs["td"].as_html())

@@ -21,11 +21,15 @@ def animal_problems(context, animal):
     user = context["request"].user
     if not user.has_perm("clinical.view_problem"):
         return {"show": False}
-    problems = list(selectors.problems(animal=animal))
+    problems = list(selectors.problems(animal=animal, linked="count"))
     current = [p for p in problems if p.is_current]
-    own_vet = (
-        Vet.objects.filter(user=user, is_active=True).first() if user.has_perm("clinical.add_consultation") else None
-    )
+    own_vet, vets = None, []
+    if user.has_perm("clinical.add_consultation"):
+        # One query for both: the signed-in vet's own book, else the bookable vets to choose from.
+        active = list(Vet.objects.filter(is_active=True).select_related("user").order_by("display_name", "id"))
+        own_vet = next((v for v in active if v.user_id == user.pk), None)
+        if own_vet is None:
+            vets = [v for v in active if v.bookable]
     return {
         "show": True,
         "animal": animal,
@@ -35,22 +39,24 @@ def animal_problems(context, animal):
         "perms": context.get("perms"),
         "csrf_token": context.get("csrf_token"),
         "own_vet": own_vet,
-        "vets": list(Vet.objects.bookable()) if own_vet is None else [],
+        "vets": vets,
         "can_start": user.has_perm("clinical.add_consultation") and animal.is_active and not animal.is_deceased,
     }
 
 
 @register.inclusion_tag("clinical/_history_card.html", takes_context=True)
 def animal_history(context, animal):
-    """The first page of the patient history, with its filters (the rest loads as the user asks)."""
+    """The patient history card with its filters; its first page loads right after the page (htmx, from the
+    history view, as its filters and "Older entries" do), so the animal page costs the same whatever the size of
+    the record."""
     from clinical.forms import AttachmentForm
-    from clinical.views import history_page_context
+    from clinical.views import history_filters_context
 
     request = context["request"]
     extra = {"perms": context.get("perms"), "request": request, "csrf_token": context.get("csrf_token")}
     if request.user.has_perm("clinical.add_attachment"):
         extra["attachment_form"] = AttachmentForm(auto_id="animal_file_%s")
-    return history_page_context(request, animal) | extra
+    return history_filters_context(request, animal) | extra
 
 
 @register.simple_tag(takes_context=True)

@@ -42,10 +42,17 @@ def _grow(animal, vet_user, *, consultations: int, weights: int, diagnosis=None)
 
 def test_animal_page_shows_the_history_newest_first(dog, vet_user, otitis):
     _grow(dog, vet_user, consultations=3, weights=2, diagnosis=otitis)
-    page = _as(vet_user).get(reverse("animals:detail", args=[dog.pk])).content.decode()
+    http = _as(vet_user)
+    page = http.get(reverse("animals:detail", args=[dog.pk])).content.decode()
     assert "Patient history" in page
-    assert page.index("Visit number 0") < page.index("Visit number 1") < page.index("Visit number 2")
-    assert "Otitis externa" in page and "Weight:</span> 31 kg" in page
+    # The card's entries load right after the page, from the history view (htmx, as a browser does it); without
+    # JavaScript the card links to the history page.
+    url = reverse("clinical:history", args=[dog.pk])
+    loader = page.split('id="history-entries"', 1)[1].split("</ol>", 1)[0]
+    assert f'hx-get="{url}"' in loader and 'hx-trigger="load"' in loader and f'href="{url}"' in loader
+    entries = http.get(url, **HTMX).content.decode()
+    assert entries.index("Visit number 0") < entries.index("Visit number 1") < entries.index("Visit number 2")
+    assert "Otitis externa" in entries and "Weight:</span> 31 kg" in entries
 
 
 def test_receptionist_sees_the_entries_but_not_the_note_text(dog, vet_user, receptionist, settings):
@@ -117,3 +124,65 @@ def animal_factory(db):
     from tests.factories import AnimalFactory, breed, species
 
     return lambda: AnimalFactory(name="Old Tom", species=species("Dog"), breed=breed("Dog", "Labrador Retriever"))
+
+
+def _page_queries(user, url: str) -> int:
+    http = _as(user)
+    with CaptureQueriesContext(connection) as ctx:
+        assert http.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_consultation_page_costs_the_same_queries_for_a_small_and_a_large_record(dog, vet_user, otitis, animal_factory):
+    from clinical.models import Problem
+
+    old = animal_factory()
+    _grow(dog, vet_user, consultations=1, weights=1)
+    _grow(old, vet_user, consultations=30, weights=30, diagnosis=otitis)
+    # Problems (one an alert, linked to every visit) stand at the top of the page: still no more queries.
+    for condition, alert in (("Otitis externa", True), ("Arthritis", False)):
+        problem = Problem.objects.create(animal=old, condition=condition, is_alert=alert, created_by=vet_user)
+        problem.consultations.set(Consultation.objects.filter(animal=old))
+
+    def latest(animal) -> str:
+        consultation = Consultation.objects.filter(animal=animal).order_by("-opened_at").first()
+        return reverse("clinical:consultation", args=[consultation.pk])
+
+    assert _page_queries(vet_user, latest(old)) == _page_queries(vet_user, latest(dog))
+    page = _as(vet_user).get(latest(old)).content.decode()
+    assert "Otitis externa" in page and "Arthritis" in page
+
+
+def test_animal_page_lists_the_latest_weights_and_charts_a_bounded_sample(dog, vet_user, otitis, animal_factory):
+    from clinical.models import Problem
+
+    old = animal_factory()
+    _grow(dog, vet_user, consultations=1, weights=2)
+    # 150 weights, one a month: the lightest is neither the newest nor the oldest.
+    Weight.objects.bulk_create(
+        [
+            Weight(animal=old, kg=Decimal("2.5") if i == 77 else Decimal("30") + i % 7, measured_on=days_ago(30 * i))
+            for i in range(150)
+        ]
+    )
+    problem = Problem.objects.create(animal=old, condition="Arthritis", created_by=vet_user)
+    _grow(old, vet_user, consultations=5, weights=0, diagnosis=otitis)
+    problem.consultations.set(Consultation.objects.filter(animal=old))
+    small = _page_queries(vet_user, reverse("animals:detail", args=[dog.pk]))
+    assert _page_queries(vet_user, reverse("animals:detail", args=[old.pk])) == small
+
+    page = _as(vet_user).get(reverse("animals:detail", args=[old.pk])).content.decode()
+    assert "Weight history (150)" in page
+    table = page.split("Weight history (150)", 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 10  # the header and the latest ten
+    assert f'{reverse("clinical:history", args=[old.pk])}?kind=weight">All 150 weights' in table
+    assert f"<td>{days_ago(0):%-d %b %Y}</td>" in table and f"<td>{days_ago(270):%-d %b %Y}</td>" in table
+    assert f"<td>{days_ago(300):%-d %b %Y}</td>" not in table
+    chart = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert 50 <= chart.count('<circle class="point"') <= 61
+    assert f"kg on {days_ago(0):%-d %b %Y}<" in chart and f"kg on {days_ago(30 * 149):%-d %b %Y}<" in chart
+    assert "150 weights from" in chart and "lowest 2.5 kg, highest 36 kg" in chart and "shows" in chart
+    assert "5 consultations" in page  # the problem's linked visits, counted in the problems' query
+
+    few = _as(vet_user).get(reverse("animals:detail", args=[dog.pk])).content.decode()
+    assert "Weight history (2)" in few and "All 2 weights" not in few and few.count('<circle class="point"') == 2

@@ -16,18 +16,23 @@ from django.utils import timezone
 
 from appointments.models import AppointmentType, WorkingHours
 from appointments.services import appointment_book, appointment_transition
+from clients.models import Client
 from invoicing.models import Claim, Invoice, InvoiceLine, Payment, Payor, Policy, Product, TaxRate
+from invoicing.selectors import client_account, client_balance, client_outstanding, client_statement
 from invoicing.services import (
     claim_create,
     claim_submit,
+    credit_note_issue,
     invoice_add_line,
     invoice_draft_for,
     invoice_finalise,
     invoice_void,
     payment_record,
+    payment_void,
     policy_save,
 )
 from tests.factories import AnimalFactory
+from tests.invoicing.conftest import new_invoice
 from vetpms.timeutils import local_datetime
 
 pytestmark = pytest.mark.django_db
@@ -576,6 +581,87 @@ def test_account_page_balance_outstanding_and_statement(as_receptionist, issued,
     assert as_receptionist.get(url, {"start": "garbage", "end": "2020-01-01"}).status_code == 200
 
 
+def _account_history(n, client, pet, product, by, manager):
+    """``n`` invoices over the last 90 days of payments: every third paid in full, every third part-paid, every
+    third left open; a payment on account, a voided payment, a credit note and a draft."""
+    invoices = [new_invoice(client, pet, product, by) for _ in range(n)]
+    for i, invoice in enumerate(invoices):
+        day = timezone.localdate() - dt.timedelta(days=(90 * i) // max(n, 1))
+        if i % 3 == 0:
+            payment_record(
+                client=client,
+                amount=invoice.gross_total,
+                method="card",
+                by=by,
+                received_on=day,
+                allocate_to=[(invoice, invoice.gross_total)],
+            )
+        elif i % 3 == 1:
+            payment_record(
+                client=client,
+                amount=D("10.00"),
+                method="cash",
+                by=by,
+                received_on=day,
+                reference=f"part {i}",
+                allocate_to=[(invoice, D("10.00"))],
+            )
+    payment_record(client=client, amount=D("5.00"), method="cash", by=by, allocate_to=[])
+    mistake = payment_record(client=client, amount=D("7.00"), method="cash", by=by, allocate_to=[])
+    payment_void(payment=mistake, by=manager, reason="wrong client")
+    credit_note_issue(invoice=invoices[0], by=manager, reason="goodwill")
+    draft = invoice_draft_for(client=client, by=by)
+    invoice_add_line(invoice=draft, by=by, product=product, quantity=D(2), animal=pet)
+
+
+@pytest.mark.parametrize("n", [2, 14])
+def test_client_account_agrees_with_the_separate_reads(owner_pet, consult_fee, receptionist, manager, n):
+    """The account page's combined reads give what the balance, the outstanding invoices (settled one by one, not
+    from the list of open invoices), the statement and the latest payments give on their own."""
+    client, pet = owner_pet
+    _account_history(n, client, pet, consult_fee, receptionist, manager)
+    start, end = timezone.localdate() - dt.timedelta(days=60), timezone.localdate()
+    account = client_account(client_pk=client.pk, start=start, end=end)
+    assert account.balance == client_balance(client=client)
+    every_invoice = Invoice.objects.filter(client=client, kind="invoice", status="finalised").order_by(
+        "issue_date", "number"
+    )
+    owed = [(inv, client_outstanding(inv)) for inv in every_invoice if client_outstanding(inv) > 0]
+    assert account.outstanding == owed and len(owed) >= (n + 1) // 3
+    assert account.drafts == list(Invoice.objects.filter(client=client, status="draft"))
+    assert account.payments == list(Payment.objects.filter(client=client)[:10])
+    assert any(p.is_void for p in account.payments)
+    alone = client_statement(client=client, start=start, end=end)
+    assert account.statement.opening == alone.opening and account.statement.closing == alone.closing
+    assert [(e.day, e.kind, e.reference, e.amount, e.balance) for e in account.statement.entries] == [
+        (e.day, e.kind, e.reference, e.amount, e.balance) for e in alone.entries
+    ]
+    with pytest.raises(Client.DoesNotExist):
+        client_account(client_pk=client.pk + 1000, start=start, end=end)
+
+
+def test_account_page_query_count_does_not_grow_with_the_account(
+    as_receptionist, owner_pet, consult_fee, receptionist, manager
+):
+    client, pet = owner_pet
+    url = reverse("invoicing:account", args=[client.pk])
+    _account_history(2, client, pet, consult_fee, receptionist, manager)
+    as_receptionist.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert as_receptionist.get(url).status_code == 200
+    _account_history(15, client, pet, consult_fee, receptionist, manager)
+    with CaptureQueriesContext(connection) as many:
+        page = body(as_receptionist.get(url, {"start": "2001-01-01", "end": timezone.localdate().isoformat()}))
+    assert "Recent payments" in page and page.count(">Pay</a>") >= 5 and "Void" in page
+    assert len(_page_queries(many)) == len(_page_queries(few))
+    # The session save (once a minute) adds at most one UPDATE: the whole request stays within 10 queries.
+    assert len(_page_queries(many)) + 1 <= 10
+
+
+def test_account_page_of_no_client_is_404(as_receptionist):
+    assert as_receptionist.get(reverse("invoicing:account", args=[999999])).status_code == 404
+
+
 def test_statement_pdf(as_receptionist, issued):
     today = timezone.localdate().isoformat()
     response = as_receptionist.get(
@@ -630,6 +716,23 @@ def test_invoice_list_query_count_does_not_grow_with_the_page(as_receptionist, o
     assert len(_page_queries(many)) == len(_page_queries(few))
     # The session save (every request) adds at most one UPDATE: the whole request stays within 10 queries.
     assert len(_page_queries(many)) + 1 <= 10
+
+
+def test_invoice_list_cells_are_the_librarys_own(issued, owner_pet, consult_fee, receptionist, manager):
+    """The invoice list's cells drawn by table_body's per-column drawers equal django-tables2's own, over a
+    finalised, a part-paid, a draft, a credited and a void document."""
+    from invoicing.tables import InvoiceTable, with_outstanding
+    from tests.vetpms.test_tables import _cells_both_ways
+
+    client, pet = owner_pet
+    payment_record(client=client, amount=D("20.00"), method="cash", by=receptionist, allocate_to=[(issued, D("20"))])
+    credit_note_issue(invoice=new_invoice(client, pet, consult_fee, receptionist), by=manager, reason="sorry")
+    invoice_void(invoice=new_invoice(client, pet, consult_fee, receptionist), by=manager, reason="twice")
+    draft = invoice_draft_for(client=client, by=receptionist)
+    table = InvoiceTable(with_outstanding(Invoice.objects.select_related("client")))
+    ours, theirs, fell_back = _cells_both_ways(table)
+    assert ours == theirs and fell_back == 0 and len(ours) == 7 * Invoice.objects.count() >= 7 * 5
+    assert draft.pk and any("£80.20" in cell for cell in ours)
 
 
 def _page_queries(captured) -> list[str]:

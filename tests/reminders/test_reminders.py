@@ -135,3 +135,22 @@ def test_cancelling_by_hand_needs_a_reason(rabies_type, receptionist):
     reminder_cancel(reminder=reminder, by=receptionist, note="moved away")
     with pytest.raises(DomainError):
         reminder_cancel(reminder=reminder, by=receptionist, note="again")
+
+
+def test_reminder_list_cells_are_the_librarys_own(rabies_type, receptionist):
+    """The reminder list's cells drawn by table_body's per-column drawers equal django-tables2's own: pending and
+    cancelled reminders, an owner who takes email and one who does not, markup in a pet's name."""
+    from reminders import selectors
+    from reminders.tables import ReminderTable
+    from tests.vetpms.test_tables import _cells_both_ways
+
+    emailed = AnimalFactory(name="Rex <b>", owner__email="a@example.com", owner__reminder_consent=True)
+    phoned = AnimalFactory(name="Tibbles", owner__email="", owner__reminder_consent=False)
+    reminder_create(animal=emailed, reminder_type=rabies_type, due_on=dt.date(2027, 1, 1), by=receptionist)
+    gone = reminder_create(animal=phoned, reminder_type=rabies_type, due_on=dt.date(2026, 1, 1), by=receptionist)
+    reminder_cancel(reminder=gone, by=receptionist, note="moved away")
+    for can_change in (True, False):
+        table = ReminderTable(selectors.reminder_list(), can_change=can_change, csrf_token="t", next_url="/r/")
+        ours, theirs, fell_back = _cells_both_ways(table)
+        assert ours == theirs and fell_back == 0 and len(ours) == 2 * len(table.columns)
+    assert any("Phone" in cell for cell in ours) and any("Rex &lt;b&gt;" in cell for cell in ours)
