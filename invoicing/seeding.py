@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +25,15 @@ from django.utils import timezone
 
 from appointments.seeding import HISTORY_DAYS, practice_first_day
 from invoicing import calc
-from vetpms.management.seeding.common import SeedContext, Step, analyse_tables, bulk, insert_rows, reserve_ids
+from vetpms.management.seeding.common import (
+    SeedContext,
+    Step,
+    analyse_tables,
+    bulk,
+    insert_rows,
+    reserve_ids,
+    services_at,
+)
 from vetpms.money import ZERO, quantize_money
 
 # code -> (name, category, unit, unit price in GBP, tax category code). UK high-street prices of 2026; vet services,
@@ -172,21 +179,6 @@ INSURED_ANIMALS = 7
 CLAIM_FATES = ["settled", "accepted", "submitted", "partly_accepted", "declined", "settled", "submitted"]
 
 
-class _Clock:
-    """``django.utils.timezone`` as the invoicing services see it, stopped at ``at``."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
-        from vetpms.timeutils import to_local
-
-        return to_local(self.at).date()
-
-
 @contextmanager
 def services_clock(at: dt.datetime) -> Iterator[None]:
     """Issue documents on the day they belong to. ``invoice_finalise`` dates and numbers an invoice "now"; a
@@ -196,8 +188,7 @@ def services_clock(at: dt.datetime) -> Iterator[None]:
     from invoicing import services
     from reminders import services as reminder_services
 
-    clock = _Clock(at)
-    with mock.patch.object(services, "timezone", clock), mock.patch.object(reminder_services, "timezone", clock):
+    with services_at(at, [services, reminder_services]):
         yield
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
+from unittest import mock
 
 from django.db import transaction
 from django.utils import timezone
@@ -69,6 +71,32 @@ def timed(ctx: SeedContext, label: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     ctx.out.write(f"  {label:<28} {time.perf_counter() - started:7.2f} s\n")
+
+
+class _StoppedClock:
+    """``django.utils.timezone`` as a services module sees it, stopped at ``at``."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
+        from vetpms.timeutils import to_local
+
+        return to_local(self.at).date()
+
+
+@contextmanager
+def services_at(at: dt.datetime, modules: Iterable[ModuleType]) -> Iterator[None]:
+    """Run the services of ``modules`` as if it were ``at``: each sees its ``timezone`` stopped there (they date
+    and number what they write "now"), and nothing else is moved. The demo writes its past through them."""
+    clock = _StoppedClock(at)
+    with ExitStack() as stack:
+        for module in modules:
+            stack.enter_context(mock.patch.object(module, "timezone", clock))
+        yield
 
 
 def run_steps(ctx: SeedContext, steps: list[Step]) -> None:
