@@ -598,3 +598,23 @@ def calendar_feed_revoke(*, feed: CalendarFeed, by: User) -> CalendarFeed:
 
 def slot_step_minutes() -> int:
     return int(getattr(settings, "APPOINTMENT_SLOT_STEP_MINUTES", 15))
+
+
+@transaction.atomic
+def appointment_details_update(*, appointment: Appointment, by: User, reason: str, notes: str) -> Appointment:
+    """Change what a booked or confirmed appointment is for (its reason and notes), audited; the time, vet and
+    status are the other services' (an import of a file whose reason changed in the old system calls this)."""
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in (S.BOOKED, S.CONFIRMED):
+        raise DomainError(
+            f"A {appointment.get_status_display().lower()} appointment's reason and notes are its record now.",
+            code="bad_status",
+        )
+    before = audit.snapshot(appointment, ["reason", "notes"])
+    appointment.reason, appointment.notes = reason, notes
+    appointment.full_clean(exclude=["client", "animal", "vet", "type"], validate_constraints=False)
+    changes = audit.diff(before, audit.snapshot(appointment, ["reason", "notes"]))
+    if changes:
+        appointment.save(update_fields=["reason", "notes", "updated_at"])
+        audit.record(actor=by, obj=appointment, action="update", changes=changes)
+    return appointment

@@ -621,7 +621,8 @@ def main(argv: list[str] | None = None) -> int:
         sections["Issue 10"] = (
             "## Issue 10: the clinical record\n\n"
             "Pages as a vet: random signed consultations of the ten years (and one of the old patient's), the history\n"
-            "of a patient with 600 entries (page, its next page by key, the animal page) beside a puppy's. Signing:\n"
+            "of a patient with 600 entries (page, its next page by key, the animal page and its history card's\n"
+            "entries, which load after it) beside a puppy's. Signing:\n"
             "drafts opened and written through the services (not timed), each signed and committed. The history PDF\n"
             "of the period holding the old patient's latest 100 entries.\n\n"
             f"{clinical_header}\n- date: {time.strftime('%Y-%m-%d')}\n\n{table(clinical)}"

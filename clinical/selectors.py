@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Expression, Prefetch, Q, QuerySet, TextField
 from django.utils import timezone
 
 from animals.models import Animal, Species, Weight
@@ -161,9 +161,10 @@ def attachments(*, animal: Animal) -> QuerySet[Attachment]:
 # --- Charges from the consultation -----------------------------------------------------------------------------------
 
 
-def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]:
+def consultation_charges(*, consultation: Consultation, with_product: bool = True) -> QuerySet[InvoiceLine]:
     """What has been charged for this visit: the lines for the consultation's animal that belong to its
-    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued)."""
+    appointment or were dated on its day, on any invoice that is not void (drafts first, then issued), with their
+    invoice (and product, unless not ``with_product``: the page shows the line's own description) joined."""
     day = to_local(consultation.opened_at).date()
     match = Q(service_date=day)
     if consultation.appointment_id:
@@ -172,7 +173,7 @@ def consultation_charges(*, consultation: Consultation) -> QuerySet[InvoiceLine]
         InvoiceLine.objects.filter(animal_id=consultation.animal_id, invoice__kind=Invoice.Kind.INVOICE)
         .filter(match)
         .exclude(invoice__status=Invoice.Status.VOID)
-        .select_related("invoice", "product", "vet")
+        .select_related("invoice", *(["product"] if with_product else []))
         .order_by("invoice_id", "position", "id")
     )
 
@@ -234,6 +235,10 @@ class HistoryEntry:
     def key(self) -> tuple[dt.datetime, int, int]:
         return (self.at, RANK[self.kind], self.id)
 
+    @property
+    def diagnosis_names(self) -> list[str]:
+        return diagnosis_names(self.obj) if self.kind == "consultation" else []
+
 
 @dataclass
 class HistoryPage:
@@ -290,15 +295,52 @@ def _before_date(name: str, rank: int, cursor: tuple[dt.datetime, int, int] | No
     return Q(**{f"{name}__lt": day}) | Q(**{name: day, "pk__lt": c_id})
 
 
+NAMES_SEPARATOR = "\x1f"  # the ASCII unit separator: never in a diagnosis name
+
+
+class _DiagnosisNames(Expression):
+    """The names of a consultation's diagnoses in their order, joined by NAMES_SEPARATOR, as a correlated subquery
+    of a query on the consultations table (not aliased): a history page lists them without a query of its own.
+    PostgreSQL's string_agg orders in the aggregate; SQLite's group_concat takes the order of an ordered subquery."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection):
+        q = connection.ops.quote_name
+        links, diagnoses = q(ConsultationDiagnosis._meta.db_table), q(Diagnosis._meta.db_table)
+        outer = f"{q(Consultation._meta.db_table)}.{q('id')}"
+        rows = f"FROM {links} l JOIN {diagnoses} d ON d.id = l.diagnosis_id WHERE l.consultation_id = {outer}"
+        if connection.vendor == "postgresql":
+            return f"(SELECT string_agg(d.name, chr(31) ORDER BY l.position, l.id) {rows})", ()
+        return (
+            f"(SELECT group_concat(name, char(31)) FROM (SELECT d.name AS name {rows} ORDER BY l.position, l.id))",  # noqa: S608 - table names from the models
+            (),
+        )
+
+
+def diagnosis_names(consultation: Consultation) -> list[str]:
+    """The names of a consultation's diagnoses in order: from ``_DiagnosisNames`` when the history read them so,
+    else from the prefetched links."""
+    if hasattr(consultation, "diagnosis_list"):
+        return consultation.diagnosis_list.split(NAMES_SEPARATOR) if consultation.diagnosis_list else []
+    return [link.diagnosis.name for link in consultation.diagnosis_links.all()]
+
+
 def _kind_sources(animal: Animal, *, full: bool = True) -> dict[str, tuple[QuerySet, str, bool]]:
     """Per kind: the animal's rows (with what an entry shows joined), the column that times them, date-only?
     Not ``full``: only what a list of entries shows (the page, the API): a consultation's long texts (history,
     examination, plan), its weight and signer, and a file's uploader are left out."""
-    consultations = Consultation.objects.filter(animal=animal).prefetch_related(_diagnosis_prefetch())
+    consultations = Consultation.objects.filter(animal=animal)
     if full:
-        consultations = consultations.select_related("vet", "weight", "signed_by")
-    else:
-        consultations = consultations.select_related("vet").defer("history", "examination", "plan")
+        consultations = consultations.select_related("vet", "weight", "signed_by").prefetch_related(
+            _diagnosis_prefetch()
+        )
+    else:  # the diagnoses' names in the same query (``diagnosis_names``)
+        consultations = (
+            consultations.select_related("vet")
+            .defer("history", "examination", "plan")
+            .annotate(diagnosis_list=_DiagnosisNames())
+        )
     attachments = Attachment.objects.filter(animal=animal)
     if full:
         attachments = attachments.select_related("uploaded_by")
@@ -346,8 +388,9 @@ def history(
     ``since``..``until`` (inclusive). Paged by key: ``cursor`` is the previous page's ``next_cursor``. Not ``full``:
     only what a list of entries shows is read (see ``_kind_sources``); the PDF reads everything.
 
-    Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index,
-    the pages are merged here, so a page costs one query per kind asked for (plus one for the consultations'
+    Each kind reads at most ``limit + 1`` of its newest rows past the cursor through its (animal, time) index
+    (and, once ``limit + 1`` entries are in hand, only those newer than the last of them), the pages are merged
+    here, so a page costs one query per kind asked for (plus, when ``full``, one for the consultations'
     diagnoses) whether the animal has 6 entries or 6,000. Date-only entries (weights, vaccinations,
     prescriptions, charges) stand at the start of their local day."""
     limit = max(1, min(limit, MAX_PAGE))
@@ -358,10 +401,16 @@ def history(
     key = decode_cursor(cursor) if cursor else None
     entries: list[HistoryEntry] = []
     midnights: dict[dt.date, dt.datetime] = {}
+    # Once limit + 1 entries are in hand, the last of them bounds the page: nothing older can be on it (nor is
+    # needed to know there is a next page), so the kinds read after that read only the rows newer than it.
+    bound: tuple[dt.datetime, int, int] | None = None
     for kind, (qs, column, date_only) in _kind_sources(animal, full=full).items():
         if kind not in wanted:
             continue
         rank = RANK[kind]
+        before = _before_date if date_only else _before_datetime
+        if bound is not None:
+            qs = qs.exclude(before(column, rank, bound))
         if date_only:
             qs = qs.filter(_before_date(column, rank, key))
             if since:
@@ -385,6 +434,10 @@ def history(
             else:
                 at = value.astimezone(dt.UTC)
             entries.append(HistoryEntry(kind=kind, at=at, id=obj.pk, obj=obj, is_date_only=date_only))
+        if len(entries) > limit:
+            entries.sort(key=lambda e: e.key, reverse=True)
+            del entries[limit + 1 :]
+            bound = entries[limit].key
     entries.sort(key=lambda e: e.key, reverse=True)
     page = entries[:limit]
     more = len(entries) > limit
@@ -396,7 +449,7 @@ def entry_summary(entry: HistoryEntry, *, notes_visible: bool) -> tuple[str, str
     when ``notes_visible``. Reads only what ``history`` joined: no queries."""
     obj = entry.obj
     if entry.kind == "consultation":
-        names = [link.diagnosis.name for link in obj.diagnosis_links.all()]
+        names = diagnosis_names(obj)
         state = "signed" if obj.is_signed else "draft"
         detail = (obj.complaint or obj.assessment or "")[:200] if notes_visible else ""
         return f"Consultation with {obj.vet} ({state})", detail, names

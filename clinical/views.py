@@ -423,7 +423,7 @@ USUAL_PRODUCTS = 8
 def _charges_context(consultation: Consultation, *, with_usual: bool = False) -> dict:
     """The visit's charges. The species' most used items (a count over six months of charges) load after the
     page, by htmx, unless ``with_usual`` (the panel redrawn after adding a charge)."""
-    lines = list(selectors.consultation_charges(consultation=consultation))
+    lines = list(selectors.consultation_charges(consultation=consultation, with_product=False))
     usual = None
     if with_usual:
         usual = selectors.products_for_species(species=consultation.animal.species, limit=USUAL_PRODUCTS)
@@ -701,8 +701,10 @@ def history_page_context(request, animal: Animal) -> dict:
 @require_GET
 @permission_required("animals.view_animal")
 def history(request, animal_pk: int):
-    """The patient history: one time-ordered list, filterable by kind and dates, paged by key ("Load more")."""
-    animal = get_object_or_404(Animal.objects.select_related("owner", "species", "breed"), pk=animal_pk)
+    """The patient history: one time-ordered list, filterable by kind and dates, paged by key ("Load more");
+    htmx asks for the entries only (a new filter, older entries, the animal page's card), which need only the id."""
+    animals = Animal.objects.only("id") if request.htmx else Animal.objects.select_related("owner", "species", "breed")
+    animal = get_object_or_404(animals, pk=animal_pk)
     context = history_page_context(request, animal)
     if request.htmx:
         # A new filter (not "older entries") also updates the PDF link to the same filter.

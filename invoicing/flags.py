@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import reverse
 
 from appointments.flags import DayListFlag
 from appointments.models import Appointment
 from invoicing.models import ClientBalance
 from vetpms.models import User
 from vetpms.money import format_money
+from vetpms.tables import pk_url
 
 
 def owes_flags(appointments: list[Appointment], user: User) -> dict[int, list[DayListFlag]]:
@@ -29,7 +29,7 @@ def owes_flags(appointments: list[Appointment], user: User) -> dict[int, list[Da
                 DayListFlag(
                     label=f"Owes {settings.CURRENCY_SYMBOL}{format_money(balance)}",
                     tone="danger",
-                    url=reverse("invoicing:account", args=[appointment.client_id]),
+                    url=pk_url("invoicing:account", appointment.client_id),
                     title="Unpaid balance on the owner's account",
                 )
             ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.db.models import Count, Min
-from django.urls import reverse
 from django.utils import timezone
 
 from appointments.flags import DayListFlag
 from appointments.models import Appointment
 from reminders.models import Reminder
 from vetpms.models import User
+from vetpms.tables import pk_url
 
 
 def overdue_flags(appointments: list[Appointment], user: User) -> dict[int, list[DayListFlag]]:
@@ -35,7 +35,7 @@ def overdue_flags(appointments: list[Appointment], user: User) -> dict[int, list
                 DayListFlag(
                     label=f"{count} reminder{'s' if count != 1 else ''} overdue",
                     tone="warning",
-                    url=reverse("animals:detail", args=[appointment.animal_id]),
+                    url=pk_url("animals:detail", appointment.animal_id),
                     title=f"Overdue since {row['oldest']:%d %b %Y}",
                 )
             ]

@@ -87,6 +87,17 @@ def _set_products(reminder_type: ReminderType, products: list[Product], *, by: U
     )
 
 
+@transaction.atomic
+def product_renews(*, product: Product, reminder_type: ReminderType, by: User) -> bool:
+    """Make ``product`` one of the products that renew ``reminder_type`` (besides the type's others), as the
+    reminder type's page would; refused, naming it, when the product renews another type. True when it changed."""
+    current = list(Product.objects.filter(reminder_link__reminder_type=reminder_type))
+    if product.pk in {p.pk for p in current}:
+        return False
+    _set_products(reminder_type, [*current, product], by=by)
+    return True
+
+
 def _pending(animal: Animal, reminder_type: ReminderType) -> Reminder | None:
     return Reminder.objects.select_for_update().filter(animal=animal, type=reminder_type, status="pending").first()
 

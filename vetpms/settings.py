@@ -120,6 +120,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with select boxes drawn in Python (the same HTML; see vetpms/renderers.py).
+FORM_RENDERER = "vetpms.renderers.Renderer"
+
 # --- Database --------------------------------------------------------------------------------------------------
 # No DATABASE_URL: an embedded SQLite file under var/, so a one-computer practice or a newcomer needs no server.
 # WAL lets readers run beside the writer; IMMEDIATE takes the write lock when a transaction begins, so two

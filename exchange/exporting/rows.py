@@ -159,7 +159,8 @@ def opening_balances() -> Iterator[dict[str, Any]]:
 
 
 def products() -> Iterator[dict[str, Any]]:
-    for product in by_key(Product.objects.select_related("tax_category")):
+    for product in by_key(Product.objects.select_related("tax_category", "reminder_link__reminder_type")):
+        link = getattr(product, "reminder_link", None)  # the reminder type a vaccine renews, if any
         yield {
             "source_id": product.pk,
             "code": product.code,
@@ -169,6 +170,7 @@ def products() -> Iterator[dict[str, Any]]:
             "unit_price": product.unit_price,
             "tax_category": product.tax_category.code,
             "is_active": product.is_active,
+            "reminder_type": link.reminder_type.name if link is not None else "",
         }
 
 

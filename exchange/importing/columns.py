@@ -570,6 +570,15 @@ PRODUCTS = Entity(
             synonyms=("tax", "vat", "vat code", "tax code", "vat rate", "tax rate"),
         ),
         Column("is_active", T.BOOL, "Active", synonyms=("active", "current", "in use")),
+        Column(
+            "reminder_type",
+            T.NAME_REF,
+            "Renews reminder type",
+            ref="reminder_type",
+            max_length=100,
+            synonyms=("reminder type", "renews", "reminder", "recall", "recall type", "vaccine reminder"),
+            help="The reminder type giving (or selling) this product renews, e.g. a vaccine's booster reminder.",
+        ),
     ),
 )
 

@@ -95,22 +95,67 @@ class Run:
     booked: dict[int, list[tuple[dt.datetime, dt.datetime, tuple[str, int]]]] = field(default_factory=dict)
     names: dict[tuple[str, str], Any] = field(default_factory=dict)  # practice list entries found by name
     warning: str = ""  # a note about the current row (a species added), kept when the row passes
+    # Per-run caches, each loaded once and kept up to date by the rows written (never by a dry run's rows, which
+    # do not survive): the source ids imported before ({entity: {source id: (record id, content type id, object
+    # id)}}), the breeds found or added, and the duplicate keys of the clients already recorded.
+    records: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)
+    breeds: dict[tuple[int, str], Breed] = field(default_factory=dict)
+    client_keys: ClientKeys | None = None
+    after_row: list[Callable[[], None]] = field(default_factory=list)  # cache updates kept once the row is written
 
     @property
     def system(self) -> str:
         return self.job.source_system
 
+    def imported(self, entity: str) -> dict[str, tuple[int, int, int]]:
+        """The source ids of ``entity`` imported from this system before, read once per run (one query instead of
+        one per row; the unique key (system, entity, source id) still guards against a second writer)."""
+        known = self.records.get(entity)
+        if known is None:
+            rows = ImportedRecord.objects.filter(source_system=self.system, entity=entity).values_list(
+                "source_id", "pk", "content_type_id", "object_id"
+            )
+            known = self.records[entity] = {sid: (pk, ct, oid) for sid, pk, ct, oid in rows.iterator(chunk_size=5000)}
+        return known
+
     def record_of(self, entity: str, source_id: str) -> ImportedRecord | None:
-        return ImportedRecord.objects.filter(source_system=self.system, entity=entity, source_id=source_id).first()
+        known = self.imported(entity).get(source_id)
+        if known is None:
+            return None
+        pk, ct, oid = known
+        return ImportedRecord(
+            pk=pk, source_system=self.system, entity=entity, source_id=source_id, content_type_id=ct, object_id=oid
+        )
+
+    def warn(self, message: str) -> None:
+        """A note about the current row (both a new species and its new breed are said)."""
+        self.warning = f"{self.warning} {message}".strip()
+
+    def after(self, change: Callable[[], None]) -> None:
+        """Keep ``change`` (to a cache) once the current row is written: at its end in an import, never in a dry
+        run, whose row is rolled back."""
+        if not self.dry_run:
+            self.after_row.append(change)
 
     def remember(self, entity: str, source_id: str, obj: Any) -> None:
         ct = ContentType.objects.get_for_model(type(obj))  # cached by Django; an opening balance is of two kinds
-        ImportedRecord.objects.update_or_create(
-            source_system=self.system,
-            entity=entity,
-            source_id=source_id,
-            defaults={"content_type": ct, "object_id": obj.pk, "job": self.job},
-        )
+        known = self.imported(entity).get(source_id)
+        if known is None:
+            pk = ImportedRecord.objects.create(
+                source_system=self.system,
+                entity=entity,
+                source_id=source_id,
+                content_type=ct,
+                object_id=obj.pk,
+                job=self.job,
+            ).pk
+        else:
+            pk = known[0]
+            ImportedRecord.objects.filter(pk=pk).update(
+                content_type=ct, object_id=obj.pk, job=self.job, updated_at=timezone.now()
+            )
+        records, entry = self.imported(entity), (pk, ct.pk, obj.pk)
+        self.after(lambda: records.__setitem__(source_id, entry))
 
 
 # --- Cells to values -------------------------------------------------------------------------------------------
@@ -163,17 +208,49 @@ def _validation_issues(exc: ValidationError, fields: dict[str, str] | None = Non
 CLIENT_FIELDS = [c.name for c in ENTITIES["clients"].columns if c.name not in ("source_id", "is_active")]
 
 
-def _client_keys(client: Client) -> list[tuple[str, str]]:
-    keys = [("email", client.email.strip().lower())] if client.email.strip() else []
-    for f in ("mobile_phone", "home_phone", "work_phone"):
-        phone = getattr(client, f)
-        if phone:
-            keys.append(("phone", phone))
-    if client.last_name.strip() and client.postcode.strip():
-        keys.append(
-            ("surname+postcode", f"{client.last_name.strip().lower()}|{client.postcode.replace(' ', '').upper()}")
-        )
+def _keys(email: str, phones: tuple[str, ...], last_name: str, postcode: str) -> list[tuple[str, str]]:
+    """What clients.selectors.possible_duplicates matches a new client by: its email (any case), any of its phones
+    (normalised) in any of the three fields, its surname (any case) with its postcode (any spacing)."""
+    keys = [("email", email.strip().lower())] if email.strip() else []
+    keys.extend(("phone", phone) for phone in phones if phone)
+    postcode = "".join(postcode.split()).upper()
+    if last_name.strip() and postcode:
+        keys.append(("surname+postcode", f"{last_name.strip().lower()}|{postcode}"))
     return keys
+
+
+def _client_keys(client: Client) -> list[tuple[str, str]]:
+    return _keys(client.email, (client.mobile_phone, client.home_phone, client.work_phone), client.last_name,
+                 client.postcode)  # fmt: skip
+
+
+class ClientKeys:
+    """The duplicate keys of every client recorded, read once per run and then only what changed since (at each
+    progress note, about once a second), so a row is checked against them in memory instead of by a query.
+
+    The keys match loosely (the whole of Python's lower case, any white space in a postcode), so they find at
+    least what clients.selectors.possible_duplicates finds; a row that hits one goes to the client service
+    without ``confirm_new``, whose own query decides (and names the clients it looks like). A row that hits none
+    is new to every client the keys were read from, and the service is told so."""
+
+    FIELDS = ("email", "mobile_phone", "home_phone", "work_phone", "last_name", "postcode")
+    MARGIN = dt.timedelta(seconds=5)  # clients saved by another process while the last read ran
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[str, str]] = set()
+        self.since: dt.datetime | None = None
+
+    def refresh(self) -> None:
+        started = timezone.now()
+        clients = Client.objects.all() if self.since is None else Client.objects.filter(updated_at__gte=self.since)
+        for email, mobile, home, work, last_name, postcode in clients.values_list(*self.FIELDS).iterator(
+            chunk_size=5000
+        ):
+            self.keys.update(_keys(email, (mobile, home, work), last_name, postcode))
+        self.since = started - self.MARGIN
+
+    def may_match(self, client: Client) -> bool:
+        return any(key in self.keys for key in _client_keys(client))
 
 
 def _normalised_phones(data: dict[str, Any]) -> None:
@@ -193,16 +270,19 @@ def import_client(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
     active = values.get("is_active")
     record = run.record_of("clients", source_id)
     if record is not None:
-        client = Client.objects.filter(pk=record.object_id).first()
+        client = _client_by_pk(record.object_id)
         if client is not None:
             _refuse_erased(client, "")
             return _update_client(run, client, data, active)
     candidate = Client(**data)
     try:
-        candidate.full_clean()
+        # The client service validates again, with the database's constraints; this first pass gives the
+        # duplicate keys (its phones normalised) and a bad row's messages before anything else.
+        candidate.full_clean(validate_constraints=False)
     except ValidationError as exc:
         raise RowFailed(_validation_issues(exc)) from exc
-    if run.job.duplicates == ImportJob.Duplicates.SKIP:
+    confirm_new = run.job.duplicates == ImportJob.Duplicates.CREATE
+    if not confirm_new:
         for key in _client_keys(candidate):
             if key in run.seen:
                 file, row = run.seen[key]
@@ -210,10 +290,13 @@ def import_client(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
                     [(key[0].split("+")[0] if key[0] != "phone" else "", f"Same {key[0]} as row {row} of {file}.")],
                     kind=ImportIssue.Kind.DUPLICATE,
                 )
+        if run.client_keys is None:
+            run.client_keys = ClientKeys()
+            run.client_keys.refresh()
+        # Like no client recorded by any key: the service's own look-up would find none either.
+        confirm_new = not run.client_keys.may_match(candidate)
     try:
-        client = client_services.client_create(
-            by=run.by, confirm_new=run.job.duplicates == ImportJob.Duplicates.CREATE, **data
-        )
+        client = client_services.client_create(by=run.by, confirm_new=confirm_new, **data)
     except client_services.PossibleDuplicates as exc:
         names = "; ".join(f"{c.display_name} (#{c.pk}: {', '.join(r)})" for c, r in exc.candidates)
         raise RowFailed(
@@ -227,13 +310,22 @@ def import_client(run: Run, values: dict[str, Any], where: tuple[str, int]) -> s
     return "created"
 
 
+def _client_by_pk(pk: int) -> Client | None:
+    """A client with their erasure, if their personal data was erased, in one query."""
+    return Client.objects.select_related("erasure").filter(pk=pk).order_by().first()
+
+
 def _refuse_erased(client: Client, column: str) -> None:
     """An owner whose personal data was erased (exchange.datarights) is never filled in again by an import of an
     old file: the row fails with the reason, and the manager sees it in the report."""
-    erasure = Erasure.objects.filter(client=client).only("erased_at").first()
-    if erasure is not None:
+    try:
+        erasure: Erasure | None = client.erasure  # type: ignore[attr-defined]  # read with the client, or now
+    except Erasure.DoesNotExist:
+        erasure = None
+    erased_at = erasure.erased_at if erasure is not None else None
+    if erased_at is not None:
         raise RowFailed(
-            [(column, f"This owner's personal data was erased on {to_local(erasure.erased_at):%d %b %Y}; "
+            [(column, f"This owner's personal data was erased on {to_local(erased_at):%d %b %Y}; "
                       "an import does not bring it back.")]
         )  # fmt: skip
 
@@ -260,7 +352,7 @@ ANIMAL_FIELDS = ["name", "date_of_birth", "date_of_birth_estimated", "colour", "
 def _owner(run: Run, source_id: str) -> Client:
     record = run.record_of("clients", source_id)
     if record is not None:
-        owner = Client.objects.filter(pk=record.object_id).first()
+        owner = _client_by_pk(record.object_id)
         if owner is not None:
             _refuse_erased(owner, "owner_source_id")
             return owner
@@ -274,31 +366,43 @@ def _owner(run: Run, source_id: str) -> Client:
 
 
 def _species(run: Run, name: str) -> Species:
+    """The practice's species of that name (any case), added through the service when new. A species recorded
+    before the run is kept for the run's next rows; one this run adds, once its row is written (a dry run's is
+    rolled back with its row, so the next row adds it again, as the import will once)."""
     key = name.strip().lower()
-    found = run.species.get(key) if not run.dry_run else None
+    found = run.species.get(key)
     if found is not None:
         return found
     species = Species.objects.filter(name__iexact=name.strip()).first()
-    if species is None:
-        if f"species:{key}" not in run.warned:
-            run.warned.add(f"species:{key}")
-            run.warning = f"New species “{name.strip()}” added to the practice's list."
-        species = animal_services.species_save(by=run.by, name=name)
-    if not run.dry_run:
+    if species is not None:
         run.species[key] = species
+        return species
+    if f"species:{key}" not in run.warned:
+        run.warned.add(f"species:{key}")
+        run.warn(f"New species “{name.strip()}” added to the practice's list.")
+    species = animal_services.species_save(by=run.by, name=name)
+    run.after(lambda: run.species.__setitem__(key, species))
     return species
 
 
 def _breed(run: Run, species: Species, name: str) -> Breed | None:
+    """As ``_species``, for the species' breeds."""
     if not name.strip():
         return None
+    key = (species.pk, name.strip().lower())
+    found = run.breeds.get(key)
+    if found is not None:
+        return found
     breed = Breed.objects.filter(species=species, name__iexact=name.strip()).first()
-    if breed is None:
-        key = f"breed:{species.name.lower()}:{name.strip().lower()}"
-        if key not in run.warned:
-            run.warned.add(key)
-            run.warning = f"New breed “{name.strip()}” ({species.name}) added to the practice's list."
-        breed = animal_services.breed_save(by=run.by, species=species, name=name)
+    if breed is not None:
+        run.breeds[key] = breed
+        return breed
+    warned = f"breed:{species.name.lower()}:{name.strip().lower()}"
+    if warned not in run.warned:
+        run.warned.add(warned)
+        run.warn(f"New breed “{name.strip()}” ({species.name}) added to the practice's list.")
+    breed = animal_services.breed_save(by=run.by, species=species, name=name)
+    run.after(lambda: run.breeds.__setitem__(key, breed))
     return breed
 
 
@@ -380,7 +484,7 @@ def _client_ref(run: Run, source_id: str, column: str) -> Client:
     """The client a row names by its id in the source system (imported earlier, or passed this dry run)."""
     record = run.record_of("clients", source_id)
     if record is not None:
-        client = Client.objects.filter(pk=record.object_id).first()
+        client = _client_by_pk(record.object_id)
         if client is not None:
             _refuse_erased(client, column)
             return client
@@ -394,7 +498,7 @@ def _client_ref(run: Run, source_id: str, column: str) -> Client:
 def _animal_ref(run: Run, source_id: str, column: str) -> Animal:
     record = run.record_of("animals", source_id)
     if record is not None:
-        animal = Animal.objects.select_related("owner", "species").filter(pk=record.object_id).first()
+        animal = Animal.objects.select_related("owner", "owner__erasure", "species").filter(pk=record.object_id).first()
         if animal is not None:
             _refuse_erased(animal.owner, column)
             return animal
@@ -481,6 +585,12 @@ def import_product(run: Run, values: dict[str, Any], where: tuple[str, int]) -> 
         )
     if data["unit_price"] < 0:
         raise RowFailed([("unit_price", "A price is zero or more.")])
+    renews = values.get("reminder_type") or ""
+    rtype = (
+        _named(run, "reminder_type", renews, "reminder_type", _find_reminder_type, "a reminder type")
+        if renews
+        else None
+    )
     record = run.record_of("products", source_id)
     product = Product.objects.filter(pk=record.object_id).first() if record is not None else None
     if product is None:
@@ -499,6 +609,11 @@ def import_product(run: Run, values: dict[str, Any], where: tuple[str, int]) -> 
             if changed:
                 product = invoicing_services.product_save(by=run.by, data=changed, product=product)
             outcome = "updated" if changed else "unchanged"
+    if rtype is not None:
+        # The reminder type it renews (a vaccine's booster): linked as on the reminder type's page.
+        with _as_row_errors({"products": "reminder_type"}):
+            if reminders_services.product_renews(product=product, reminder_type=rtype, by=run.by):
+                outcome = "updated" if outcome == "unchanged" else outcome
     if run.dry_run:
         run.dry_products[product.code.lower()] = {k: getattr(product, k) for k in PRODUCT_FIELDS}
     run.remember("products", source_id, product)
@@ -671,7 +786,8 @@ def import_appointment(run: Run, values: dict[str, Any], where: tuple[str, int])
     """A future appointment booked through the booking service, as a receptionist would: a clash with another
     booking of that vet, a time outside the vet's working hours, the past, an animal that cannot be seen are
     errors on the row, never a silent overlap. The owner is not emailed (the old system told them). Importing
-    again moves an appointment whose time, length or vet changed (through the same rescheduling service)."""
+    again moves an appointment whose time, length or vet changed (through the same rescheduling service) and
+    updates its reason and notes when the old system changed them."""
     source_id = values["source_id"]
     animal = _animal_ref(run, values["animal_source_id"], "animal_source_id")
     vet = _named(run, "vet", values["vet"], "vet", _find_vet, "a vet")
@@ -727,6 +843,15 @@ def import_appointment(run: Run, values: dict[str, Any], where: tuple[str, int])
             outcome = "updated"
         else:
             outcome = "unchanged"
+        if outcome != "created" and appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED):
+            # What it is for, as the old system says now (a column left out of the mapping is left alone).
+            reason = (values["reason"] or "") if "reason" in values else appointment.reason
+            notes = (values["notes"] or "") if "notes" in values else appointment.notes
+            if (reason, notes) != (appointment.reason, appointment.notes):
+                appointment = appointment_services.appointment_details_update(
+                    appointment=appointment, by=run.by, reason=reason, notes=notes
+                )
+                outcome = "updated"
     if run.dry_run:
         run.booked.setdefault(vet.pk, []).append((appointment.start, appointment.end, where))
     run.remember("appointments", source_id, appointment)
@@ -749,7 +874,7 @@ def import_opening_balance(run: Run, values: dict[str, Any], where: tuple[str, i
     if record is not None:
         carried: Invoice | Payment | None = (
             Invoice.objects.filter(pk=record.object_id).first()
-            if record.content_type.model == "invoice"
+            if ContentType.objects.get_for_id(record.content_type_id).model == "invoice"
             else Payment.objects.filter(pk=record.object_id).first()
         )
         if carried is not None:
@@ -793,6 +918,7 @@ def _row(run: Run, file: ImportFile, entity: Entity, number: int, cells: list[st
         _fail(run, file, number, source_id, RowFailed(errors))
         return
     run.warning = ""
+    run.after_row = []
     try:
         with transaction.atomic():
             outcome = HANDLERS[entity.name](run, values, (file.filename, number))
@@ -822,6 +948,9 @@ def _row(run: Run, file: ImportFile, entity: Entity, number: int, cells: list[st
             RowFailed([("", f"The database refused this row ({exc.__class__.__name__}).")]),
         )
         return
+    for change in run.after_row:  # the row is written: the run's caches may count on what it wrote
+        change()
+    run.after_row = []
     if run.warning:
         run.issues.append(
             ImportIssue(
@@ -890,6 +1019,8 @@ def execute(job: ImportJob) -> ImportJob:
                 if _flush(run):
                     cancelled = True
                     break
+                if run.client_keys is not None:
+                    run.client_keys.refresh()  # what other people recorded meanwhile
         if cancelled:
             break
     if _flush(run, final=True):

@@ -79,6 +79,31 @@ def test_a_600_entry_patient_costs_what_a_puppy_costs(vet_user, rabies, amoxicil
     assert deep_count == old_count
 
 
+def test_a_list_page_reads_the_diagnoses_in_the_consultations_query(vet_user, rabies, amoxicillin, otitis):
+    """``full=False`` (the history page, the API): no query for the diagnoses, whatever the record."""
+    old_cat = AnimalFactory(name="Tibbles")
+    _long_history(old_cat, vet_user, rabies, amoxicillin, otitis, days=150)
+    puppy = AnimalFactory(name="Biscuit")
+    _long_history(puppy, vet_user, rabies, amoxicillin, otitis, days=2)
+    old_count, old_page = _queries(animal=old_cat, limit=50, full=False)
+    puppy_count, _ = _queries(animal=puppy, limit=50, full=False)
+    assert old_count == puppy_count == 7  # one per kind
+    consultation = next(e for e in old_page.entries if e.kind == "consultation")
+    assert selectors.entry_summary(consultation, notes_visible=True)[2] == ["Otitis externa"]
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_diagnoses_are_listed_in_their_order(consultation, vet_user, otitis, gastritis, full):
+    for order in ([gastritis, otitis], [otitis, gastritis]):
+        consultation_set_diagnoses(consultation=consultation, by=vet_user, diagnoses=[(d, "confirmed") for d in order])
+        entry = selectors.history(animal=consultation.animal, kinds=["consultation"], full=full).entries[0]
+        assert selectors.entry_summary(entry, notes_visible=True)[2] == [d.name for d in order]
+        assert entry.diagnosis_names == [d.name for d in order]
+    consultation_set_diagnoses(consultation=consultation, by=vet_user, diagnoses=[])
+    entry = selectors.history(animal=consultation.animal, kinds=["consultation"], full=full).entries[0]
+    assert entry.diagnosis_names == []
+
+
 def test_paging_by_key_walks_every_entry_once_in_order(vet_user, rabies, amoxicillin, otitis):
     animal = AnimalFactory()
     _long_history(animal, vet_user, rabies, amoxicillin, otitis, days=12)

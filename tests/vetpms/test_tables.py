@@ -79,3 +79,18 @@ def test_the_client_lists_cells_are_the_librarys_own(receptionist):
     ours, theirs, fell_back = _cells_both_ways(table)
     assert ours == theirs and len(ours) == 7 * 3 and fell_back == 0
     assert any("Inactive" in cell for cell in ours) and any("mailto:" in cell for cell in ours)
+
+
+def test_pk_url_is_reverse_with_the_id_put_in():
+    from django.urls import reverse, set_script_prefix
+
+    from vetpms.tables import pk_url
+
+    for name in ("clients:detail", "invoicing:detail", "invoicing:account", "animals:detail"):
+        for pk in (1, 42, 987654321, 10**12):
+            assert pk_url(name, pk) == reverse(name, args=[pk])
+    set_script_prefix("/practice/")
+    try:
+        assert pk_url("clients:detail", 7) == reverse("clients:detail", args=[7]) == "/practice/clients/7/"
+    finally:
+        set_script_prefix("/")

@@ -93,9 +93,9 @@ class Command(BaseCommand):
             services.job_start(job=job, by=user, apply=apply, background=False)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         services.job_run(job_id=job.pk)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         job.refresh_from_db()
         label = "import" if apply else "dry run"
         self.stdout.write(
@@ -105,7 +105,10 @@ class Command(BaseCommand):
         if measure:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
             rate = job.rows_done / seconds if seconds else 0
-            self.stdout.write(f"{label}: {seconds:.1f} s, {rate:.0f} rows/s, peak RSS {peak:.0f} MiB")
+            self.stdout.write(
+                f"{label}: {seconds:.1f} s, {rate:.0f} rows/s, peak RSS {peak:.0f} MiB, "
+                f"{cpu:.1f} s of this process's CPU time"
+            )
         return job
 
     def _report(self, job: ImportJob, path: str | None) -> None:

@@ -24,7 +24,7 @@ from invoicing.models import Invoice, Product, TaxCategory
 from invoicing.selectors import client_balance
 from invoicing.services import invoice_add_line, invoice_draft_for, invoice_finalise, payment_record
 from reminders.models import Reminder
-from reminders.services import reminder_cancel, reminder_create
+from reminders.services import reminder_cancel, reminder_create, vaccine_reminder_type
 from tests.appointments.conftest import at, consult, monday, vet  # noqa: F401 - shared fixtures
 from tests.exchange.practice import rabies_type, wipe_practice, worming  # noqa: F401 - shared fixtures
 from tests.factories import AnimalFactory, ClientFactory, UserFactory, species
@@ -218,7 +218,14 @@ def test_an_export_imports_back_into_an_empty_vetpms_with_equal_counts_and_balan
     assert not Client.objects.exists() and not Product.objects.exists() and not Invoice.objects.exists()
 
     dry, done = _import(manager, files)
-    assert dry.created_count == done.created_count == sum(counts.values())
+    # The rabies vaccine renews its reminder type again (products.csv says so), so each imported dose renews the
+    # pet's reminder as on the page, and the reminders file then finds those six (three completed by the second
+    # dose, three pending) instead of creating them; the dry run, whose rows are each rolled back, cannot know.
+    assert vaccine_reminder_type(Product.objects.get(code="VAC-RAB")).name == "Rabies vaccination"
+    assert vaccine_reminder_type(Product.objects.get(code="CONS")) is None
+    assert dry.created_count == sum(counts.values())
+    assert (done.created_count, done.unchanged_count + done.updated_count) == (sum(counts.values()) - 6, 6)
+    assert Reminder.objects.count() == counts["reminders.csv"]
     assert _counts(read_zip(b"".join(zipstream.export_zip()))) == counts
     assert {tuple(getattr(c, f) for f in fields) for c in Client.objects.all()} == before
     assert {(a.name, a.owner.email, a.species.name, a.sex, a.date_of_birth) for a in Animal.objects.all()} == (

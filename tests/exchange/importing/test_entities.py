@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from animals.models import Animal
 from appointments.models import Appointment
+from appointments.services import appointment_details_update
 from clients.models import Client
 from clinical.models import Vaccination
 from exchange.importing import services
@@ -25,6 +26,8 @@ from tests.appointments.conftest import consult, monday, vet  # noqa: F401 - sha
 from tests.exchange.practice import rabies_type, worming  # noqa: F401 - shared fixtures
 from tests.factories import AnimalFactory
 from tests.invoicing.conftest import rabies, standard  # noqa: F401 - shared fixtures
+from vetpms.errors import DomainError
+from vetpms.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +202,41 @@ def test_future_appointments_are_booked_and_clashes_or_closed_hours_are_errors(m
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 1, 1)
     b1.refresh_from_db()
     assert timezone.localtime(b1.start).hour == 11 and Appointment.objects.count() == 2
+
+
+def test_importing_again_updates_an_appointments_reason_and_notes(manager, vet, consult, monday):  # noqa: F811
+    run(manager, {"clients.csv": CLIENTS, "animals.csv": ANIMALS})
+    header = "Appt ID,Pet ID,Vet,Type,Start,Duration,Reason,Notes\n"
+    first = header + f"B1,A1,Victor Vet,Consultation,{at_local(monday, 10)},20,Lame,Left fore\n"
+    run(manager, {"appointments.csv": first})
+    b1 = Appointment.objects.get()
+    changed = first.replace("Lame,Left fore", "Lame and off food,Left fore; bring the X-rays")
+    dry = run(manager, {"appointments.csv": changed}, apply=False)
+    assert dry.updated_count == 1
+    b1.refresh_from_db()
+    assert (b1.reason, b1.notes) == ("Lame", "Left fore")  # the dry run wrote nothing
+    job = run(manager, {"appointments.csv": changed})
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 0)
+    b1.refresh_from_db()
+    assert (b1.reason, b1.notes) == ("Lame and off food", "Left fore; bring the X-rays")
+    entry = AuditEntry.objects.filter(object_id=str(b1.pk), action="update").get()
+    assert entry.changes["reason"] == ["Lame", "Lame and off food"] and entry.actor == manager
+    again = run(manager, {"appointments.csv": changed})
+    assert (again.updated_count, again.unchanged_count) == (0, 1)
+    # A file without the notes column leaves the notes alone; an arrived appointment is VetPMS's record now.
+    no_notes = "Appt ID,Pet ID,Vet,Type,Start,Duration,Reason\n" + (
+        f"B1,A1,Victor Vet,Consultation,{at_local(monday, 10)},20,Lame\n"
+    )
+    run(manager, {"appointments.csv": no_notes})
+    b1.refresh_from_db()
+    assert (b1.reason, b1.notes) == ("Lame", "Left fore; bring the X-rays")
+    Appointment.objects.filter(pk=b1.pk).update(status="arrived")
+    late = run(manager, {"appointments.csv": no_notes.replace(",Lame", ",Something else")})
+    assert late.unchanged_count == 1
+    b1.refresh_from_db()
+    assert b1.reason == "Lame"
+    with pytest.raises(DomainError, match="record now"):
+        appointment_details_update(appointment=b1, by=manager, reason="Other", notes="")
 
 
 def test_opening_balances_are_documents_the_account_statement_and_receivables_show(manager):
