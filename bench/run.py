@@ -522,7 +522,6 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_test_environment()  # lets the test client in ('testserver'), keeps e-mail in memory
     seeded = load_data(reseed=args.reseed)
-    # The manifest storage wants `collectstatic` first; page timings do not depend on how static URLs are made.
     parts = set(args.only or PARTS)
     results: list[Result] = []
     books: list[Result] = []

@@ -155,6 +155,12 @@ class Invoice(models.Model):
     tax_total = money_field(default=Decimal("0.00"))
     gross_total = money_field(default=Decimal("0.00"))
     notes = models.TextField(blank=True, max_length=2000)
+    opening_balance = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Carries over what the client owed in the system used before (invoicing.services."
+        "opening_balance_record): owed money, counted in balances and receivables, never revenue.",
+    )
     created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     finalised_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     finalised_at = models.DateTimeField(null=True, blank=True)

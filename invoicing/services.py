@@ -542,6 +542,8 @@ def opening_balance_record(
     in the invoice series like any other, with one zero-rated line "Opening balance brought forward from <source>
     as of <date>", issued today and due on ``as_of`` (it was owed already): the account page, the statement, the
     receivables (overdue from ``as_of``) and the balance all show it, and it is paid or credited as any invoice.
+    It is marked ``opening_balance``: money owed from before, not a sale of today, so the revenue summaries and
+    report leave it (and a credit note of it) out.
     What the practice owed the client (``amount`` < 0) becomes a payment on account of that size, method "other",
     reference "Opening balance", dated ``as_of`` and allocated to nothing: the client's credit, as the account page
     shows it and "apply credit" uses it. Money is quantised to pence (ROUND_HALF_UP) before anything is written;
@@ -557,7 +559,7 @@ def opening_balance_record(
     if note.strip():
         description = f"{description}: {note.strip()}"
     if amount > ZERO:
-        invoice = Invoice.objects.create(client=client, created_by=by, notes=description[:2000])
+        invoice = Invoice.objects.create(client=client, created_by=by, notes=description[:2000], opening_balance=True)
         audit.record(actor=by, obj=invoice, action="create", note=OPENING_BALANCE.lower())
         invoice_add_line(
             invoice=invoice,

@@ -4,7 +4,8 @@ for any period instead of two million lines.
 
 They are kept in the same transaction as the change that moves them, whatever service made it:
 - a document issued (an invoice or a credit note: ``document_finalised``) adds its lines, grouped by kind, vet,
-  category and product, to the row of its issue date and to the row of that month;
+  category and product, to the row of its issue date and to the row of that month (but for an opening balance
+  carried over from the system used before, or a credit note of one: owed money, not revenue);
 - a payment or refund recorded (Payment's post_save on creation) adds its amount to its day, by kind and payor;
   a payment voided (invoicing.services.payment_void: the one save of a recorded payment) takes it off again.
 Each is an upsert that adds (INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x), so two transactions
@@ -35,6 +36,8 @@ def add_document(invoice: Invoice) -> None:
     day = invoice.issue_date
     if day is None:
         raise ValueError(f"{invoice} is not issued: a draft has no figures.")
+    if is_opening_balance(invoice):
+        return
     for model, column, value in ((RevenueDay, "day", day), (RevenueMonth, "month", day.replace(day=1))):
         table = model._meta.db_table
         sql = f"""
@@ -48,6 +51,16 @@ def add_document(invoice: Invoice) -> None:
         """  # noqa: S608 - table names from the models; values are parameters
         with connection.cursor() as cursor:
             cursor.execute(sql, [value, invoice.kind, invoice.pk])
+
+
+def is_opening_balance(invoice: Invoice) -> bool:
+    """A balance carried over from the system used before, or a credit note of one: money owed from before the
+    practice used VetPMS, in the balances and receivables but not revenue of the day it was carried over."""
+    if invoice.opening_balance:
+        return True
+    return (
+        invoice.credits_id is not None and Invoice.objects.filter(pk=invoice.credits_id, opening_balance=True).exists()
+    )
 
 
 def add_payment(payment: Payment) -> None:
@@ -98,7 +111,8 @@ def rebuild_sql() -> list[tuple[str, list]]:
             SELECT i.issue_date, i.kind, COALESCE(l.vet_id, 0), l.category, COALESCE(l.product_id, 0),
                    SUM(l.net), SUM(l.tax), SUM(l.gross), SUM(l.quantity), COUNT(*)
               FROM {t["line"]} l JOIN {t["invoice"]} i ON i.id = l.invoice_id
-             WHERE i.status IN ({issued})
+              LEFT JOIN {t["invoice"]} c ON c.id = i.credits_id
+             WHERE i.status IN ({issued}) AND NOT i.opening_balance AND (c.id IS NULL OR NOT c.opening_balance)
              GROUP BY i.issue_date, i.kind, COALESCE(l.vet_id, 0), l.category, COALESCE(l.product_id, 0)
             """,  # noqa: S608 - table names from the models; values are parameters
             list(ISSUED),

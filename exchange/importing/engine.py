@@ -100,6 +100,10 @@ class Run:
     # id)}}), the breeds found or added, and the duplicate keys of the clients already recorded.
     records: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)
     breeds: dict[tuple[int, str], Breed] = field(default_factory=dict)
+    # Dry run: species and breeds the practice's list did not have when the run first looked; each row adds them
+    # again in its own rolled-back transaction, without looking first (on PostgreSQL every rolled-back row leaves a
+    # dead copy behind, which a look-up by name would read again and again).
+    adding: set[Any] = field(default_factory=set)
     client_keys: ClientKeys | None = None
     after_row: list[Callable[[], None]] = field(default_factory=list)  # cache updates kept once the row is written
 
@@ -373,10 +377,12 @@ def _species(run: Run, name: str) -> Species:
     found = run.species.get(key)
     if found is not None:
         return found
-    species = Species.objects.filter(name__iexact=name.strip()).first()
+    species = Species.objects.filter(name__iexact=name.strip()).first() if key not in run.adding else None
     if species is not None:
         run.species[key] = species
         return species
+    if run.dry_run:
+        run.adding.add(key)
     if f"species:{key}" not in run.warned:
         run.warned.add(f"species:{key}")
         run.warn(f"New species “{name.strip()}” added to the practice's list.")
@@ -393,10 +399,17 @@ def _breed(run: Run, species: Species, name: str) -> Breed | None:
     found = run.breeds.get(key)
     if found is not None:
         return found
-    breed = Breed.objects.filter(species=species, name__iexact=name.strip()).first()
+    new_species = species.name.strip().lower() in run.adding  # added in this row: none of its breeds exist
+    breed = (
+        Breed.objects.filter(species=species, name__iexact=name.strip()).first()
+        if key not in run.adding and not new_species
+        else None
+    )
     if breed is not None:
         run.breeds[key] = breed
         return breed
+    if run.dry_run and not new_species:
+        run.adding.add(key)
     warned = f"breed:{species.name.lower()}:{name.strip().lower()}"
     if warned not in run.warned:
         run.warned.add(warned)

@@ -56,6 +56,8 @@ class Scope:
         q = Q(**{f"{prefix}status__in": ISSUED}) & (
             self.current(prefix, "issue_date") | self.last_year(prefix, "issue_date")
         )
+        # Opening balances carried over (and their credit notes) are owed money, not revenue (as in the summaries).
+        q &= Q(**{f"{prefix}opening_balance": False}) & ~Q(**{f"{prefix}credits__opening_balance": True})
         if self.params.payor_ids:
             claimed = sharing_claims().filter(policy__payor_id__in=self.params.payor_ids).values("invoice_id")
             q &= Q(**{f"{prefix}kind": Invoice.Kind.INVOICE, f"{prefix}pk__in": claimed}) | Q(

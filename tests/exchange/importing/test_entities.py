@@ -17,11 +17,16 @@ from clients.models import Client
 from clinical.models import Vaccination
 from exchange.importing import services
 from exchange.models import ImportIssue, ImportJob
-from invoicing.models import Invoice, InvoiceLine, Payment, Product
+from invoicing import summaries
+from invoicing.models import Invoice, InvoiceLine, Payment, Product, RevenueDay, RevenueMonth
 from invoicing.selectors import client_balance, client_statement
+from invoicing.services import credit_note_issue
 from reminders.models import Reminder
 from reminders.services import reminder_create
+from reports.base import ReportParams
+from reports.builders.dashboard import revenue_between
 from reports.builders.receivables import receivables_as_of
+from reports.builders.revenue import Scope
 from tests.appointments.conftest import consult, monday, vet  # noqa: F401 - shared fixtures
 from tests.exchange.practice import rabies_type, worming  # noqa: F401 - shared fixtures
 from tests.factories import AnimalFactory
@@ -286,6 +291,13 @@ def test_opening_balances_are_documents_the_account_statement_and_receivables_sh
     assert receivables.clients[smith.pk]["balance"] == Decimal("123.46")
     assert receivables.clients[smith.pk]["overdue"] == Decimal("123.46")  # owed since the day it was struck
     assert receivables.clients[jones.pk]["credit"] == Decimal("-20.00")
+    # Owed from before, not sold today: no revenue on the day it was carried over, nor when the summaries are
+    # filled again from the documents, nor in the revenue report's own reading of the documents.
+    assert invoice.opening_balance
+    assert revenue_between(as_of, today) == Decimal("0.00") and not RevenueDay.objects.exists()
+    summaries.rebuild()
+    assert not RevenueDay.objects.exists() and not RevenueMonth.objects.exists()
+    assert not Invoice.objects.filter(Scope(ReportParams(start=as_of, end=today)).documents()).exists()
 
     again = run(manager, {"opening_balances.csv": balances})
     assert (again.created_count, again.unchanged_count, again.error_count) == (0, 3, 2)
@@ -294,6 +306,12 @@ def test_opening_balances_are_documents_the_account_statement_and_receivables_sh
     assert "carried over before" in message and "credit note" in message
     assert Invoice.objects.filter(client=smith).count() == 1
     assert client_balance(client=smith).balance == Decimal("123.46")
+    # Written off with a credit note: the balance goes, and revenue does not go below nothing either.
+    credit_note_issue(invoice=invoice, by=manager, reason="Written off")
+    assert client_balance(client=smith).balance == Decimal("0.00")
+    assert revenue_between(as_of, today) == Decimal("0.00") and not RevenueDay.objects.exists()
+    summaries.rebuild()
+    assert not RevenueDay.objects.exists()
 
 
 def test_an_older_dose_typed_in_after_a_newer_one_renews_nothing(manager, vet, rabies, rabies_type):  # noqa: F811
