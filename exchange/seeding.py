@@ -103,7 +103,7 @@ def seed_partner_token(ctx: SeedContext) -> None:
         user=ctx.staff["vet"], name=PARTNER_APP, by=ctx.staff["manager"], scopes=PARTNER_SCOPES
     )
     ctx.out.write(f"  {PARTNER_APP} (shown once): {secret}\n")
-    ctx.counts["API tokens"] = 1
+    ctx.counts["partner API token"] = 1
 
 
 DEMO_STEPS: list[Step] = [seed_import, seed_webhooks, seed_partner_token]

@@ -271,7 +271,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
         parser.add_argument("--scale", choices=["demo", "practice"], default="demo")
         parser.add_argument(
-            "--reset", action="store_true", help="Delete all clients, animals, audit entries and the demo staff first."
+            "--reset",
+            action="store_true",
+            help="Delete all clients, animals, audit entries, imports, webhooks, API tokens and the demo staff first.",
         )
         parser.add_argument(
             "--skip",
