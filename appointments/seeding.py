@@ -454,8 +454,14 @@ def seed_appointments(ctx: SeedContext) -> None:
     patients = list(
         Animal.objects.order_by("pk").values_list("pk", "owner_id", "date_of_birth", "deceased_on", "is_active")
     )
-    alive = [(pk, owner, born, died or dt.date.max) for pk, owner, born, died, _active in patients]
-    bookable = [(pk, owner, born, dt.date.max) for pk, owner, born, died, active in patients if active and not died]
+    # An unknown birthday (none at practice scale) does not keep a patient out of any day.
+    no_birthday = dt.date.min
+    alive = [(pk, owner, born or no_birthday, died or dt.date.max) for pk, owner, born, died, _active in patients]
+    bookable = [
+        (pk, owner, born or no_birthday, dt.date.max)
+        for pk, owner, born, died, active in patients
+        if active and not died
+    ]
 
     def patient(day: dt.date, future: bool) -> tuple[int, int]:
         pool = bookable if future else alive

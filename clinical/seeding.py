@@ -17,15 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 
 from django.utils import timezone
 
-from vetpms.management.seeding.common import SeedContext, Step
+from vetpms.management.seeding.common import SeedContext, Step, services_at
 
 # --- Reference lists ----------------------------------------------------------------------------------------------
 
@@ -223,19 +222,6 @@ PROBLEMS = [
 ]
 
 
-class _Clock:
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
-        from vetpms.timeutils import to_local
-
-        return to_local(self.at).date()
-
-
 @contextmanager
 def services_clock(at: dt.datetime) -> Iterator[None]:
     """Write as if it were ``at``: the clocks of the services a visit goes through, and nothing else."""
@@ -244,10 +230,8 @@ def services_clock(at: dt.datetime) -> Iterator[None]:
     from invoicing import services as invoicing_services
     from reminders import services as reminder_services
 
-    clock = _Clock(min(at, timezone.now()))
-    with ExitStack() as stack:
-        for module in (clinical_services, animal_services, invoicing_services, reminder_services):
-            stack.enter_context(mock.patch.object(module, "timezone", clock))
+    modules = [clinical_services, animal_services, invoicing_services, reminder_services]
+    with services_at(min(at, timezone.now()), modules):
         yield
 
 
@@ -328,8 +312,8 @@ def seed_consultations(ctx: SeedContext) -> None:
     )
     unsigned_day = ctx.today - dt.timedelta(days=2)
     unsigned = next((a for a in reversed(completed) if to_local(a.start).date() <= unsigned_day), None)
-    lines: dict[int, list[Any]] = {}
-    latest: dict[tuple[int, int], dt.date] = {}  # the last day each animal was charged each vaccine
+    lines: dict[int | None, list[Any]] = {}  # by appointment (the query asks for charges of appointments only)
+    latest: dict[tuple[int | None, int | None], dt.date] = {}  # the last day each animal was charged each vaccine
     for line in InvoiceLine.objects.filter(appointment__in=completed).select_related("product"):
         lines.setdefault(line.appointment_id, []).append(line)
         key = (line.animal_id, line.product_id)

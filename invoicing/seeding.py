@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from unittest import mock
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +25,15 @@ from django.utils import timezone
 
 from appointments.seeding import HISTORY_DAYS, practice_first_day
 from invoicing import calc
-from vetpms.management.seeding.common import SeedContext, Step, analyse_tables, bulk, reserve_ids
+from vetpms.management.seeding.common import (
+    SeedContext,
+    Step,
+    analyse_tables,
+    bulk,
+    insert_rows,
+    reserve_ids,
+    services_at,
+)
 from vetpms.money import ZERO, quantize_money
 
 # code -> (name, category, unit, unit price in GBP, tax category code). UK high-street prices of 2026; vet services,
@@ -172,21 +179,6 @@ INSURED_ANIMALS = 7
 CLAIM_FATES = ["settled", "accepted", "submitted", "partly_accepted", "declined", "settled", "submitted"]
 
 
-class _Clock:
-    """``django.utils.timezone`` as the invoicing services see it, stopped at ``at``."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
-        from vetpms.timeutils import to_local
-
-        return to_local(self.at).date()
-
-
 @contextmanager
 def services_clock(at: dt.datetime) -> Iterator[None]:
     """Issue documents on the day they belong to. ``invoice_finalise`` dates and numbers an invoice "now"; a
@@ -196,8 +188,7 @@ def services_clock(at: dt.datetime) -> Iterator[None]:
     from invoicing import services
     from reminders import services as reminder_services
 
-    clock = _Clock(at)
-    with mock.patch.object(services, "timezone", clock), mock.patch.object(reminder_services, "timezone", clock):
+    with services_at(at, [services, reminder_services]):
         yield
 
 
@@ -308,8 +299,8 @@ def seed_corrections(ctx: SeedContext) -> None:
     voided = older[len(older) // 3]
     tablets = InvoiceLine.objects.filter(invoice__in=older[len(older) // 2 :], unit="tablet", quantity__gte=10)
     line = tablets.select_related("invoice").order_by("invoice__issue_date", "pk").first()
-    corrections = [(voided.finalised_at + dt.timedelta(hours=1), voided, None)]
-    if line is not None:
+    corrections: list[tuple[dt.datetime, Any, Any]] = [(voided.finalised_at + dt.timedelta(hours=1), voided, None)]
+    if line is not None and line.invoice.finalised_at is not None:  # (an issued invoice's line: it is set)
         when = line.invoice.finalised_at + dt.timedelta(days=ctx.rng.randint(1, 4))
         corrections.append((min(when, timezone.now()), line.invoice, line))
     for at, invoice, line in sorted(corrections, key=lambda c: c[0]):
@@ -354,7 +345,7 @@ def seed_insurance(ctx: SeedContext) -> None:
     credited = set(
         InvoiceLine.objects.filter(credited_line__isnull=False).values_list("credited_line__invoice", flat=True)
     )
-    claimable: dict[int, list] = {}
+    claimable: dict[int | None, list] = {}  # by animal (lines with an animal only)
     for invoice in ctx.invoices:
         if invoice.status != "finalised" or invoice.pk in credited:
             continue
@@ -463,28 +454,6 @@ VOID_CHANCE = 0.003  # charged to the wrong client: voided by a full credit note
 DISCOUNT_CHANCE = 0.04  # a 10% loyalty discount on the whole bill
 
 
-def _columns(model, fields: list[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in fields]
-
-
-def _write(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``fields`` order): COPY on PostgreSQL, executemany elsewhere."""
-    from django.db import connection
-
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _columns(model, fields))
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
-
-
 def _issue(rows: list[tuple[int, int, str]]) -> None:
     """Draft -> finalised (or void) with its number, one statement per batch. The documents were written as
     drafts so that their lines could be inserted (the triggers of migration 0002 refuse lines on issued
@@ -556,11 +525,11 @@ def seed_policies(ctx: SeedContext) -> None:
 
     payors = list(Payor.objects.order_by("name"))
     first = practice_first_day(ctx)
-    rows = []
+    rows: list[Policy] = []
     for pk, born, died in Animal.objects.order_by("pk").values_list("pk", "date_of_birth", "deceased_on"):
         if ctx.rng.random() >= INSURED_SHARE:
             continue
-        start = max(first, born) + dt.timedelta(days=ctx.rng.randint(0, 2000))
+        start = max(first, born or first) + dt.timedelta(days=ctx.rng.randint(0, 2000))
         if start > (died or ctx.today):
             continue
         payor = payors[len(rows) % len(payors)]
@@ -608,6 +577,8 @@ class _Ledger:
         self.allocations: list[tuple] = []
         self.issue: list[tuple[int, int, str]] = []
         self.credit_notes: list[dict] = []  # written last, numbered in date order
+        self.next_claim = 0  # the next reserved primary keys (set once the keys are reserved)
+        self.next_payment = 0
         self.totals = {"invoices": 0, "lines": 0, "claims": 0, "payments": 0}
 
     def number(self, prefix: str, day: dt.date) -> tuple[str, int]:
@@ -619,13 +590,13 @@ class _Ledger:
         from invoicing.models import Allocation, Claim, ClaimLine, Invoice, InvoiceLine, Payment
 
         with transaction.atomic():
-            _write(Invoice, INVOICE_FIELDS, self.invoices)
-            _write(InvoiceLine, LINE_FIELDS, self.lines)
+            insert_rows(Invoice, INVOICE_FIELDS, self.invoices)
+            insert_rows(InvoiceLine, LINE_FIELDS, self.lines)
             _issue(self.issue)
-            _write(Claim, CLAIM_FIELDS, self.claims)
-            _write(ClaimLine, CLAIM_LINE_FIELDS, self.claim_lines)
-            _write(Payment, PAYMENT_FIELDS, self.payments)
-            _write(Allocation, ALLOCATION_FIELDS, self.allocations)
+            insert_rows(Claim, CLAIM_FIELDS, self.claims)
+            insert_rows(ClaimLine, CLAIM_LINE_FIELDS, self.claim_lines)
+            insert_rows(Payment, PAYMENT_FIELDS, self.payments)
+            insert_rows(Allocation, ALLOCATION_FIELDS, self.allocations)
         self.totals["invoices"] += len(self.invoices)
         self.totals["lines"] += len(self.lines)
         self.totals["claims"] += len(self.claims)
@@ -703,8 +674,8 @@ def seed_invoices(ctx: SeedContext) -> None:
         )
     }  # fmt: skip
     rates: dict[int, list[tuple]] = {}
-    for rate in TaxRate.objects.order_by("valid_from"):
-        rates.setdefault(rate.category_id, []).append((rate.valid_from, rate.valid_until or dt.date.max, rate.rate))
+    for row in TaxRate.objects.order_by("valid_from"):
+        rates.setdefault(row.category_id, []).append((row.valid_from, row.valid_until or dt.date.max, row.rate))
 
     def rate_on(category_id: int, day: dt.date) -> Decimal:
         for start, until, rate in rates[category_id]:
@@ -843,7 +814,9 @@ class _Gross:
     gross: Decimal
 
 
-def _claim(ledger: _Ledger, policy, invoice_id: int, lines: list[tuple], claimed: Decimal, day: dt.date):
+def _claim(
+    ledger: _Ledger, policy: Any, invoice_id: int, lines: list[tuple], claimed: Decimal, day: dt.date
+) -> tuple[str, Decimal]:
     """A claim for every line of an insured pet's bill, in a state that fits its age; returns (status, the
     insurer's share as the balance counts it). Settled claims come with the insurer's payment."""
     rng, today = ledger.ctx.rng, ledger.ctx.today
@@ -854,16 +827,20 @@ def _claim(ledger: _Ledger, policy, invoice_id: int, lines: list[tuple], claimed
         status = "accepted" if roll < 0.4 else ("settled" if roll < 0.8 else "submitted")
     else:
         status = "draft" if roll < 0.3 else ("submitted" if roll < 0.9 else "accepted")
-    accepted = None
-    submitted = decided = settled = None
+    accepted: Decimal | None = None
+    submitted: dt.date | None = None
+    decided: dt.date | None = None
+    settled: dt.date | None = None
     if status != "draft":
         submitted = min(today, day + dt.timedelta(days=rng.randint(1, 5)))
-    if status in ("accepted", "settled", "partly_settled", "declined"):
-        decided = min(today, submitted + dt.timedelta(days=rng.randint(7, 30)))
-        accepted = {"declined": ZERO, "partly_settled": quantize_money(claimed * Decimal("0.75"))}.get(status, claimed)
-    if status in ("settled", "partly_settled"):
-        settled = min(today, decided + dt.timedelta(days=rng.randint(3, 14)))
-        status = "settled"
+        if status in ("accepted", "settled", "partly_settled", "declined"):
+            decided = min(today, submitted + dt.timedelta(days=rng.randint(7, 30)))
+            accepted = {"declined": ZERO, "partly_settled": quantize_money(claimed * Decimal("0.75"))}.get(
+                status, claimed
+            )
+            if status in ("settled", "partly_settled"):
+                settled = min(today, decided + dt.timedelta(days=rng.randint(3, 14)))
+                status = "settled"
     share = ZERO if status in ("draft", "declined") else (claimed if accepted is None else accepted)
     paid = accepted if settled else ZERO
     reference = f"{policy.payor.reference[:3]}-C{ledger.next_claim:07d}" if decided else ""

@@ -9,8 +9,9 @@ invoices oldest first unless chosen, and what is left is client credit. Balances
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -797,7 +798,14 @@ def policy_save(*, by: User, data: dict[str, Any], policy: Policy | None = None)
     return audit.save_fields(obj=policy or Policy(), data=data, allowed=POLICY_FIELDS, by=by)
 
 
-def claim_amount(*, lines: list[InvoiceLine], policy: Policy) -> Decimal:
+class _Priced(Protocol):
+    """What ``claim_amount`` reads of a line (the practice-scale seeding passes its rows before they are saved)."""
+
+    @property
+    def gross(self) -> Decimal: ...
+
+
+def claim_amount(*, lines: Iterable[_Priced], policy: Policy) -> Decimal:
     """What the insurer is asked for: the lines' gross less the excess, less the co-pay share; never negative."""
     gross = sum((line.gross for line in lines), ZERO)
     after_excess = max(ZERO, gross - policy.excess)

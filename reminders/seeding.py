@@ -13,7 +13,6 @@ import datetime as dt
 import random
 import time
 from dataclasses import dataclass, field, replace
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -200,7 +199,7 @@ def outbox_history(
     from django.conf import settings
 
     from reminders.models import PLACEHOLDER, ReminderDelivery, ReminderRun
-    from reminders.sending import channel_for, message_id
+    from reminders.sending import channel_for, message_id_for
     from vetpms.timeutils import practice_tz
 
     tz = practice_tz()
@@ -246,8 +245,10 @@ def outbox_history(
             }
             subject = _fill(PLACEHOLDER, types[items[0].type_id].subject, values)
             clock += dt.timedelta(milliseconds=rng.randint(20, 400))
-            followed = None
-            channel, reason = channel_for(owner)  # type: ignore[arg-type]  # an Addressee reads like a Client
+            followed: dt.datetime | None = None
+            sent_at: dt.datetime | None
+            delivery: tuple
+            channel, reason = channel_for(owner)
             if channel == "email":
                 attempts, sent_at, error = 1, clock, ""
                 if rng.random() < 0.01:  # a permanent rejection: failed at once, not retried
@@ -258,7 +259,7 @@ def outbox_history(
                     if rng.random() < 0.03:  # a temporary failure first, sent on the retry
                         attempts, sent_at = 2, clock + dt.timedelta(minutes=5)
                     sent += 1
-                stamp = message_id(SimpleNamespace(pk=delivery_id, created_at=clock)) if sent_at else ""
+                stamp = message_id_for(delivery_id, clock) if sent_at else ""
                 subject = subject if sent_at else ""  # the job records the subject it sent
                 delivery = (delivery_id, client_id, run_id, "email", status, "", owner.email, subject, stamp,
                             attempts, clock, sent_at, error, None, None, "", clock, sent_at or clock)  # fmt: skip
@@ -707,12 +708,12 @@ def seed_reminders(ctx: SeedContext) -> None:
     open_until: dict[int, dt.date | None] = {}  # the day each animal's last recall closed (None: still open)
     tz = practice_tz_cached()
     for pk, animal, start in dental.values_list("pk", "animal_id", "start").iterator(chunk_size=10_000):
-        pet, day = by_pk.get(animal), start.astimezone(tz).date()
-        if pet is None or day < pet.joined or (pet.stop is not None and day >= pet.stop):
+        patient, day = by_pk.get(animal), start.astimezone(tz).date()
+        if patient is None or day < patient.joined or (patient.stop is not None and day >= patient.stop):
             continue
         if animal in open_until and (open_until[animal] is None or open_until[animal] > day):
             continue  # a recheck is still pending: the hook creates none
-        closed, _fate = writer.close(pet, recall, recall.next_due(day), day, "recall", appointment=pk)
+        closed, _fate = writer.close(patient, recall, recall.next_due(day), day, "recall", appointment=pk)
         open_until[animal] = closed
     writer.place(reserve_ids(Reminder, len(writer.rows)))
     for start in range(0, len(writer.rows), 50_000):
@@ -736,7 +737,7 @@ def seed_reminders(ctx: SeedContext) -> None:
     )
     with transaction.atomic():
         write_outbox(outbox)
-    statuses = {}
+    statuses: dict[str, int] = {}
     for row in writer.rows:
         statuses[row[4]] = statuses.get(row[4], 0) + 1
     ctx.out.write(

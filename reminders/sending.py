@@ -44,6 +44,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -72,7 +73,17 @@ def local_today(at: dt.datetime | None = None) -> dt.date:
     return to_local(at or timezone.now()).date()
 
 
-def channel_for(client: Client) -> tuple[str, str]:
+class Reachable(Protocol):
+    """What ``channel_for`` reads of an owner: a Client, or the lighter row the practice-scale seeding keeps."""
+
+    @property
+    def reminder_consent(self) -> bool: ...
+
+    @property
+    def email(self) -> str: ...
+
+
+def channel_for(client: Reachable) -> tuple[str, str]:
     """(channel, reason): an owner is emailed only with consent and an address."""
     if not client.reminder_consent:
         return Delivery.Channel.NONE, "no consent to reminder emails"
@@ -402,8 +413,13 @@ def claim_batch(
 
 def message_id(delivery: Delivery) -> str:
     """Stable per delivery: a copy sent again after a crash carries the same Message-ID."""
+    return message_id_for(delivery.pk, delivery.created_at)
+
+
+def message_id_for(pk: int, created_at: dt.datetime) -> str:
+    """The Message-ID of the delivery ``pk`` made at ``created_at`` (the seeding writes it before the row exists)."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "vetpms.invalid"
-    return f"<reminder-{delivery.pk}-{delivery.created_at:%Y%m%d}@{domain}>"
+    return f"<reminder-{pk}-{created_at:%Y%m%d}@{domain}>"
 
 
 def build_message(delivery: Delivery, notices: list[Notice], *, connection=None) -> EmailMultiAlternatives:

@@ -9,7 +9,7 @@ the receiver can change its copy without losing a message.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -55,7 +55,11 @@ def endpoint_create(
     """A new endpoint and its secret (the only time the secret is handed out)."""
     errors: dict[str, list[str]] = {}
     checked: dict[str, Any] = {}
-    for name, check, value in (("url", check_url, url), ("event_types", check_event_types, event_types)):
+    checks: list[tuple[str, Callable[[Any], object], Any]] = [
+        ("url", check_url, url),
+        ("event_types", check_event_types, event_types),
+    ]
+    for name, check, value in checks:
         try:
             checked[name] = check(value)
         except ValidationError as exc:

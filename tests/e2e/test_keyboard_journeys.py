@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from animals.models import Animal
@@ -81,6 +82,21 @@ def type_here(page, text: str) -> None:
     page.keyboard.type(text, delay=15)
 
 
+def pick_first_result(page, results: str, text: str, *, shows: str = "") -> None:
+    """In the search box that has the focus: type ``text``, arrow down to the first of the ``results`` (it takes
+    the focus, with a ring; it reads ``shows`` when given) and press Enter on it."""
+    type_here(page, text)
+    first = page.locator(results).first
+    if shows:
+        expect(first).to_contain_text(shows)
+    else:
+        expect(first).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(first).to_be_focused()
+    assert page.evaluate(RING), f"the first of {results} has the focus but no visible ring"
+    page.keyboard.press("Enter")
+
+
 def test_skip_link_goes_past_the_menu_to_the_page(page, log_in, practice):
     log_in("rita", PASSWORD)
     page.goto("/clients/")
@@ -129,14 +145,11 @@ def test_receptionist_registers_a_client_and_pet_and_books_it_by_keyboard(page, 
     # Booking: the pet search walks with the arrow keys, Enter opens the pet's booking page; a slot is a button.
     page.goto("/appointments/new/")
     expect(page.locator("#pet-q")).to_be_focused()
-    type_here(page, "Pippin")
-    results = page.locator("#pet-results a.list-group-item-action")
-    expect(results.first).to_be_visible()
-    page.keyboard.press("ArrowDown")
-    expect(results.first).to_be_focused()
-    assert page.evaluate(RING)
-    page.keyboard.press("Enter")
+    pick_first_result(page, "#pet-results a.list-group-item-action", "Pippin")
     page.wait_for_url(re.compile(rf"/appointments/new/{pet.pk}/"))
+    # Tomorrow's book: late in the evening today has no free time left.
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    page.goto(f"/appointments/new/{pet.pk}/?date={tomorrow.isoformat()}")
     expect(page.locator(".slot-btn").first).to_be_visible()
     tab_to(page, ".slot-btn")
     page.keyboard.press("Enter")
@@ -170,12 +183,7 @@ def test_invoice_line_and_payment_by_keyboard(page, log_in, practice):
     # the keyboard is back in the search for the next one.
     page.goto(f"/invoices/{draft.pk}/")
     tab_to(page, "#product-q")
-    type_here(page, "Cons")
-    results = page.locator("#product-results .list-group-item-action")
-    expect(results.first).to_be_visible()
-    page.keyboard.press("ArrowDown")
-    expect(results.first).to_be_focused()
-    page.keyboard.press("Enter")
+    pick_first_result(page, "#product-results .list-group-item-action", "Cons")
     quantity = page.locator("#line-form input[name=quantity]")
     expect(quantity).to_be_focused()
     page.keyboard.press("Enter")
@@ -215,12 +223,7 @@ def test_vet_works_through_a_consultation_by_keyboard(page, log_in, practice):
 
     # A diagnosis: search, arrow, Enter; the section is redrawn and the keyboard is back in its search box.
     tab_to(page, "#diagnosis-q")
-    type_here(page, "Otit")
-    result = page.locator("#diagnosis-results .list-group-item-action").first
-    expect(result).to_be_visible()
-    page.keyboard.press("ArrowDown")
-    expect(result).to_be_focused()
-    page.keyboard.press("Enter")
+    pick_first_result(page, "#diagnosis-results .list-group-item-action", "Otit")
     expect(page.locator("#diagnoses")).to_contain_text("VeNom 1234")
     expect(page.locator("#diagnosis-q")).to_be_focused()
     assert ConsultationDiagnosis.objects.filter(consultation=consultation).count() == 1
@@ -234,12 +237,7 @@ def test_vet_works_through_a_consultation_by_keyboard(page, log_in, practice):
 
     # A charge: search, arrow, Enter; back in the charge search.
     tab_to(page, "#charge-q")
-    type_here(page, "Consult")
-    charge = page.locator("#charge-results .list-group-item-action").first
-    expect(charge).to_contain_text("Consultation")
-    page.keyboard.press("ArrowDown")
-    expect(charge).to_be_focused()
-    page.keyboard.press("Enter")
+    pick_first_result(page, "#charge-results .list-group-item-action", "Consult", shows="Consultation")
     expect(page.locator("#charges table")).to_contain_text("Consultation")
     expect(page.locator("#charge-q")).to_be_focused()
 
@@ -248,11 +246,6 @@ def test_vet_works_through_a_consultation_by_keyboard(page, log_in, practice):
     tab_to(page, "#medicines summary", backwards=True)
     page.keyboard.press("Enter")
     tab_to(page, "#medicine-q")
-    type_here(page, "Melox")
-    medicine = page.locator("#medicine-results .list-group-item-action").first
-    expect(medicine).to_be_visible()
-    page.keyboard.press("ArrowDown")
-    expect(medicine).to_be_focused()
-    page.keyboard.press("Enter")
+    pick_first_result(page, "#medicine-results .list-group-item-action", "Melox")
     expect(page.locator("#id_product_label")).to_contain_text("Meloxicam")
     expect(page.locator("#medicine-q")).to_be_focused()

@@ -7,15 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from invoicing.models import Product
 from reports.base import ReportParams
 from reports.builders.receivables import receivables_as_of
 from reports.builders.revenue import revenue
+from tests.factories import UserFactory
+from tests.reference_data import ensure_reference_data
+from tests.reports.conftest import Books, Clock
+from vetpms.models import Role
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -48,8 +55,47 @@ def as_day(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+@dataclass(frozen=True)
+class Shared:
+    vets: tuple
+    rng_state: object  # the random source as the books left it: the tests draw their periods from it
+    now: dt.datetime  # where the books left the clock
+
+
+@pytest.fixture(scope="module")
+def shared_books(django_db_setup, django_db_blocker) -> Iterator[Shared]:
+    """The random books, made once for the module in a transaction rolled back when the module is done; each test
+    runs in a savepoint within it (pytest-django's per-test transaction), so what a test writes is undone before
+    the next. The tests only read them."""
+    with django_db_blocker.unblock(), transaction.atomic(), pytest.MonkeyPatch.context() as patch:
+        ensure_reference_data()
+        keeper = UserFactory(username="bookkeeper", first_name="Bea", last_name="Keeper", role=Role.MANAGER)
+        ng = UserFactory(username="ng", first_name="Amy", last_name="Ng", role=Role.VET).vet
+        shah = UserFactory(username="shah", first_name="Raj", last_name="Shah", role=Role.VET).vet
+        rng = _fill(Books(Clock(patch), keeper), (ng, shah))
+        shared = Shared(vets=(ng, shah), rng_state=rng.getstate(), now=timezone.now())
+        patch.undo()
+        yield shared
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def random_books(books, vets):
+def vets(shared_books) -> tuple:
+    """The two vets of the shared books (Ng and Shah)."""
+    return shared_books.vets
+
+
+@pytest.fixture
+def random_books(shared_books, monkeypatch) -> random.Random:
+    """The shared books, seen with the clock where making them left it; returns the random source in the state
+    they left it (each test draws the same periods as if it had made them itself)."""
+    monkeypatch.setattr(timezone, "now", lambda: shared_books.now)
+    rng = random.Random()
+    rng.setstate(shared_books.rng_state)
+    return rng
+
+
+def _fill(books: Books, vets: tuple) -> random.Random:
     rng = random.Random(20250331)
     ng, shah = vets
     invoices = []

@@ -104,30 +104,47 @@ class Demo:
     output: str  # what the command printed
 
 
+def _stop_clock(at: dt.datetime):
+    """``timezone.now()`` (and so ``timezone.localdate()``) answers ``at`` until the patch ends."""
+    return mock.patch("django.utils.timezone.now", return_value=at)
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker) -> Iterator[Demo]:
     """The whole demo (``seed_demo --seed 2026``, what ``make demo`` builds), once for the module, rolled back after.
 
     The part of today already gone depends on the time of day the demo is built (which of today's visits are
     completed and charged), so it is built with the clock stopped at one instant: building it again at that
-    instant gives the same data (the determinism test), whatever the machine's load.
+    instant gives the same data (the determinism test), whatever the machine's load. The tests look at it with
+    the clock still stopped there (``stopped_clock``).
     """
     with django_db_blocker.unblock(), transaction.atomic():
         ensure_reference_data()  # the migrations' rows, whatever ran before this module
         built_at = timezone.now()
-        with mock.patch("django.utils.timezone.now", return_value=built_at):
+        with _stop_clock(built_at):
             output = _seed("--seed", "2026")
         yield Demo(seed=2026, built_at=built_at, output=output)
         transaction.set_rollback(True)  # nothing of it outlives the module
+
+
+@pytest.fixture(autouse=True)
+def stopped_clock(request) -> Iterator[dt.datetime]:
+    """Every test of this module runs with the clock stopped: at the instant the shared demo was built for the
+    tests that look at it, else at the test's start. Their "today" is then the demo's ``today`` (the seeding's
+    ``SeedContext.today``, ``timezone.localdate()`` when it ran), even if the run crosses midnight in the
+    practice's time zone between building the demo and checking it; and "now" is where the demo's visits were
+    split into done and still to come."""
+    at = request.getfixturevalue("demo").built_at if "demo" in request.fixturenames else timezone.now()
+    with _stop_clock(at):
+        yield at
 
 
 @pytest.mark.django_db
 def test_seed_demo_is_deterministic_with_a_seed(demo):
     first, invoices, reminders = _names(), _invoicing(), _reminders()
     assert ReminderNotice.objects.exists()
-    # Built again at the instant the first build saw (on a busy machine minutes pass between them).
-    with mock.patch("django.utils.timezone.now", return_value=demo.built_at):
-        _seed("--seed", str(demo.seed), "--reset")  # empties the outbox too
+    # Built again at the instant the first build saw (the clock is stopped there: minutes pass between them).
+    _seed("--seed", str(demo.seed), "--reset")  # empties the outbox too
     assert _names() == first
     assert _invoicing() == invoices and invoices
     assert _reminders() == reminders and reminders
@@ -146,8 +163,8 @@ def test_seed_demo_creates_each_role_and_a_believable_practice(demo):
         assert f"{username}" in output and password in output
     assert {r for _f, _l, r, _p in DEMO_STAFF.values()} == set(Role.values)
     assert Vet.objects.filter(user__username__in=["vet", "vet2"]).count() == 2
-    assert Client.objects.count() == 60
-    assert Animal.objects.count() == 90
+    assert Client.objects.count() == 60 + 3  # and the three clients imported from the previous system
+    assert Animal.objects.count() == 90 + 4  # and their four pets
     assert Animal.objects.filter(deceased_on__isnull=False).exists()
     assert Animal.objects.filter(is_active=False).exists()
     assert Animal.objects.filter(ownerships__ended_at__isnull=False).exists()  # a transferred animal
@@ -522,13 +539,74 @@ def test_seed_demo_clinical_record_and_its_practice_scale_load(demo):
     assert not Consultation.objects.filter(status="draft", opened_at__lt=timezone.now() - dt.timedelta(days=2))
     vaccine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="vaccine")
     assert Vaccination.objects.filter(invoice_line__isnull=False).count() == vaccine_lines.count()
-    # Each booster's other components are vaccinations of their own, in the booster's price (no line of their own).
+    # Each booster's other components are vaccinations of their own, in the booster's price (no line of their own),
+    # except one the visit charged on its own line (a kennel cough dose): that one is recorded from its line.
+    charged_at: dict[int, set[str]] = {}
+    for appointment_id, code in vaccine_lines.filter(quantity__gt=0).values_list("appointment_id", "product__code"):
+        charged_at.setdefault(appointment_id, set()).add(code)
     components = sum(
-        len(parts) * vaccine_lines.filter(product__code=code).count() for code, parts in BOOSTER_COMPONENTS.items()
+        sum(part[0] not in charged_at[line.appointment_id] for part in BOOSTER_COMPONENTS[line.product.code])
+        for line in vaccine_lines.filter(product__code__in=BOOSTER_COMPONENTS, quantity__gt=0).select_related("product")
     )
     assert components and Vaccination.objects.filter(invoice_line__isnull=True).count() == components
+    assert Vaccination.objects.filter(invoice_line__isnull=True, product__code="VAC-KC").exists()
     medicine_lines = InvoiceLine.objects.filter(appointment__isnull=False, product__category="medication")
     take_home = [pk for pk in medicine_lines.values_list("pk", flat=True) if pk % TAKE_HOME_EVERY == 0]
     assert 0 < Prescription.objects.count() == len(take_home) < medicine_lines.count()
     assert Consultation.objects.filter(diagnosis_links__isnull=False).distinct().count() > completed.count() // 2
     assert Reminder.objects.exists()  # emptied with the record (they point at vaccinations) and rebuilt
+
+
+# --- Interoperability: the import, the webhooks, the partner's token --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_demo_shows_an_import_two_webhooks_and_a_partner_fhir_token(demo, client):
+    """Made through their services: one finished import with its report, two endpoints with sealed secrets, a
+    read-only FHIR token whose secret the build printed once."""
+    from exchange import seeding
+    from exchange.models import ImportedRecord, ImportIssue, ImportJob, WebhookDelivery, WebhookEndpoint
+    from vetpms.models import ApiToken
+    from vetpms.scopes import Scopes
+
+    # The import: dry run, then applied; its report is the counts and the two refused rows.
+    job = ImportJob.objects.get()
+    assert (job.source_system, job.status, job.mode) == (seeding.SOURCE_SYSTEM, "applied", "apply")
+    assert job.checked_version == job.mapping_version and job.finished_at is not None
+    assert (job.rows_done, job.created_count, job.error_count, job.skipped_count) == (9, 7, 2, 0)
+    issues = {(i.file.filename, i.row_number, i.kind, i.column) for i in ImportIssue.objects.filter(job=job)}
+    assert ("clients.csv", 5, "error", "title") in issues  # "Sir" is not a title VetPMS has
+    assert {(f, n, k) for f, n, k, _c in issues} == {("clients.csv", 5, "error"), ("animals.csv", 6, "error")}
+    assert ImportedRecord.objects.filter(job=job).count() == 7
+    whitfield = Client.objects.get(last_name="Whitfield", first_name="Hannah")
+    assert sorted(whitfield.animals.values_list("name", flat=True)) == ["Biscuit", "Mittens"]
+    assert not Client.objects.filter(last_name="Tate").exists()
+    assert AuditEntry.objects.filter(action="import", object_id=str(job.pk)).exists()
+
+    # The webhooks: the secret stored only sealed (and readable by the app), one paused, nothing queued.
+    endpoints = list(WebhookEndpoint.objects.order_by("pk"))
+    assert [e.description for e in endpoints] == list(seeding.WEBHOOKS)
+    assert [e.enabled for e in endpoints] == [True, False]
+    for endpoint, (_path, event_types, _enabled) in zip(endpoints, seeding.WEBHOOKS.values(), strict=True):
+        assert endpoint.event_types == sorted(event_types)
+        assert endpoint.secret.startswith("whsec_") and "whsec_" not in endpoint.secret_encrypted
+        assert AuditEntry.objects.filter(action="create", object_id=str(endpoint.pk)).exists()
+    assert len({e.secret for e in endpoints}) == 2
+    assert not WebhookDelivery.objects.exists()
+
+    # The partner's token: only its hash is stored; FHIR reads of its types pass, other types, writes and the
+    # REST API are refused.
+    token = ApiToken.objects.get(name=seeding.PARTNER_APP)
+    secret = next(w for w in demo.output.split() if w.startswith(ApiToken.PREFIX))
+    assert token.key_hash == ApiToken.hash_secret(secret) and secret not in token.key_hash
+    assert token.user.username == "vet" and token.created_by.username == "manager"
+    scopes = Scopes.parse(token.scopes)
+    assert scopes.allows("Patient", "read") and scopes.allows("Immunization", "read")
+    assert not scopes.allows("Patient", "write") and not scopes.allows_all("read")
+    auth = {"Authorization": f"Bearer {secret}"}
+    biscuit = Animal.objects.get(owner=whitfield, name="Biscuit")
+    patients = client.get("/fhir/R4/Patient", {"identifier": biscuit.microchip}, headers=auth)
+    assert patients.status_code == 200, patients.content
+    assert [e["resource"]["id"] for e in patients.json()["entry"]] == [str(biscuit.pk)]
+    assert client.get("/fhir/R4/Invoice", headers=auth).status_code == 403
+    assert client.get("/api/v1/clients", headers=auth).status_code == 403

@@ -29,6 +29,7 @@ from animals import seeding as animals
 from appointments import seeding as appointments
 from clients import seeding as clients
 from clinical import seeding as clinical
+from exchange import seeding as exchange
 from invoicing import seeding as invoicing
 from reminders import seeding as reminders
 from vetpms.management.seeding.common import (
@@ -161,6 +162,23 @@ def clinical_models() -> list:
     ]
 
 
+def exchange_models() -> list:
+    """The imports and webhooks, dependants first (an import's job is the demo manager's: it goes before the staff)."""
+    from exchange.models import (
+        ImportedRecord,
+        ImportFile,
+        ImportIssue,
+        ImportJob,
+        SavedMapping,
+        WebhookAttempt,
+        WebhookDelivery,
+        WebhookEndpoint,
+    )
+
+    webhooks = [WebhookAttempt, WebhookDelivery, WebhookEndpoint]
+    return [ImportIssue, ImportedRecord, ImportFile, ImportJob, SavedMapping, *webhooks]
+
+
 def reset_models() -> list:
     """Models emptied by --reset, dependants first. Later issues put their own models at the front."""
     from animals.models import Animal, Ownership, Weight
@@ -176,7 +194,18 @@ def reset_models() -> list:
     from vetpms.models import ApiToken, AuditEntry
 
     books = [AppointmentEvent, Appointment, CalendarFeed, BookException, WorkingHours, AppointmentType]
-    return [*clinical_models(), *invoicing_models(), AuditEntry, ApiToken, *books, Weight, Ownership, Animal, Client]
+    return [
+        *exchange_models(),
+        *clinical_models(),
+        *invoicing_models(),
+        AuditEntry,
+        ApiToken,
+        *books,
+        Weight,
+        Ownership,
+        Animal,
+        Client,
+    ]
 
 
 def demo_steps() -> list[Step]:
@@ -198,6 +227,7 @@ def demo_steps() -> list[Step]:
         *clinical.DEMO_STEPS,
         reminders.seed_reminder_activity,
         reminders.seed_reminder_history,
+        *exchange.DEMO_STEPS,  # last: the endpoints subscribe once the rest is built (no deliveries queued)
     ]
 
 
@@ -241,7 +271,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
         parser.add_argument("--scale", choices=["demo", "practice"], default="demo")
         parser.add_argument(
-            "--reset", action="store_true", help="Delete all clients, animals, audit entries and the demo staff first."
+            "--reset",
+            action="store_true",
+            help="Delete all clients, animals, audit entries, imports, webhooks, API tokens and the demo staff first.",
         )
         parser.add_argument(
             "--skip",

@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from types import ModuleType
+from typing import Any, Protocol
+from unittest import mock
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,13 +29,19 @@ DEMO_STAFF: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+class Out(Protocol):
+    """Where the steps report progress: the command's stdout (or a StringIO in tests)."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 @dataclass
 class SeedContext:
     """Handed to every step: the random source, the fixed 'today', and what earlier steps made."""
 
     rng: random.Random
     today: dt.date
-    out: TextIO
+    out: Out
     staff: dict[str, Any] = field(default_factory=dict)
     clients: list[Any] = field(default_factory=list)
     animals: list[Any] = field(default_factory=list)
@@ -46,7 +54,7 @@ class SeedContext:
     reminder_types: dict[str, Any] = field(default_factory=dict)  # by name
 
     @classmethod
-    def create(cls, *, seed: int, out: TextIO) -> SeedContext:
+    def create(cls, *, seed: int, out: Out) -> SeedContext:
         # Every date is an offset from today, so a demo looks current whenever it is built, while the names
         # and the offsets depend only on the seed.
         return cls(rng=random.Random(seed), today=timezone.localdate(), out=out)
@@ -63,6 +71,32 @@ def timed(ctx: SeedContext, label: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     ctx.out.write(f"  {label:<28} {time.perf_counter() - started:7.2f} s\n")
+
+
+class _StoppedClock:
+    """``django.utils.timezone`` as a services module sees it, stopped at ``at``."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def localdate(self, *args: Any, **kwargs: Any) -> dt.date:
+        from vetpms.timeutils import to_local
+
+        return to_local(self.at).date()
+
+
+@contextmanager
+def services_at(at: dt.datetime, modules: Iterable[ModuleType]) -> Iterator[None]:
+    """Run the services of ``modules`` as if it were ``at``: each sees its ``timezone`` stopped there (they date
+    and number what they write "now"), and nothing else is moved. The demo writes its past through them."""
+    clock = _StoppedClock(at)
+    with ExitStack() as stack:
+        for module in modules:
+            stack.enter_context(mock.patch.object(module, "timezone", clock))
+        yield
 
 
 def run_steps(ctx: SeedContext, steps: list[Step]) -> None:
@@ -150,9 +184,28 @@ def reserve_ids(model, count: int) -> int:
         return cursor.fetchone()[0] + 1
 
 
-def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples in ``fields`` order, written as given: no auto_now): COPY on PostgreSQL; elsewhere
-    each value prepared as the field would save it (SQLite stores datetimes as naive UTC text), then executemany."""
+# Internal types whose values SQLite stores as Django would save them without the field preparing them first
+# (integers, text, booleans, and decimals, which the backend adapts to text). Every other column (datetimes, made
+# naive UTC; dates; JSON) goes through the field's own preparation.
+STORED_AS_GIVEN = frozenset(
+    {
+        "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+        "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField", "CharField", "TextField",
+        "BooleanField", "DecimalField",
+    }
+)  # fmt: skip
+
+
+def _stored_as_given(field: Any) -> bool:
+    target = field.target_field if field.is_relation else field  # a foreign key stores its target's value
+    return target.get_internal_type() in STORED_AS_GIVEN
+
+
+def insert_rows(model: Any, fields: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples in ``fields`` order, written as given: no auto_now, no signals): one COPY on
+    PostgreSQL; elsewhere one executemany, each value the SQLite driver would not store as Django does (a
+    datetime, say) prepared by its field first, as a save would (SQLite keeps datetimes as naive UTC text). The
+    one bulk writer of every practice-scale step."""
     from django.db import connection
 
     if not rows:
@@ -166,10 +219,17 @@ def insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
                 for row in rows:
                     copy.write_row(row)
             return
-        prepare = [f.get_db_prep_save for f in model_fields]
-        prepared = [tuple(p(v, connection) for p, v in zip(prepare, row, strict=True)) for row in rows]
+        prepare = [(i, f.get_db_prep_save) for i, f in enumerate(model_fields) if not _stored_as_given(f)]
+
+        def prepared(row: tuple) -> list:
+            values = list(row)
+            for i, prep in prepare:
+                values[i] = prep(values[i], connection)
+            return values
+
         marks = ", ".join(["%s"] * len(fields))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)  # noqa: S608
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (a model's table and columns)
+        cursor.executemany(sql, [prepared(row) for row in rows] if prepare else rows)
 
 
 BATCH = 2_000
