@@ -211,6 +211,18 @@ def insert_rows(model: Any, fields: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     model_fields = [model._meta.get_field(name) for name in fields]
+    # A column the step does not list gets its field's default, as a save would give it: a field added to a model
+    # later (with a default) then never reaches COPY as NULL.
+    listed = {f.column for f in model_fields}
+    defaulted = [f for f in model._meta.concrete_fields if f.column not in listed and f.has_default()]
+    if defaulted:
+        model_fields += defaulted
+        fields = [*fields, *(f.name for f in defaulted)]
+        if any(callable(f.default) for f in defaulted):  # a token or a time: one of its own per row
+            rows = [(*row, *(f.get_default() for f in defaulted)) for row in rows]
+        else:
+            defaults = tuple(f.get_default() for f in defaulted)
+            rows = [(*row, *defaults) for row in rows]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     with connection.cursor() as cursor:
