@@ -196,8 +196,8 @@ def cleanup_throughput() -> int:
 
 INSERT_SQL = """
     INSERT INTO appointments_appointment (animal_id, client_id, vet_id, type_id, start, "end", reason, notes, status,
-        cancel_reason, outside_hours, booked_by_id, request_key, created_at, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, '', 'booked', '', false, %s, NULL, now(), now())
+        cancel_reason, outside_hours, booked_by_id, request_key, ical_sequence, created_at, updated_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, '', 'booked', '', false, %s, NULL, 0, now(), now())
 """
 
 
@@ -243,6 +243,9 @@ def booking_throughput(*, rows: list[Row], threads: int, type_, by) -> tuple[Res
     cleanup_throughput()
 
     n = len(rows)
+    if not booked_out.count("ok") or not bare_out.count("ok"):
+        failed = sorted({o for o in booked_out + bare_out if o != "ok"})
+        raise RuntimeError(f"booking throughput: nothing was booked by one of the two ways: {failed}")
     booked_rate, bare_rate = booked_out.count("ok") / booked_s, bare_out.count("ok") / bare_s
     other = sorted({o for o in booked_out + bare_out if o != "ok"})
     service = Result(
