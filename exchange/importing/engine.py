@@ -80,7 +80,7 @@ class Run:
     by: User
     dry_run: bool
     valid: dict[str, set[str]] = field(default_factory=lambda: {e: set() for e in ENTITIES})
-    seen: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    seen: dict[tuple[str, ...], tuple[str, int]] = field(default_factory=dict)
     warned: set[str] = field(default_factory=set)
     species: dict[str, Species] = field(default_factory=dict)
     issues: list[ImportIssue] = field(default_factory=list)
