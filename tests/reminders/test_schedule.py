@@ -117,7 +117,9 @@ def _redis_broker():
 
 
 @pytest.mark.parametrize("broker_name", ["orm", "redis"])
-def test_the_scheduler_queues_the_daily_run_and_a_worker_sends(broker_name, due_today, smtp_server, monkeypatch):
+def test_the_scheduler_queues_the_daily_run_and_a_worker_sends(
+    broker_name, due_today, smtp_server, monkeypatch, settings
+):
     import django_q.scheduler
     import django_q.worker
     from django_q.conf import Conf
@@ -128,17 +130,21 @@ def test_the_scheduler_queues_the_daily_run_and_a_worker_sends(broker_name, due_
     monkeypatch.setattr(Conf, "REDIS", Conf.REDIS)
     broker = orm_broker.ORM(list_key=f"vetpms-test-{uuid.uuid4().hex}") if broker_name == "orm" else _redis_broker()
     try:
+        # Today's send time must have come whenever the suite runs (at 07:00, the default, a run between midnight
+        # and seven found the schedule not yet due).
+        settings.REMINDER_SEND_TIME = "00:00"
+        send_at = dt.time(0, 0)
         today = timezone.localdate()
         reminder = due_today(today)
         daily = Schedule.objects.get(name=schedule.DAILY_NAME)
-        intended = dt.datetime.combine(today, dt.time(7, 0), tzinfo=LONDON).astimezone(dt.UTC)
+        intended = dt.datetime.combine(today, send_at, tzinfo=LONDON).astimezone(dt.UTC)
         Schedule.objects.filter(pk=daily.pk).update(next_run=intended)
         Schedule.objects.exclude(pk=daily.pk).update(repeats=0)  # only the daily one is due here
 
         scheduler(broker=broker)
 
         daily.refresh_from_db()
-        assert daily.next_run.astimezone(LONDON).time() == dt.time(7, 0)
+        assert daily.next_run.astimezone(LONDON).time() == send_at
         assert daily.next_run > intended
         assert not smtp_server.messages  # queued, not run: nothing sent yet
         (result,) = _run_queued_tasks(broker)
